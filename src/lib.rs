@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod paths;
 pub mod runtime;
+pub mod session;
 pub mod stats;
 pub mod tasks;
