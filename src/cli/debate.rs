@@ -294,8 +294,9 @@ fn session_path(file: &Path, dir: &Option<PathBuf>) -> PathBuf {
     }
 }
 
+/// The command line, with the program written as `w2sd` (not a machine-specific path).
 fn command_line() -> String {
-    std::env::args().collect::<Vec<_>>().join(" ")
+    std::iter::once("w2sd".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ")
 }
 
 fn fmt(x: f64) -> String {
