@@ -12,7 +12,7 @@ use super::prompts::Templates;
 use super::protocol::{JudgeView, TurnContext, TurnOutput};
 use super::render;
 use super::score;
-use crate::runtime::{CancelToken, GenerateRequest, Model, StopReason};
+use crate::runtime::{CancelToken, GenerateRequest, Model, Prompt, StopReason};
 use crate::session::{now_rfc3339, DebaterProfile, Judgement, JudgeKind, ModelRecord};
 use crate::tasks::TaskItem;
 
@@ -85,21 +85,45 @@ impl Debater for ModelDebater {
         lock(&self.model).ok().map(|m| model_record(&m))
     }
 
+    /// The reply is started with the `<template>_prefix` words (after the opened
+    /// assistant turn for chat models, after `Argument:` for base models); the turn's
+    /// text is that prefix plus what the model generates, and `tokens` counts only the
+    /// generated tokens.
     fn argue(&mut self, ctx: &TurnContext, cancel: &CancelToken, on_text: &mut dyn FnMut(&str)) -> Result<TurnOutput> {
         let (system, user) = render::debater_messages(&self.templates, &self.profile.template, ctx)?;
+        let prefix = render::debater_prefix(&self.templates, &self.profile.template, ctx)?;
         let mut m = lock(&self.model)?;
         let chat = m.info().chat;
+        let opened = m.prompt_text(&render::to_prompt(chat, &system, &user, "Argument:"));
+        let text = if prefix.is_empty() {
+            opened
+        } else if chat {
+            format!("{opened}{prefix}")
+        } else {
+            format!("{opened} {prefix}")
+        };
         let req = GenerateRequest {
-            prompt: render::to_prompt(chat, &system, &user, "Argument:"),
+            prompt: Prompt::Raw(text),
             max_tokens: self.profile.max_tokens,
             sampling: self.profile.sampling.clone(),
             // Base models run on past their turn; cut at the next speaker or a blank line.
-            stop: if chat { vec![] } else { vec!["\n\n".into(), "\n[Round".into()] },
+            stop: if chat { vec![] } else { vec!["\n\n".into(), "\n(Round".into()] },
         };
         let t = Instant::now();
+        if !prefix.is_empty() {
+            on_text(&prefix);
+        }
         let g = m.generate(&req, cancel, on_text)?;
+        let generated = g.text.trim_end();
+        let full = if prefix.is_empty() {
+            generated.trim_start().to_string()
+        } else if generated.starts_with(char::is_whitespace) || generated.starts_with(|c: char| ",.;:".contains(c)) {
+            format!("{prefix}{generated}")
+        } else {
+            format!("{prefix} {generated}")
+        };
         Ok(TurnOutput {
-            text: g.text.trim().to_string(),
+            text: full,
             tokens: g.generated_tokens,
             stop_reason: stop_name(g.stop_reason).into(),
             seconds: t.elapsed().as_secs_f64(),

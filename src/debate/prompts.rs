@@ -9,6 +9,7 @@
 //! |-------------------|-----------|
 //! | `debater_system`  | — |
 //! | `debater_user`    | `passage`, `question`, `my_answer`, `opponent`, `transcript`, `round`, `rounds` |
+//! | `debater_prefix`  | `my_answer` — the start of the debater's reply, written for the model (optional) |
 //! | `judge_system`    | — |
 //! | `judge_user`      | `passage`, `question`, `answer_a`, `answer_b`, `transcript` |
 //! | `answer_system`   | — |
@@ -28,6 +29,7 @@ use crate::session::PromptRecord;
 pub const BUILTIN: &[(&str, &str)] = &[
     ("debater_system", include_str!("prompts/debater_system.txt")),
     ("debater_user", include_str!("prompts/debater_user.txt")),
+    ("debater_prefix", include_str!("prompts/debater_prefix.txt")),
     ("judge_system", include_str!("prompts/judge_system.txt")),
     ("judge_user", include_str!("prompts/judge_user.txt")),
     ("answer_system", include_str!("prompts/answer_system.txt")),

@@ -41,18 +41,17 @@ fn passage_block(item: &TaskItem, show: bool) -> String {
 pub fn debater_messages(t: &Templates, template: &str, ctx: &TurnContext) -> Result<(String, String)> {
     let item = &ctx.item;
     let opponent = match ctx.protocol {
-        Protocol::Debate => format!("Your opponent defends: \"{}\"\n", item.choices[ctx.opponent_answer]),
-        _ => format!("The alternative answer is: \"{}\"\n", item.choices[ctx.opponent_answer]),
+        Protocol::Debate => format!("Your opponent defends \"{}\".", item.choices[ctx.opponent_answer]),
+        _ => format!("The alternative answer is \"{}\".", item.choices[ctx.opponent_answer]),
     };
     let transcript = if ctx.transcript.is_empty() {
         String::new()
     } else {
         let mut s = String::from("\nThe debate so far:\n");
         for turn in &ctx.transcript {
-            let who = if turn.side == ctx.side { "You" } else { "Opponent" };
-            s.push_str(&format!("[Round {}] {who}: {}\n", turn.round, turn.text.trim()));
+            let who = if turn.side == ctx.side { "You" } else { "Your opponent" };
+            s.push_str(&format!("(Round {}) {who} said: \"{}\"\n", turn.round, turn.text.trim()));
         }
-        s.push('\n');
         s
     };
     let round = ctx.round.to_string();
@@ -70,6 +69,17 @@ pub fn debater_messages(t: &Templates, template: &str, ctx: &TurnContext) -> Res
         ],
     )?;
     Ok((t.render(&format!("{template}_system"), &[])?, user))
+}
+
+/// The opening words of a debater's reply (`<template>_prefix`, empty when the
+/// template set has none). Small models stay on their assigned answer far more
+/// reliably when the reply is started for them.
+pub fn debater_prefix(t: &Templates, template: &str, ctx: &TurnContext) -> Result<String> {
+    let name = format!("{template}_prefix");
+    if !t.map.contains_key(&name) {
+        return Ok(String::new());
+    }
+    t.render(&name, &[("my_answer", &ctx.item.choices[ctx.answer])])
 }
 
 /// `(system, user)` for a judge, in one presentation order: with `strong_first` the
@@ -189,8 +199,8 @@ mod tests {
             transcript: vec![turn(1, Side::Strong, "A1"), turn(1, Side::Weak, "B1")],
         };
         let (_, u) = debater_messages(&t, "debater", &ctx).unwrap();
-        assert!(u.contains("Your answer: \"in the attic\"") && u.contains("opponent defends: \"in the shed\""));
-        assert!(u.contains("[Round 1] Opponent: A1") && u.contains("[Round 1] You: B1") && u.contains("round 2 of 2"));
+        assert!(u.contains("You defend the answer \"in the attic\". Your opponent defends \"in the shed\"."));
+        assert!(u.contains("(Round 1) Your opponent said: \"A1\"") && u.contains("(Round 1) You said: \"B1\"") && u.contains("round 2 argument (of 2) for \"in the attic\""));
         assert!(!u.contains("The key is in the shed."));
         let (_, u2) = debater_messages(&t, "debater", &TurnContext { show_passage: true, ..ctx }).unwrap();
         assert!(u2.starts_with("Passage:\nThe key is in the shed."));
