@@ -201,39 +201,68 @@ pub fn run_session(
             continue;
         }
         on_event(RunEvent::DebateStart { index: i, total, record: &debate.record });
-        while let Some(spec) = debate.next_turn() {
-            if cancel.is_cancelled() {
-                bail!("cancelled; the session is saved in {} and resumes from here", path.display());
-            }
-            on_event(RunEvent::TurnStart { index: i, spec: &spec });
-            let side_debater: &mut dyn Debater = match spec.side {
-                crate::session::Side::Strong => &mut *strong,
-                crate::session::Side::Weak => &mut *weak,
-            };
-            let ctx = debate.turn_context(&spec, side_debater.profile().sees_passage);
-            let out = side_debater.argue(&ctx, cancel, &mut |piece| on_event(RunEvent::Text(piece)))?;
-            if out.stop_reason == "cancelled" {
-                bail!("cancelled; the session is saved in {} and resumes from here", path.display());
-            }
-            debate.record_turn(&spec, out)?;
-            session.debates[i] = debate.record.clone();
-            save(path, &mut session)?;
-            on_event(RunEvent::TurnEnd { index: i, turn: debate.record.turns.last().unwrap() });
-        }
-        if debate.record.status == DebateStatus::Agreement {
-            on_event(RunEvent::Agreement { index: i });
-            continue;
-        }
-        if let Some(j) = judge.as_deref_mut() {
-            let verdict = j.judge(&debate.judge_view())?;
-            debate.record_judgement(verdict)?;
-            session.debates[i] = debate.record.clone();
-            save(path, &mut session)?;
-            on_event(RunEvent::Judged { index: i, judgement: debate.record.judgements.last().unwrap() });
-        }
+        run_debate(
+            &mut debate,
+            &mut *strong,
+            &mut *weak,
+            judge.as_deref_mut(),
+            cancel,
+            &mut |d: &Debate| {
+                session.debates[i] = d.record.clone();
+                save(path, &mut session).with_context(|| format!("cannot save {}", path.display()))
+            },
+            on_event,
+        )?;
     }
     save(path, &mut session)?;
     Ok(session)
+}
+
+/// Drives one debate to its end: every remaining turn (streamed through `on_event`),
+/// then the judge's verdict when a judge is given. `checkpoint` is called after each
+/// recorded turn and after the judgement (the CLI saves the session there; the TUI can
+/// do the same). Agreements and finished debates return at once.
+pub fn run_debate(
+    debate: &mut Debate,
+    strong: &mut dyn Debater,
+    weak: &mut dyn Debater,
+    judge: Option<&mut (dyn Judge + '_)>,
+    cancel: &CancelToken,
+    checkpoint: &mut dyn FnMut(&Debate) -> Result<()>,
+    on_event: &mut dyn FnMut(RunEvent),
+) -> Result<()> {
+    let i = debate.record.index;
+    while let Some(spec) = debate.next_turn() {
+        if cancel.is_cancelled() {
+            bail!("cancelled before round {} of the {} side; everything before it is saved", spec.round, spec.side.as_str());
+        }
+        on_event(RunEvent::TurnStart { index: i, spec: &spec });
+        let side_debater: &mut dyn Debater = match spec.side {
+            crate::session::Side::Strong => &mut *strong,
+            crate::session::Side::Weak => &mut *weak,
+        };
+        let ctx = debate.turn_context(&spec, side_debater.profile().sees_passage);
+        let out = side_debater.argue(&ctx, cancel, &mut |piece| on_event(RunEvent::Text(piece)))?;
+        if out.stop_reason == "cancelled" {
+            bail!("cancelled during round {} of the {} side; everything before it is saved", spec.round, spec.side.as_str());
+        }
+        debate.record_turn(&spec, out)?;
+        checkpoint(debate)?;
+        on_event(RunEvent::TurnEnd { index: i, turn: debate.record.turns.last().unwrap() });
+    }
+    if debate.record.status == DebateStatus::Agreement {
+        on_event(RunEvent::Agreement { index: i });
+        return Ok(());
+    }
+    if let Some(j) = judge {
+        if debate.record.status == DebateStatus::Argued {
+            let verdict = j.judge(&debate.judge_view())?;
+            debate.record_judgement(verdict)?;
+            checkpoint(debate)?;
+            on_event(RunEvent::Judged { index: i, judgement: debate.record.judgements.last().unwrap() });
+        }
+    }
+    Ok(())
 }
 
 /// Adds the verdicts of another judge to every argued debate of a saved session that
