@@ -171,6 +171,13 @@ fn crash_after_k_judgements_then_resume_keeps_everything() {
     let sc = done.scores.unwrap();
     assert_eq!((sc.judged, sc.judge_accuracy), (6, 1.0));
 
+    // A crash in the middle of a save leaves at most a stray temporary file (the rename
+    // never happened): the session itself is intact, listing ignores the stray file,
+    // and resuming works.
+    std::fs::write(dir.path().join(".s.json.Ab12Cd.tmp"), &std::fs::read_to_string(&out).unwrap()[..100]).unwrap();
+    assert_eq!(store::list(dir.path()).unwrap(), vec![out.clone()]);
+    assert_eq!(store::load(&out).unwrap().debates.len(), 6);
+
     // Running again does nothing new.
     let mut j3 = ScriptedJudge { name: "scripted".into(), calls: 0, fail_after: None };
     let (mut s3, mut w3) = (Scripted::new("strong"), Scripted::new("weak"));
