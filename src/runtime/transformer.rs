@@ -199,7 +199,7 @@ impl<R: std::io::Read + std::io::Seek> GgufWeights<'_, R> {
     fn qtensor(&mut self, name: &str) -> Result<QTensor> {
         self.content
             .tensor(self.reader, name, self.device)
-            .with_context(|| format!("cannot read tensor {name} (is the file truncated?)"))
+            .map_err(|e| anyhow!("cannot read tensor {name} ({}); is the file damaged?", super::first_line(&e)))
     }
     fn f32(&mut self, name: &str) -> Result<Tensor> {
         Ok(self.qtensor(name)?.dequantize(self.device)?)
