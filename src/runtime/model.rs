@@ -158,6 +158,14 @@ impl Model {
         &self.info
     }
 
+    /// The decoder forward, for diagnostics and tests.
+    pub fn transformer(&self) -> Option<&Transformer> {
+        match &self.backend {
+            Backend::Decoder(t) => Some(t),
+            Backend::Encoder(_) => None,
+        }
+    }
+
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tok
     }
