@@ -9,3 +9,4 @@ pub mod runtime;
 pub mod session;
 pub mod stats;
 pub mod tasks;
+pub mod tui;
