@@ -95,14 +95,21 @@ impl JudgeArgs {
             let task = self.task.trim_start_matches("builtin:").replace(['/', '\\', '.'], "_");
             crate::paths::sessions_dir().join(format!("{task}-{stamp}-s{}.json", self.seed))
         });
+        let profile = |spec: &str| crate::session::DebaterProfile {
+            name: spec.to_string(),
+            model: spec.to_string(),
+            sees_passage: true,
+            max_tokens: self.max_tokens.max(1),
+            sampling: crate::runtime::Sampling { repeat_penalty: 1.1, ..Default::default() },
+            template: "debater".into(),
+        };
         DebateConfig {
             task: self.task.clone(),
             n: self.n,
             seed: self.seed,
-            strong: self.strong.clone(),
-            weak: self.weak.clone(),
+            strong: profile(&self.strong),
+            weak: profile(&self.weak),
             rounds: self.rounds.max(1),
-            max_tokens: self.max_tokens.max(1),
             judge,
             blind: self.blind,
             reveal: !self.no_reveal,

@@ -309,10 +309,10 @@ impl Keymap {
             .unwrap_or_default()
     }
 
-    /// `"1/2"`-style text of an action's keys on a screen, or `None` when unbound.
+    /// `"1 2"`-style text of an action's keys on a screen, or `None` when unbound.
     pub fn key_text(&self, scope: Scope, action: Action) -> Option<String> {
         let ks = self.keys(scope, action);
-        (!ks.is_empty()).then(|| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join("/"))
+        (!ks.is_empty()).then(|| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" "))
     }
 
     /// Every binding reachable on a screen, screen first then global (shadowed keys removed),
@@ -409,7 +409,7 @@ mod tests {
         assert_eq!(km.action(Scope::Debate, &Key::ch('x')), Some(Action::Skip));
         assert_eq!(km.action(Scope::Debate, &Key::ch('s')), Some(Action::Rationale));
         assert_eq!(km.action(Scope::Debate, &Key::ch('r')), None);
-        assert_eq!(km.key_text(Scope::Debate, Action::Skip).unwrap(), "x/ctrl-s");
+        assert_eq!(km.key_text(Scope::Debate, Action::Skip).unwrap(), "x ctrl-s");
         let help = km.help_rows(Scope::Debate);
         assert!(help.iter().any(|(k, a)| k == "F9" && *a == Action::CycleTheme));
         assert!(!help.iter().any(|(k, _)| k == "t"));

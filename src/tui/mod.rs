@@ -128,7 +128,7 @@ pub fn default_train_state() -> views::train::TrainState {
     views::train::TrainState::unavailable(
         "default ladder",
         views::train::plan_for_ladder(&ladder),
-        "this build has no weak-to-strong training pipeline yet (its own issue); the stages below are what a run would do",
+        "not in this build yet; these are the stages a run of the default ladder would go through.",
     )
 }
 

@@ -101,6 +101,8 @@ pub enum DebateEvent {
     Undone { index: usize },
     /// Nothing to undo.
     NothingToUndo,
+    /// The verdict was refused by the human-judge API (the reason is shown).
+    Refused(String),
     /// Every item is done; the session is at `path`.
     Finished { path: PathBuf, judged: usize, skipped: usize },
     Error(String),
@@ -226,12 +228,10 @@ pub struct DebateConfig {
     pub task: String,
     pub n: usize,
     pub seed: u64,
-    /// Strong and weak debater model specs.
-    pub strong: String,
-    pub weak: String,
+    /// Strong and weak debater profiles (model spec, token budget, passage access, …).
+    pub strong: crate::session::DebaterProfile,
+    pub weak: crate::session::DebaterProfile,
     pub rounds: usize,
-    /// Per-turn token budget.
-    pub max_tokens: usize,
     pub judge: JudgeChoice,
     /// Shuffle sides left/right and hide model names.
     pub blind: bool,

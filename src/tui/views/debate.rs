@@ -428,6 +428,10 @@ impl DebateState {
                 self.judged = self.judged.saturating_sub(1);
                 self.notice = Some(format!("verdict on item {} undone: judge it again", index + 1));
             }
+            DebateEvent::Refused(why) => {
+                self.phase = Phase::Deciding;
+                self.notice = Some(why);
+            }
             DebateEvent::NothingToUndo => {
                 self.notice = Some("no verdict to undo".into());
             }
@@ -462,7 +466,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'s
     // Question (and passage).
     let progress = if item.total > 0 { format!(" {}/{} ", item.index + 1, item.total) } else { String::new() };
     let mode = match s.summary.as_ref().map(|x| &x.judge) {
-        Some(JudgeMode::Model { spec }) => format!("model judge {spec}"),
+        Some(JudgeMode::Model { spec }) => format!("model judge {}", crate::tui::views::train::short_models(spec)),
         Some(JudgeMode::Human { name }) => format!("judge {name}"),
         None => String::new(),
     };
@@ -578,7 +582,7 @@ fn judge_status(s: &DebateState, t: &Theme, hint: Line<'static>) -> Line<'static
             let verdict = if r.correct { Span::styled("✓ your verdict favoured the correct answer", Style::default().fg(t.good).add_modifier(Modifier::BOLD)) } else { Span::styled("✗ your verdict favoured the wrong answer", Style::default().fg(t.bad).add_modifier(Modifier::BOLD)) };
             Line::from(vec![verdict, Span::raw(format!(" · D = {:+.3} · saved · ", r.d)), Span::styled("enter", t.key_style()), Span::raw(" next  "), Span::styled("u", t.key_style()), Span::raw(" undo")])
         }
-        Phase::Saving => Line::styled("saving the verdict…", Style::default().fg(t.accent)),
+        Phase::Saving if s.model_verdict.is_none() => Line::styled("saving the verdict…", Style::default().fg(t.accent)),
         Phase::Waiting => Line::styled("saved · next item coming…", t.dimmed()),
         Phase::Finished { path, judged, skipped } => Line::from(vec![
             Span::styled("session done ", Style::default().fg(t.good).add_modifier(Modifier::BOLD)),

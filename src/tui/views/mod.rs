@@ -85,7 +85,7 @@ fn status_entries(km: &Keymap, screen: Screen) -> Vec<(String, String)> {
         .into_iter()
         .filter_map(|a| match a {
             Action::Confidence(_) => confidence_keys(km, scope).map(|k| (k, "confidence".to_string())),
-            a => km.key_text(scope, a).map(|k| (k.split('/').next().unwrap_or(&k).to_string(), a.label())),
+            a => km.keys(scope, a).first().map(|k| (k.to_string(), a.label())),
         })
         .collect()
 }

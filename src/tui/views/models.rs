@@ -124,7 +124,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ModelsState, t: &Theme) {
             .enumerate()
             .map(|(i, r)| {
                 let status_style = match r.status.as_str() {
-                    "cached" | "verified" => Style::default().fg(t.good),
+                    "present" | "verified" => Style::default().fg(t.good),
                     "missing" => Style::default().fg(t.warn),
                     _ => Style::default().fg(t.fg),
                 };

@@ -600,7 +600,7 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
             let mark = if s.mark.as_ref() == Some(&e.path) { "◆" } else { " " };
             let mut cells = vec![
                 Cell::from(format!("{mark}{}", e.date())),
-                Cell::from(e.task().to_string()),
+                Cell::from(e.task().trim_start_matches("builtin:").to_string()),
                 Cell::from(short(e.strong())),
                 Cell::from(short(e.weak())),
                 Cell::from(e.judges()),
@@ -659,7 +659,7 @@ fn draw_stats(f: &mut Frame, area: Rect, e: &SessionEntry, t: &Theme, titled: bo
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("{} judged", sc.judged), Style::default().fg(t.title).add_modifier(Modifier::BOLD)),
-            Span::styled(format!(" · {} agreements · ECE {:.3} · Brier {:.3}", sc.agreements, sc.ece, sc.brier), t.dimmed()),
+            Span::styled(format!(" · ECE {:.2} · Brier {:.2}", sc.ece, sc.brier), t.dimmed()),
         ]),
         proportion_line("judge acc", lw, sc.judge_accuracy, w, t.chart_3, t),
         interval_line("mean D", lw, sc.mean_d, sc.mean_d_ci, w, t),
@@ -709,7 +709,7 @@ fn draw_open(f: &mut Frame, area: Rect, s: &ReviewState, o: &Opened, t: &Theme) 
                 .border_style(t.border_style(false))
                 .title(Line::from(vec![
                     Span::styled(format!(" Debate {}/{} ", o.debate + 1, e.session.debates.len()), t.title_style()),
-                    Span::styled(format!("{}{hits}", d.item.id), t.dimmed()),
+                    Span::styled(format!("{}{hits} ", d.item.id), t.dimmed()),
                 ]))
                 .title(Line::styled(format!(" {name} "), t.dimmed()).right_aligned()),
         ),

@@ -199,8 +199,13 @@ impl TrainState {
     }
 }
 
+/// `qwen2.5-coder-1.5b-instruct` → `qwen-1.5b` for narrow panels.
+pub fn short_models(s: &str) -> String {
+    s.replace("qwen2.5-coder-", "qwen-").replace("-instruct", "").replace("gemma-3-", "gemma-")
+}
+
 pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
-    let [banner, body] = Layout::vertical([Constraint::Length(if s.unavailable.is_some() || s.notice.is_some() { 3 } else { 0 }), Constraint::Min(4)]).areas(area);
+    let [banner, body] = Layout::vertical([Constraint::Length(if s.unavailable.is_some() { 4 } else if s.notice.is_some() { 3 } else { 0 }), Constraint::Min(4)]).areas(area);
     if let Some(reason) = &s.unavailable {
         f.render_widget(
             Paragraph::new(vec![Line::from(vec![
@@ -218,7 +223,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
     let [list_area, detail] = if narrow {
         Layout::vertical([Constraint::Length((s.stages.len() as u16 * 2 + 2).min(body.height / 2)), Constraint::Min(4)]).areas(body)
     } else {
-        Layout::horizontal([Constraint::Length(38), Constraint::Min(30)]).areas(body)
+        Layout::horizontal([Constraint::Length(42), Constraint::Min(30)]).areas(body)
     };
     let items: Vec<ListItem> = s
         .stages
@@ -233,7 +238,8 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
             let pgr = st.pgr.map(|p| format!(" PGR {p:.2}")).unwrap_or_default();
             let mut l1 = vec![Span::styled(format!("{mark} {}. {}", i + 1, st.plan.title), style.add_modifier(Modifier::BOLD))];
             l1.push(Span::styled(pgr, Style::default().fg(t.chart_3)));
-            let item = ListItem::new(vec![Line::from(l1), Line::styled(format!("    {}", st.plan.detail), t.dimmed())]);
+            let detail = if narrow || list_area.width < 60 { short_models(&st.plan.detail) } else { st.plan.detail.clone() };
+            let item = ListItem::new(vec![Line::from(l1), Line::styled(format!("    {detail}"), t.dimmed())]);
             if i == s.selected {
                 item.style(t.selected())
             } else {
