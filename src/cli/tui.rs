@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
+use crate::cli::debate::{resolve_profile, DebaterArgs};
 use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
 use crate::tui::worker::{DebateConfig, JudgeChoice};
 use crate::tui::{Options, Start};
@@ -37,18 +38,12 @@ pub struct JudgeArgs {
     /// Let a model judge decide instead of a person (a model spec).
     #[arg(long)]
     pub model_judge: Option<String>,
-    /// Strong debater model spec.
-    #[arg(long, default_value = DEFAULT_STRONG)]
-    pub strong: String,
-    /// Weak debater model spec.
-    #[arg(long, default_value = DEFAULT_WEAK)]
-    pub weak: String,
+    /// Debaters (--strong, --weak, --max-tokens, --temperature, passage access), as in `w2sd debate run`.
+    #[command(flatten)]
+    pub debaters: DebaterArgs,
     /// Debate rounds.
     #[arg(long, default_value_t = 1)]
     pub rounds: usize,
-    /// Token budget of each turn.
-    #[arg(long, default_value_t = 96)]
-    pub max_tokens: usize,
     /// Number of items.
     #[arg(long, short = 'n', default_value_t = 5)]
     pub n: usize,
@@ -73,10 +68,15 @@ impl JudgeArgs {
             blind: false,
             judge_name: None,
             model_judge: None,
-            strong: DEFAULT_STRONG.into(),
-            weak: DEFAULT_WEAK.into(),
+            debaters: DebaterArgs {
+                strong: DEFAULT_STRONG.into(),
+                weak: DEFAULT_WEAK.into(),
+                max_tokens: 64,
+                temperature: 0.0,
+                strong_no_passage: false,
+                weak_no_passage: false,
+            },
             rounds: 1,
-            max_tokens: 96,
             n: 5,
             seed: 42,
             no_reveal: false,
@@ -85,37 +85,32 @@ impl JudgeArgs {
         }
     }
 
-    pub fn config(&self) -> DebateConfig {
+    pub fn config(&self) -> Result<DebateConfig> {
         let judge = match &self.model_judge {
             Some(spec) => JudgeChoice::Model { spec: spec.clone() },
             None => JudgeChoice::Human { name: self.judge_name.clone().unwrap_or_else(default_judge_name) },
         };
         let out = self.out.clone().unwrap_or_else(|| {
             let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
-            let task = self.task.trim_start_matches("builtin:").replace(['/', '\\', '.'], "_");
+            let task = crate::tasks::TaskSpec::parse(&self.task).map(|t| t.short_name()).unwrap_or_else(|_| "tasks".into());
             crate::paths::sessions_dir().join(format!("{task}-{stamp}-s{}.json", self.seed))
         });
-        let profile = |spec: &str| crate::session::DebaterProfile {
-            name: spec.to_string(),
-            model: spec.to_string(),
-            sees_passage: true,
-            max_tokens: self.max_tokens.max(1),
-            sampling: crate::runtime::Sampling { repeat_penalty: 1.1, ..Default::default() },
-            template: "debater".into(),
-        };
-        DebateConfig {
+        let d = &self.debaters;
+        let strong = resolve_profile(&d.strong, !d.strong_no_passage, d)?;
+        let weak = resolve_profile(&d.weak, !d.weak_no_passage, d)?;
+        Ok(DebateConfig {
             task: self.task.clone(),
             n: self.n,
             seed: self.seed,
-            strong: profile(&self.strong),
-            weak: profile(&self.weak),
+            strong,
+            weak,
             rounds: self.rounds.max(1),
             judge,
             blind: self.blind,
             reveal: !self.no_reveal,
             judge_sees_passage: self.judge_sees_passage,
             out,
-        }
+        })
     }
 }
 
@@ -128,7 +123,7 @@ impl TuiCmds {
         match self {
             TuiCmds::Review { path } => crate::tui::run(Options { theme, start: Start::Review(path.into_iter().collect()) }),
             TuiCmds::Judge(a) => {
-                let cfg = a.config();
+                let cfg = a.config()?;
                 crate::tui::run(Options { theme, start: Start::Debate(cfg) })
             }
         }
@@ -139,5 +134,5 @@ impl TuiCmds {
 /// (pulled first, on a progress screen, when missing).
 pub fn default_main(theme: Option<String>) -> Result<()> {
     let a = JudgeArgs::default_live();
-    crate::tui::run(Options { theme, start: Start::Debate(a.config()) })
+    crate::tui::run(Options { theme, start: Start::Debate(a.config()?) })
 }

@@ -13,6 +13,7 @@
 
 pub mod action;
 pub mod app;
+pub mod driver;
 pub mod event;
 pub mod keymap;
 pub mod theme;
@@ -114,6 +115,11 @@ pub fn build_app(opts: &Options) -> App {
         }
         Start::Debate(cfg) => {
             app.screen = Screen::Debate;
+            if let Some(dir) = cfg.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if !app.review.roots.iter().any(|r| r == dir) {
+                    app.review.roots.push(dir.to_path_buf());
+                }
+            }
             app.debate.summary = Some(cfg.summary());
             app.debate.phase = views::debate::Phase::Preparing { what: "starting…".into(), done: 0, total: None };
         }

@@ -267,7 +267,7 @@ pub fn spawn_debate(cfg: DebateConfig, tx: Sender) -> DebateHandle {
     let thread = std::thread::Builder::new()
         .name("w2sd-debate".into())
         .spawn(move || {
-            if let Err(e) = debate_driver::run(cfg, &tx, &crx, &c2) {
+            if let Err(e) = super::driver::run(cfg, &tx, &crx, &c2) {
                 tracing::error!("debate worker: {e:#}");
                 tx.send(WorkerEvent::Debate(DebateEvent::Error(format!("{e:#}"))));
             }
@@ -276,11 +276,3 @@ pub fn spawn_debate(cfg: DebateConfig, tx: Sender) -> DebateHandle {
     DebateHandle { commands: ctx, cancel, thread: Some(thread) }
 }
 
-mod debate_driver {
-    //! Drives the debate engine turn by turn for the UI.
-    use super::*;
-
-    pub fn run(_cfg: DebateConfig, _tx: &Sender, _rx: &mpsc::Receiver<DebateCommand>, _cancel: &CancelToken) -> anyhow::Result<()> {
-        anyhow::bail!("the debate protocol is not in this build yet")
-    }
-}
