@@ -4,6 +4,7 @@
 //! about the terminal UI; `tui` talks to engine workers through messages only.
 
 pub mod cli;
+pub mod debate;
 pub mod paths;
 pub mod runtime;
 pub mod session;

@@ -18,6 +18,8 @@ enum Command {
     #[command(flatten)]
     Runtime(cli::runtime::RuntimeCmd),
     #[command(flatten)]
+    Debate(cli::debate::DebateCmds),
+    #[command(flatten)]
     Tui(cli::tui::TuiCmds),
 }
 
@@ -27,6 +29,7 @@ fn main() {
         None => cli::tui::default_main(args.theme),
         Some(Command::Tui(c)) => c.run(args.theme),
         Some(Command::Runtime(c)) => c.run(),
+        Some(Command::Debate(c)) => c.run(),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
