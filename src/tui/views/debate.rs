@@ -94,6 +94,8 @@ pub struct DebateState {
     pub last_reveal: Option<Reveal>,
     /// A one-line message for the judge (refusals, hints).
     pub notice: Option<String>,
+    /// Keep `notice` when the next item appears (after an undo).
+    pub keep_notice: bool,
 }
 
 impl Default for DebateState {
@@ -115,6 +117,7 @@ impl Default for DebateState {
             model_verdict: None,
             last_reveal: None,
             notice: None,
+            keep_notice: false,
         }
     }
 }
@@ -367,7 +370,9 @@ impl DebateState {
                 self.rationale.clear();
                 self.editing = None;
                 self.model_verdict = None;
-                self.notice = None;
+                if !std::mem::take(&mut self.keep_notice) {
+                    self.notice = None;
+                }
                 self.phase = Phase::Arguing;
                 self.started = Some(Instant::now());
                 self.elapsed_s = 0;
@@ -427,6 +432,7 @@ impl DebateState {
             DebateEvent::Undone { index } => {
                 self.judged = self.judged.saturating_sub(1);
                 self.notice = Some(format!("verdict on item {} undone: judge it again", index + 1));
+                self.keep_notice = true;
             }
             DebateEvent::Refused(why) => {
                 self.phase = Phase::Deciding;
