@@ -10,3 +10,4 @@ pub mod runtime;
 pub mod session;
 pub mod stats;
 pub mod tasks;
+pub mod tui;

@@ -79,7 +79,7 @@ impl Model {
     pub fn load_gguf(path: &Path) -> Result<Model> {
         let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let len = f.metadata()?.len();
-        let content = gguf_file::Content::read(&mut f).map_err(|e| anyhow!("not a valid GGUF file ({e})"))?;
+        let content = gguf_file::Content::read(&mut f).map_err(|e| anyhow!("not a valid GGUF file ({})", super::first_line(&e)))?;
         check_gguf_complete(&content, len)?;
         let vocab = GgufVocab::from_gguf(&content.metadata)?;
         let tok = GgufTokenizer::new(vocab)?;
@@ -156,6 +156,14 @@ impl Model {
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// The decoder forward, for diagnostics and tests.
+    pub fn transformer(&self) -> Option<&Transformer> {
+        match &self.backend {
+            Backend::Decoder(t) => Some(t),
+            Backend::Encoder(_) => None,
+        }
     }
 
     pub fn tokenizer(&self) -> &Tokenizer {
