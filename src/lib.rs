@@ -8,3 +8,4 @@ pub mod paths;
 pub mod runtime;
 pub mod stats;
 pub mod tasks;
+pub mod w2s;

@@ -14,6 +14,8 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Runtime(cli::runtime::RuntimeCmd),
+    #[command(flatten)]
+    Train(cli::train::TrainCmds),
 }
 
 fn main() {
@@ -21,6 +23,7 @@ fn main() {
     let result = match args.command {
         None => cli::default_main(),
         Some(Command::Runtime(c)) => c.run(),
+        Some(Command::Train(c)) => c.run(),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -2,6 +2,7 @@
 
 pub mod progress;
 pub mod runtime;
+pub mod train;
 
 /// Prints a value as one line of JSON on stdout.
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
