@@ -261,7 +261,7 @@ impl Transformer {
         };
         let mut w = GgufWeights { content, reader, device };
         let embed_q = w.qtensor("token_embd.weight")?;
-        let embed = embed_q.dequantize_f16(device)?;
+        let embed = embed_q.dequantize(device)?;
         let lm_head = if w.has("output.weight") {
             QMatMul::from_arc(Arc::new(w.qtensor("output.weight")?))?
         } else {

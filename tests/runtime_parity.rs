@@ -1,0 +1,97 @@
+//! Parity with llama.cpp (../shared/reference): tokenizer ids on every reference string,
+//! and the forward on every prompt — top-1 next token, the first 4 greedy tokens, and
+//! teacher-forced top-1 agreement ≥ 97% over the reference greedy continuations.
+
+mod common;
+
+use serde::Deserialize;
+use w2sd::runtime::Model;
+
+#[derive(Deserialize)]
+struct Reference {
+    model: String,
+    sha256: String,
+    tokenize: Vec<TokCase>,
+    generate: Vec<GenCase>,
+}
+
+#[derive(Deserialize)]
+struct TokCase {
+    text: String,
+    ids: Vec<u32>,
+}
+
+#[derive(Deserialize)]
+struct GenCase {
+    text: String,
+    ids: Vec<u32>,
+    next_top5: Vec<u32>,
+    greedy: Vec<u32>,
+}
+
+fn reference(file: &str) -> Reference {
+    let p = common::shared_dir().join("reference").join(file);
+    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
+}
+
+fn check_model(catalog_name: &str, file: &str) {
+    let r = reference(file);
+    let model = common::load(catalog_name);
+    assert_eq!(model.info().sha256.as_deref(), Some(r.sha256.as_str()), "{} is not the reference file {}", catalog_name, r.model);
+    check_tokenizer(&model, &r);
+    check_forward(model, &r);
+}
+
+fn check_tokenizer(model: &Model, r: &Reference) {
+    let mut bad = Vec::new();
+    for case in r.tokenize.iter().map(|c| (&c.text, &c.ids)).chain(r.generate.iter().map(|g| (&g.text, &g.ids))) {
+        let ids = model.encode(case.0, true).unwrap();
+        if &ids != case.1 {
+            bad.push(format!("{:?}:\n  ours {:?}\n  ref  {:?}", case.0, ids, case.1));
+        }
+    }
+    assert!(bad.is_empty(), "{}: tokenizer differs from llama.cpp on {} strings:\n{}", r.model, bad.len(), bad.join("\n"));
+}
+
+fn check_forward(mut model: Model, r: &Reference) {
+    let (mut agree, mut total) = (0, 0);
+    for g in &r.generate {
+        // Teacher forcing over the reference greedy tokens gives the top-1 after the
+        // prompt (position 0) and after each reference token.
+        let forced = &g.greedy[..g.greedy.len() - 1];
+        let argmax = model.teacher_forced_argmax(&g.ids, forced).unwrap();
+        assert_eq!(argmax[0], g.next_top5[0], "{}: top-1 next token after {:?}", r.model, g.text);
+        for (i, (a, want)) in argmax.iter().zip(&g.greedy).enumerate() {
+            total += 1;
+            if a == want {
+                agree += 1;
+            } else {
+                eprintln!("{}: {:?} position {i}: ours {a}, llama.cpp {want}", r.model, g.text);
+            }
+        }
+        // Free-running greedy: the first 4 tokens must match.
+        let mut req = w2sd::runtime::GenerateRequest::new(w2sd::runtime::Prompt::Raw(g.text.clone()), 4);
+        req.sampling.temperature = 0.0;
+        let out = model.generate_ignoring_eos(&req, &w2sd::runtime::CancelToken::new()).unwrap();
+        let n = 4.min(g.greedy.len());
+        assert_eq!(&out.ids[..n], &g.greedy[..n], "{}: first greedy tokens after {:?}", r.model, g.text);
+    }
+    let rate = agree as f64 / total as f64;
+    eprintln!("{}: teacher-forced agreement {agree}/{total} = {:.1}%", r.model, rate * 100.0);
+    assert!(rate >= 0.97, "{}: teacher-forced top-1 agreement {agree}/{total} is below 97%", r.model);
+}
+
+#[test]
+fn gemma3_270m_matches_llama_cpp() {
+    check_model("gemma-3-270m", "gemma3-270m-llamacpp.json");
+}
+
+#[test]
+fn qwen25_coder_05b_matches_llama_cpp() {
+    check_model("qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-0.5b-instruct-llamacpp.json");
+}
+
+#[test]
+fn qwen25_coder_15b_matches_llama_cpp() {
+    check_model("qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-1.5b-instruct-llamacpp.json");
+}
