@@ -6,8 +6,8 @@
 //! mini-batches (seeded), and — when enabled — early stopping on the validation loss
 //! with `patience` epochs, restoring the best epoch's weights. Weights are initialised
 //! from the seed (zeros for the logistic head, uniform `±1/√fan_in` for the MLP), so a
-//! run is reproducible. Features are standardised with the training rows' mean and
-//! standard deviation (except the bag of words, already unit-norm and sparse).
+//! run is reproducible. Features are scaled with statistics of the training rows
+//! (see [`Scaling`]).
 
 use anyhow::{bail, Result};
 use candle_core::{DType, Device, Module, Tensor, Var};
@@ -40,6 +40,9 @@ pub struct HeadConfig {
     /// Peak learning rate `lr₀`.
     pub lr: f64,
     pub weight_decay: f64,
+    /// L2 penalty `λ` on the weights (not the biases): the loss becomes
+    /// `L + λ/2 · Σ w²`, the ridge of L2-regularised logistic regression.
+    pub l2: f64,
     /// Epochs without a lower validation loss before stopping.
     pub patience: usize,
     /// Early stopping for the weak supervisor and the ceilings (validated on ground truth).
@@ -58,6 +61,7 @@ impl Default for HeadConfig {
             batch_size: 32,
             lr: 1e-3,
             weight_decay: 0.01,
+            l2: 0.0,
             patience: 4,
             early_stopping: true,
             student_early_stopping: false,
@@ -81,6 +85,18 @@ pub struct EpochStats {
     /// select a student).
     pub val_acc_gt: Option<f64>,
     pub lr: f64,
+}
+
+/// How raw features are scaled before the head (statistics of the training rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scaling {
+    /// Per-feature `(x − mean) / std`: dense hidden states, whose dimensions differ in scale.
+    ZScore,
+    /// `x / rms(x)` with one scalar: sparse features (the bag of words), which z-scoring
+    /// would blow up on rare buckets; this keeps sparsity and gives active entries a
+    /// magnitude the optimiser moves at the same pace as z-scored ones.
+    Rms,
+    None,
 }
 
 /// What to train on.
@@ -141,6 +157,7 @@ impl Head {
     fn standardize(&self, x: &Tensor) -> Result<Tensor> {
         Ok(match (&self.mean, &self.std) {
             (Some(m), Some(s)) => x.broadcast_sub(m)?.broadcast_div(s)?,
+            (None, Some(s)) => x.broadcast_div(s)?,
             _ => x.clone(),
         })
     }
@@ -170,6 +187,19 @@ impl Head {
 
     pub fn kind(&self) -> HeadKind {
         self.kind
+    }
+
+    /// `Σ w²` over the weight matrices.
+    fn weight_penalty(&self) -> Result<Tensor> {
+        let mut total: Option<Tensor> = None;
+        for l in &self.layers {
+            let s = l.weight().sqr()?.sum_all()?;
+            total = Some(match total {
+                Some(t) => (t + s)?,
+                None => s,
+            });
+        }
+        total.ok_or_else(|| anyhow::anyhow!("the head has no layers"))
     }
 
     fn snapshot(&self) -> Result<HashMap<String, Tensor>> {
@@ -207,7 +237,7 @@ pub fn train(
     loss_params: &LossParams,
     cfg: &HeadConfig,
     early_stopping: bool,
-    standardize: bool,
+    scaling: Scaling,
     seed: u64,
     cancel: &CancelToken,
     on_epoch: &mut dyn FnMut(&EpochStats),
@@ -221,10 +251,17 @@ pub fn train(
         bail!("batch_size and epochs must be positive");
     }
     let mut head = Head::new(cfg.kind, dim, cfg.hidden, seed, &dev)?;
-    if standardize {
-        let (m, s) = mean_std(train.x)?;
-        head.mean = Some(m);
-        head.std = Some(s);
+    match scaling {
+        Scaling::ZScore => {
+            let (m, s) = mean_std(train.x)?;
+            head.mean = Some(m);
+            head.std = Some(s);
+        }
+        Scaling::Rms => {
+            let rms = (train.x.sqr()?.mean_all()?.sqrt()? + 1e-12)?;
+            head.std = Some(rms.reshape((1, 1))?);
+        }
+        Scaling::None => {}
     }
     let xs = head.standardize(train.x)?;
     let xv = head.standardize(val.x)?;
@@ -257,7 +294,10 @@ pub fn train(
             lr_now = cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total).cos());
             opt.set_learning_rate(lr_now);
             let z = head.logits_std(&xb)?;
-            let l = loss::compute(loss_kind, &z, &yb, loss_params, step as f64 / total)?;
+            let mut l = loss::compute(loss_kind, &z, &yb, loss_params, step as f64 / total)?;
+            if cfg.l2 > 0.0 {
+                l = (l + (head.weight_penalty()? * (cfg.l2 / 2.0))?)?;
+            }
             opt.backward_step(&l)?;
             loss_sum += l.to_dtype(DType::F64)?.to_scalar::<f64>()?;
             step += 1;
@@ -333,7 +373,7 @@ mod tests {
                     &LossParams::default(),
                     &cfg,
                     true,
-                    true,
+                    Scaling::ZScore,
                     7,
                     &CancelToken::new(),
                     &mut |_| epochs += 1,
@@ -372,7 +412,7 @@ mod tests {
             &LossParams::default(),
             &cfg,
             true,
-            true,
+            Scaling::ZScore,
             1,
             &CancelToken::new(),
             &mut |_| {},

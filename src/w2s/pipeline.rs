@@ -503,7 +503,7 @@ impl Experiment {
             &self.cfg.loss,
             &self.cfg.head,
             early_stopping,
-            !features::is_bow(model),
+            if features::is_bow(model) { head::Scaling::Rms } else { head::Scaling::ZScore },
             seed,
             &self.cancel,
             &mut |e| on_event(Event::Epoch { stage: stage.to_string(), head: head_name.to_string(), stats: e.clone() }),
