@@ -4,8 +4,10 @@
 //! about the terminal UI; `tui` talks to engine workers through messages only.
 
 pub mod cli;
+pub mod debate;
 pub mod paths;
 pub mod runtime;
+pub mod session;
 pub mod stats;
 pub mod tasks;
 pub mod w2s;

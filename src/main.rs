@@ -15,6 +15,8 @@ enum Command {
     #[command(flatten)]
     Runtime(cli::runtime::RuntimeCmd),
     #[command(flatten)]
+    Debate(cli::debate::DebateCmds),
+    #[command(flatten)]
     Train(cli::train::TrainCmds),
 }
 
@@ -23,6 +25,7 @@ fn main() {
     let result = match args.command {
         None => cli::default_main(),
         Some(Command::Runtime(c)) => c.run(),
+        Some(Command::Debate(c)) => c.run(),
         Some(Command::Train(c)) => c.run(),
     };
     if let Err(e) = result {

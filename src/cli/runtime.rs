@@ -89,6 +89,10 @@ pub struct BenchArgs {
     /// Repetitions; the best of them is reported.
     #[arg(long, default_value_t = 2)]
     pub repeat: usize,
+    /// Print the benchmark prompt's token ids as JSON and exit (to feed another engine
+    /// the very same prompt).
+    #[arg(long)]
+    pub print_prompt_ids: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -217,6 +221,10 @@ pub fn embed(a: EmbedArgs) -> Result<()> {
 
 pub fn bench(a: BenchArgs) -> Result<()> {
     let mut model = load_with_progress(&a.model)?;
+    if a.print_prompt_ids {
+        let prompt = crate::runtime::bench::prompt_of_tokens(&model, a.prefill_tokens)?;
+        return print_json(&json!({ "prompt_ids": model.encode(&prompt, true)? }));
+    }
     let r = crate::runtime::bench::run(&mut model, a.prefill_tokens, a.decode_tokens, a.repeat.max(1))?;
     if a.json {
         print_json(&r)

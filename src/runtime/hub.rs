@@ -108,7 +108,7 @@ pub fn cached(e: &CatalogEntry) -> Option<PathBuf> {
             return Some(local);
         }
     }
-    hf_cached(e.hf.repo, e.hf.file).map(|p| if e.format == Format::Safetensors { p } else { p })
+    hf_cached(e.hf.repo, e.hf.file)
 }
 
 /// Cache-first lookup in the hub cache (`models--owner--name/snapshots/<rev>/<file>`),
@@ -125,6 +125,14 @@ pub fn pull(name: &str, source: Source, progress: &mut dyn FnMut(PullProgress)) 
     let e = catalog::find(name).ok_or_else(|| {
         anyhow!("unknown model {name:?}: not a file, a folder, an hf: spec or a catalog name (see `w2sd models list`)")
     })?;
+    if let Some(p) = cached(e) {
+        return Ok(p);
+    }
+    // One pull per model at a time across processes; whoever waited finds it cached.
+    let dir = entry_dir(e);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let lock = std::fs::File::create(dir.join(".lock")).with_context(|| format!("cannot create a lock in {}", dir.display()))?;
+    lock.lock().with_context(|| format!("cannot lock {}", dir.display()))?;
     if let Some(p) = cached(e) {
         return Ok(p);
     }

@@ -18,3 +18,8 @@ pub mod transformer;
 
 pub use generate::{CancelToken, ChatMessage, GenerateRequest, Generation, Pool, Prompt, Role, Sampling, StopReason};
 pub use model::{Model, ModelInfo, PullProgress};
+
+/// The first line of an error's message (candle appends a backtrace on later lines).
+pub fn first_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}

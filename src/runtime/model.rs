@@ -79,7 +79,7 @@ impl Model {
     pub fn load_gguf(path: &Path) -> Result<Model> {
         let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let len = f.metadata()?.len();
-        let content = gguf_file::Content::read(&mut f).map_err(|e| anyhow!("not a valid GGUF file ({e})"))?;
+        let content = gguf_file::Content::read(&mut f).map_err(|e| anyhow!("not a valid GGUF file ({})", super::first_line(&e)))?;
         check_gguf_complete(&content, len)?;
         let vocab = GgufVocab::from_gguf(&content.metadata)?;
         let tok = GgufTokenizer::new(vocab)?;
@@ -156,6 +156,14 @@ impl Model {
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// The decoder forward, for diagnostics and tests.
+    pub fn transformer(&self) -> Option<&Transformer> {
+        match &self.backend {
+            Backend::Decoder(t) => Some(t),
+            Backend::Encoder(_) => None,
+        }
     }
 
     pub fn tokenizer(&self) -> &Tokenizer {
@@ -318,7 +326,7 @@ impl Model {
     }
 
     /// Log-probability `Σ_t log p(c_t | prompt, c_<t)` of each continuation after the
-    /// prompt, from one prefill of the prompt (the cache is cloned per continuation).
+    /// prompt, from one prefill of the prompt (the cache is rolled back after each continuation).
     /// Continuations are tokenized on their own, without BOS.
     pub fn score(&mut self, prompt: &Prompt, continuations: &[String]) -> Result<Vec<f64>> {
         let tf = self.decoder()?;
@@ -338,8 +346,9 @@ impl Model {
             }
             let mut lp = first[cids[0] as usize] as f64;
             if cids.len() > 1 {
-                let mut c2 = cache.clone();
-                let all = super::transformer::log_softmax(&tf.forward_all_logits(&cids[..cids.len() - 1], &mut c2)?)?;
+                let prompt_len = cache.len();
+                let all = super::transformer::log_softmax(&tf.forward_all_logits(&cids[..cids.len() - 1], &mut cache)?)?;
+                cache.truncate(prompt_len);
                 let all = all.to_vec2::<f32>()?;
                 for (row, &next) in all.iter().zip(&cids[1..]) {
                     lp += row[next as usize] as f64;

@@ -463,8 +463,13 @@ pub enum Tokenizer {
 impl Tokenizer {
     /// Loads a `tokenizer.json`.
     pub fn from_json_file(path: &std::path::Path) -> Result<Self> {
-        let inner = tokenizers::Tokenizer::from_file(path)
+        let mut inner = tokenizers::Tokenizer::from_file(path)
             .map_err(|e| anyhow!("cannot read tokenizer {}: {e}", path.display()))?;
+        // Padding and truncation are the caller's business (batches pad themselves).
+        inner.with_padding(None);
+        inner
+            .with_truncation(None)
+            .map_err(|e| anyhow!("cannot configure tokenizer {}: {e}", path.display()))?;
         let mut stop_ids = vec![];
         for s in ["<|im_end|>", "<|endoftext|>", "<|eot_id|>", "</s>", "<eos>", "<end_of_turn>", "[SEP]"] {
             if let Some(id) = inner.token_to_id(s) {

@@ -118,8 +118,10 @@ struct Layer {
     post_ffn_norm: Option<RmsNorm>,
 }
 
-/// Per-layer key/value cache. Cloning is cheap (tensors are shared, appends copy).
-#[derive(Clone, Default)]
+/// Per-layer key/value cache in preallocated buffers `[b, kv_heads, capacity, head_dim]`
+/// that grow by doubling. Positions `0..len` are valid; [`KvCache::truncate`] only moves
+/// `len`, so scoring several continuations after one prefill costs no copy.
+#[derive(Default)]
 pub struct KvCache {
     layers: Vec<Option<(Tensor, Tensor)>>,
     len: usize,
@@ -127,7 +129,7 @@ pub struct KvCache {
 
 impl KvCache {
     pub fn new(n_layer: usize) -> Self {
-        Self { layers: vec![None; n_layer], len: 0 }
+        Self { layers: (0..n_layer).map(|_| None).collect(), len: 0 }
     }
     /// Number of positions cached.
     pub fn len(&self) -> usize {
@@ -137,21 +139,38 @@ impl KvCache {
         self.len == 0
     }
     pub fn clear(&mut self) {
-        self.layers.iter_mut().for_each(|l| *l = None);
         self.len = 0;
     }
     /// Keeps the first `n` positions.
-    pub fn truncate(&mut self, n: usize) -> Result<()> {
-        if n >= self.len {
-            return Ok(());
-        }
-        for l in self.layers.iter_mut() {
-            if let Some((k, v)) = l.take() {
-                *l = if n == 0 { None } else { Some((k.narrow(2, 0, n)?, v.narrow(2, 0, n)?)) };
+    pub fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
+    }
+
+    /// Writes `k`, `v` `[b, kv, s, d]` at positions `len..len+s` of layer `li` and returns
+    /// views of positions `0..len+s`. The caller advances `len` once per forward.
+    fn append(&mut self, li: usize, k: &Tensor, v: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+        let (b, h, s, d) = k.dims4()?;
+        let need = self.len + s;
+        let grow = match &self.layers[li] {
+            Some((kb, _)) => kb.dim(2)? < need,
+            None => true,
+        };
+        if grow {
+            let cap = need.next_power_of_two().max(256);
+            let kb = Tensor::zeros((b, h, cap, d), k.dtype(), k.device())?;
+            let vb = Tensor::zeros((b, h, cap, d), v.dtype(), v.device())?;
+            if let Some((ok, ov)) = &self.layers[li] {
+                if self.len > 0 {
+                    kb.slice_set(&ok.narrow(2, 0, self.len)?.contiguous()?, 2, 0)?;
+                    vb.slice_set(&ov.narrow(2, 0, self.len)?.contiguous()?, 2, 0)?;
+                }
             }
+            self.layers[li] = Some((kb, vb));
         }
-        self.len = n;
-        Ok(())
+        let (kb, vb) = self.layers[li].as_ref().unwrap();
+        kb.slice_set(k, 2, self.len)?;
+        vb.slice_set(v, 2, self.len)?;
+        Ok((kb.narrow(2, 0, need)?, vb.narrow(2, 0, need)?))
     }
 }
 
@@ -180,7 +199,7 @@ impl<R: std::io::Read + std::io::Seek> GgufWeights<'_, R> {
     fn qtensor(&mut self, name: &str) -> Result<QTensor> {
         self.content
             .tensor(self.reader, name, self.device)
-            .with_context(|| format!("cannot read tensor {name} (is the file truncated?)"))
+            .map_err(|e| anyhow!("cannot read tensor {name} ({}); is the file damaged?", super::first_line(&e)))
     }
     fn f32(&mut self, name: &str) -> Result<Tensor> {
         Ok(self.qtensor(name)?.dequantize(self.device)?)
@@ -410,17 +429,19 @@ impl Transformer {
         Ok((Tensor::from_vec(cos, (s, half), &self.device)?, Tensor::from_vec(sin, (s, half), &self.device)?))
     }
 
-    /// Additive mask `[s, kv]`: 0 where query `pos+i` sees key `j`, −∞ elsewhere;
-    /// `None` when nothing is masked.
+    /// Additive mask `[n_rep·s, kv]` (rows repeat per query head of a kv group): 0 where
+    /// query `pos+i` sees key `j`, −∞ elsewhere; `None` when nothing is masked.
     fn mask(&self, pos: usize, s: usize, kv: usize, window: Option<usize>) -> Result<Option<Tensor>> {
         let mut any = false;
-        let mut m = vec![0f32; s * kv];
-        for i in 0..s {
+        let rows = s * (self.cfg.n_head / self.cfg.n_kv_head);
+        let mut m = vec![0f32; rows * kv];
+        for r in 0..rows {
+            let i = r % s;
             let qi = pos + i;
             for j in 0..kv {
                 let hidden = j > qi || window.is_some_and(|w| qi - j.min(qi) >= w);
                 if hidden {
-                    m[i * kv + j] = f32::NEG_INFINITY;
+                    m[r * kv + j] = f32::NEG_INFINITY;
                     any = true;
                 }
             }
@@ -428,7 +449,7 @@ impl Transformer {
         if !any {
             return Ok(None);
         }
-        Ok(Some(Tensor::from_vec(m, (s, kv), &self.device)?))
+        Ok(Some(Tensor::from_vec(m, (rows, kv), &self.device)?))
     }
 
     /// Embeds `ids` `[b, s]` into `[b, s, hidden]` f32.
@@ -484,21 +505,19 @@ impl Transformer {
             } else {
                 (candle_nn::rotary_emb::rope(&q, cos, sin)?, candle_nn::rotary_emb::rope(&k, cos, sin)?)
             };
-            let (k, v) = match &cache.layers[li] {
-                None => (k, v),
-                Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
-            };
-            cache.layers[li] = Some((k.clone(), v.clone()));
+            let (k, v) = cache.append(li, &k, &v)?;
+            // Grouped-query attention without copying k/v: the n_rep query heads that share
+            // a kv head are stacked along the sequence axis, [b, kv, n_rep·s, d].
             let n_rep = cfg.n_head / cfg.n_kv_head;
-            let k = candle_transformers::utils::repeat_kv(k, n_rep)?.contiguous()?;
-            let v = candle_transformers::utils::repeat_kv(v, n_rep)?.contiguous()?;
+            let q = q.reshape((b, cfg.n_kv_head, n_rep * s, cfg.head_dim))?;
             let att = (q.matmul(&k.t()?)? * cfg.attn_scale as f64)?;
             let att = match mask {
                 Some(m) => att.broadcast_add(m)?,
                 None => att,
             };
             let att = candle_nn::ops::softmax_last_dim(&att)?;
-            let y = att.matmul(&v)?.transpose(1, 2)?.reshape((b, s, cfg.n_head * cfg.head_dim))?;
+            let y = att.matmul(&v)?.reshape((b, cfg.n_head, s, cfg.head_dim))?;
+            let y = y.transpose(1, 2)?.reshape((b, s, cfg.n_head * cfg.head_dim))?;
             let y = layer.o.forward(&y)?;
             let y = match &layer.post_attn_norm {
                 Some(n) => n.forward(&y)?,

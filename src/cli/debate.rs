@@ -1,0 +1,800 @@
+//! `w2sd debate run|judge`, `w2sd sessions list|show|stats|export`, `w2sd facilitate`.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::debate::agents::{share, ModelDebater, ModelJudge, SharedModel};
+use crate::debate::facilitate::{self, FacilitationEvent};
+use crate::debate::metrics;
+use crate::debate::prompts::Templates;
+use crate::debate::runner::{self, RunEvent, RunPlan};
+use crate::debate::{Debater, Judge};
+use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
+use crate::runtime::{CancelToken, Sampling};
+use crate::session::{self, store, Assignment, DebateStatus, DebaterProfile, JudgeSetting, Protocol, Session, Settings, Side, TurnOrder};
+
+use super::print_json;
+
+#[derive(Subcommand, Debug)]
+pub enum DebateCmds {
+    /// Debates between a strong and a weak model, judged by a model or a person.
+    #[command(subcommand)]
+    Debate(DebateCmd),
+    /// Saved debate sessions: list, show, statistics, export.
+    #[command(subcommand)]
+    Sessions(SessionsCmd),
+    /// Facilitation Φ: weak accuracy alone vs after reading the strong model's explanation.
+    Facilitate(FacilitateArgs),
+}
+
+impl DebateCmds {
+    pub fn run(self) -> Result<()> {
+        match self {
+            DebateCmds::Debate(DebateCmd::Run(a)) => run(a),
+            DebateCmds::Debate(DebateCmd::Judge(a)) => judge(a),
+            DebateCmds::Sessions(c) => sessions(c),
+            DebateCmds::Facilitate(a) => facilitate_cmd(a),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DebateCmd {
+    /// Run (or resume) a debate session and save it.
+    Run(RunArgs),
+    /// Add another model judge's verdicts to a saved session (for judge agreement).
+    Judge(JudgeArgs),
+}
+
+/// Who judges: a model (log-probabilities of the answer letters), a person later in
+/// the TUI, or nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JudgeChoice {
+    Model,
+    Human,
+    None,
+}
+
+/// Debater options shared by `debate run` and `facilitate`.
+#[derive(Args, Debug, Clone)]
+pub struct DebaterArgs {
+    /// Strong debater: a profile (`NAME` from <config>/profiles/NAME.toml, or a .toml file) or a model spec.
+    #[arg(long, default_value = DEFAULT_STRONG)]
+    pub strong: String,
+    /// Weak debater: a profile or a model spec.
+    #[arg(long, default_value = DEFAULT_WEAK)]
+    pub weak: String,
+    /// Per-turn token budget for debaters given as model specs.
+    #[arg(long, default_value_t = 64)]
+    pub max_tokens: usize,
+    /// Sampling temperature for debaters given as model specs (0 = greedy).
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    /// Deny the strong debater the passage.
+    #[arg(long)]
+    pub strong_no_passage: bool,
+    /// Deny the weak debater the passage (the information gap).
+    #[arg(long)]
+    pub weak_no_passage: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Task spec: builtin:reading|capitals|arithmetic|sentiment, or a .jsonl file.
+    #[arg(long)]
+    pub task: String,
+    #[command(flatten)]
+    pub debaters: DebaterArgs,
+    #[arg(long, value_enum, default_value_t = JudgeChoice::Model)]
+    pub judge: JudgeChoice,
+    /// Model spec of the model judge (default: the weak debater's model, so weak supervises strong).
+    #[arg(long)]
+    pub judge_model: Option<String>,
+    #[arg(long, value_enum, default_value_t = Protocol::Debate)]
+    pub protocol: Protocol,
+    #[arg(long, value_enum, default_value_t = Assignment::Assigned)]
+    pub assignment: Assignment,
+    #[arg(long, default_value_t = 2)]
+    pub rounds: usize,
+    #[arg(long, value_enum, default_value_t = TurnOrder::Sequential)]
+    pub turn_order: TurnOrder,
+    /// Show the judge the passage (off by default, as in QuALITY debates).
+    #[arg(long)]
+    pub judge_sees_passage: bool,
+    /// Number of task items.
+    #[arg(long, default_value_t = 20)]
+    pub n: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Session file. An existing file with the same settings is resumed.
+    /// Default: <sessions-dir>/<task>-<strong>-vs-<weak>-<protocol>-r<rounds>-n<n>-s<seed>.json
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Where sessions live (default: the data dir, or $W2SD_DATA_DIR/sessions).
+    #[arg(long)]
+    pub sessions_dir: Option<PathBuf>,
+    /// Print one JSON summary line on stdout (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct JudgeArgs {
+    /// Session file (or a name in the sessions dir).
+    pub file: PathBuf,
+    /// Model spec of the judge.
+    #[arg(long)]
+    pub judge_model: String,
+    #[arg(long)]
+    pub sessions_dir: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SessionsCmd {
+    /// List the sessions in the sessions dir.
+    List {
+        #[arg(long)]
+        sessions_dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a session's debates and transcripts.
+    Show {
+        file: PathBuf,
+        /// Only this debate (0-based index).
+        #[arg(long)]
+        debate: Option<usize>,
+        #[arg(long)]
+        sessions_dir: Option<PathBuf>,
+        /// Print the session file's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Judge accuracy, mean D with CI, ECE, Brier, win rates, judge agreement and Elo.
+    Stats {
+        /// Session files (default: every session in the sessions dir, for Elo).
+        files: Vec<PathBuf>,
+        /// Use this judge's verdicts (default: each debate's first judgement).
+        #[arg(long)]
+        judge: Option<String>,
+        #[arg(long)]
+        sessions_dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export one row per judgement (debates without one get one row) as JSONL or CSV.
+    Export {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        sessions_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct FacilitateArgs {
+    #[arg(long)]
+    pub task: String,
+    #[command(flatten)]
+    pub debaters: DebaterArgs,
+    #[arg(long, default_value_t = 20)]
+    pub n: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Also write the full report (every item, explanation and log-probability) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A profile file: `model` is required, the rest default to the command-line values.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: Option<String>,
+    model: String,
+    sees_passage: Option<bool>,
+    max_tokens: Option<usize>,
+    sampling: Option<Sampling>,
+    template: Option<String>,
+}
+
+/// Resolves `--strong`/`--weak`: a `.toml` profile file, a profile name in
+/// `<config>/profiles/`, or else a model spec.
+pub fn resolve_profile(arg: &str, sees_passage: bool, a: &DebaterArgs) -> Result<DebaterProfile> {
+    let named = crate::paths::config_dir().join("profiles").join(format!("{arg}.toml"));
+    let file = if arg.ends_with(".toml") {
+        let p = PathBuf::from(arg);
+        if !p.is_file() {
+            bail!("profile file {} does not exist", p.display());
+        }
+        Some(p)
+    } else if named.is_file() {
+        Some(named)
+    } else {
+        None
+    };
+    let default_sampling = Sampling { temperature: a.temperature, repeat_penalty: 1.1, ..Sampling::default() };
+    match file {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read profile {}", p.display()))?;
+            let f: ProfileFile = toml::from_str(&text).map_err(|e| anyhow::anyhow!("profile {}: {e}", p.display()))?;
+            Ok(DebaterProfile {
+                name: f.name.unwrap_or_else(|| f.model.clone()),
+                model: f.model,
+                sees_passage: f.sees_passage.unwrap_or(sees_passage),
+                max_tokens: f.max_tokens.unwrap_or(a.max_tokens),
+                sampling: f.sampling.unwrap_or(default_sampling),
+                template: f.template.unwrap_or_else(|| "debater".into()),
+            })
+        }
+        None => Ok(DebaterProfile {
+            name: arg.to_string(),
+            model: arg.to_string(),
+            sees_passage,
+            max_tokens: a.max_tokens,
+            sampling: default_sampling,
+            template: "debater".into(),
+        }),
+    }
+}
+
+/// Loaded models by spec, each loaded once and shared between roles.
+#[derive(Default)]
+pub struct ModelSet {
+    models: HashMap<String, SharedModel>,
+}
+
+impl ModelSet {
+    pub fn get(&mut self, spec: &str) -> Result<SharedModel> {
+        if let Some(m) = self.models.get(spec) {
+            return Ok(m.clone());
+        }
+        eprintln!("loading {spec} …");
+        let m = share(super::runtime::load_with_progress(spec)?);
+        self.models.insert(spec.to_string(), m.clone());
+        Ok(m)
+    }
+}
+
+fn sessions_dir(flag: &Option<PathBuf>) -> PathBuf {
+    flag.clone().unwrap_or_else(crate::paths::sessions_dir)
+}
+
+/// A session file argument: the path itself, or a file name in the sessions dir.
+fn session_path(file: &Path, dir: &Option<PathBuf>) -> PathBuf {
+    if file.exists() || file.components().count() > 1 {
+        return file.to_path_buf();
+    }
+    let in_dir = sessions_dir(dir).join(file);
+    if in_dir.exists() {
+        in_dir
+    } else {
+        file.to_path_buf()
+    }
+}
+
+/// The command line, with the program written as `w2sd` (not a machine-specific path).
+fn command_line() -> String {
+    std::iter::once("w2sd".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ")
+}
+
+fn fmt(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "n/a".into()
+    }
+}
+
+fn run(a: RunArgs) -> Result<()> {
+    let t0 = Instant::now();
+    if a.rounds == 0 && a.protocol != Protocol::Blind {
+        bail!("--rounds must be at least 1 (use --protocol blind for no arguments)");
+    }
+    if a.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    // Check the task spec before loading any model.
+    crate::tasks::TaskSpec::parse(&a.task)?;
+    let strong_p = resolve_profile(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters)?;
+    let weak_p = resolve_profile(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters)?;
+    let judge_setting = match a.judge {
+        JudgeChoice::Model => JudgeSetting::Model { spec: a.judge_model.clone().unwrap_or_else(|| weak_p.model.clone()) },
+        JudgeChoice::Human => JudgeSetting::Human,
+        JudgeChoice::None => JudgeSetting::None,
+    };
+    let settings = Settings {
+        task: a.task.clone(),
+        n: a.n,
+        seed: a.seed,
+        protocol: a.protocol,
+        assignment: a.assignment,
+        rounds: if a.protocol == Protocol::Blind { 0 } else { a.rounds },
+        turn_order: a.turn_order,
+        judge: judge_setting.clone(),
+        judge_sees_passage: a.judge_sees_passage,
+    };
+    let out = match &a.out {
+        Some(p) => p.clone(),
+        None => sessions_dir(&a.sessions_dir).join(runner::default_file_name(&settings, &strong_p, &weak_p)),
+    };
+    // A resumed session keeps the exact templates it recorded.
+    let templates = if out.exists() {
+        Templates::from_records(&store::load(&out)?.provenance.prompts)
+    } else {
+        Templates::load()?
+    };
+    templates.check_debater(&strong_p.template)?;
+    templates.check_debater(&weak_p.template)?;
+    let plan = RunPlan { settings, strong: strong_p.clone(), weak: weak_p.clone(), out: out.clone(), templates: templates.clone(), command: Some(command_line()) };
+
+    let mut models = ModelSet::default();
+    let mut strong = ModelDebater::new(strong_p.clone(), models.get(&strong_p.model)?, templates.clone());
+    let mut weak = ModelDebater::new(weak_p.clone(), models.get(&weak_p.model)?, templates.clone());
+    let mut judge = match &judge_setting {
+        JudgeSetting::Model { spec } => Some(ModelJudge::new(models.get(spec)?, templates.clone())?),
+        _ => None,
+    };
+    let cancel = CancelToken::new();
+    let json = a.json;
+    let mut err = std::io::stderr();
+    let mut on_event = |e: RunEvent| {
+        let _ = match e {
+            RunEvent::Resumed { path, done, total } => writeln!(err, "resuming {} ({done} of {total} debates done)", path.display()),
+            RunEvent::Skipped { .. } => Ok(()),
+            RunEvent::DebateStart { index, total, record } => {
+                let it = &record.item;
+                if json {
+                    writeln!(err, "debate {}/{total} {}", index + 1, it.id)
+                } else {
+                    writeln!(
+                        err,
+                        "\n── debate {}/{total} · {} · {}\n   strong defends {:?}{} · weak defends {:?}",
+                        index + 1,
+                        it.id,
+                        it.question.lines().last().unwrap_or(""),
+                        it.choices[record.strong_answer],
+                        if record.strong_correct { " (correct)" } else { "" },
+                        it.choices[record.weak_answer],
+                    )
+                }
+            }
+            RunEvent::TurnStart { spec, .. } if !json => write!(err, "[round {} {}] ", spec.round, spec.side.as_str()),
+            RunEvent::Text(t) if !json => write!(err, "{t}"),
+            RunEvent::TurnEnd { .. } if !json => writeln!(err),
+            RunEvent::Agreement { index } => writeln!(err, "   debate {}: both sides prefer the same answer (agreement)", index + 1),
+            RunEvent::Judged { judgement, .. } => writeln!(
+                err,
+                "   judge {}: p(strong) = {:.3}, D = {:+.3}, {}",
+                judgement.name,
+                judgement.p_strong,
+                judgement.d,
+                if judgement.correct { "correct" } else { "wrong" }
+            ),
+            _ => Ok(()),
+        };
+        let _ = err.flush();
+    };
+    let s = runner::run_session(&plan, &mut strong, &mut weak, judge.as_mut().map(|j| j as &mut dyn Judge), &cancel, &mut on_event)?;
+    let wall = t0.elapsed().as_secs_f64();
+    let sc = s.scores.clone().unwrap_or_else(|| metrics::session_scores(&s, None));
+    if a.json {
+        print_json(&json!({
+            "path": out,
+            "session_id": s.id,
+            "debates": s.debates.len(),
+            "judged": sc.judged,
+            "agreements": sc.agreements,
+            "judge_accuracy": nullable(sc.judge_accuracy),
+            "mean_d": nullable(sc.mean_d),
+            "mean_d_ci": [nullable(sc.mean_d_ci[0]), nullable(sc.mean_d_ci[1])],
+            "mean_log_score": nullable(sc.mean_log_score),
+            "ece": nullable(sc.ece),
+            "brier": nullable(sc.brier),
+            "win_rates": sc.win_rates,
+            "wall_s": wall,
+        }))
+    } else {
+        println!("session saved to {}", out.display());
+        print_scores(&sc);
+        println!("wall time {wall:.1}s");
+        Ok(())
+    }
+}
+
+fn nullable(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        Value::Null
+    }
+}
+
+fn print_scores(sc: &session::Scores) {
+    println!("judged {} debates ({} agreements)", sc.judged, sc.agreements);
+    println!("judge accuracy {}", fmt(sc.judge_accuracy));
+    println!("mean D {} (95% CI {} … {})", fmt(sc.mean_d), fmt(sc.mean_d_ci[0]), fmt(sc.mean_d_ci[1]));
+    println!("mean log score {} · ECE {} · Brier {}", fmt(sc.mean_log_score), fmt(sc.ece), fmt(sc.brier));
+    let w = &sc.win_rates;
+    println!(
+        "win rates: strong {} · weak {} · correct side {} · strong when correct {} · strong when wrong {}",
+        fmt(w.strong),
+        fmt(w.weak),
+        fmt(w.correct_side),
+        fmt(w.strong_when_correct),
+        fmt(w.strong_when_incorrect)
+    );
+}
+
+fn judge(a: JudgeArgs) -> Result<()> {
+    let path = session_path(&a.file, &a.sessions_dir);
+    let s = store::load(&path)?;
+    let templates = Templates::from_records(&s.provenance.prompts);
+    let mut models = ModelSet::default();
+    let mut j = ModelJudge::new(models.get(&a.judge_model)?, templates)?;
+    let added = runner::judge_saved(&path, &mut j, &mut |e| {
+        if let RunEvent::Judged { index, judgement } = e {
+            eprintln!("debate {}: p(strong) = {:.3}, D = {:+.3}", index + 1, judgement.p_strong, judgement.d);
+        }
+    })?;
+    let s = store::load(&path)?;
+    let agreement = metrics::judge_agreement(&s);
+    if a.json {
+        print_json(&json!({"path": path, "added": added, "judge": j.name(), "kappa": agreement}))
+    } else {
+        println!("added {added} judgements by {} to {}", j.name(), path.display());
+        for k in agreement {
+            println!("kappa({}, {}) = {} over {} debates", k.judge_a, k.judge_b, fmt(k.kappa), k.n);
+        }
+        Ok(())
+    }
+}
+
+fn sessions(c: SessionsCmd) -> Result<()> {
+    match c {
+        SessionsCmd::List { sessions_dir: d, json } => {
+            let dir = sessions_dir(&d);
+            let mut rows = Vec::new();
+            for p in store::list(&dir)? {
+                rows.push(match store::load(&p) {
+                    Ok(s) => {
+                        let judged = s.debates.iter().filter(|d| d.status == DebateStatus::Judged).count();
+                        json!({"path": p, "id": s.id, "task": s.settings.task, "protocol": s.settings.protocol,
+                               "strong": s.provenance.strong.name, "weak": s.provenance.weak.name,
+                               "n": s.settings.n, "debates": s.debates.len(), "judged": judged, "updated": s.updated})
+                    }
+                    Err(e) => json!({"path": p, "error": e.to_string()}),
+                });
+            }
+            if json {
+                return print_json(&json!({"dir": dir, "sessions": rows}));
+            }
+            println!("sessions in {}", dir.display());
+            if rows.is_empty() {
+                println!("  (none)");
+            }
+            for r in rows {
+                match r.get("error") {
+                    Some(e) => println!("  {}  ERROR {}", r["path"].as_str().unwrap_or(""), e.as_str().unwrap_or("")),
+                    None => println!(
+                        "  {}  {} {} vs {} · {} · {}/{} judged · {}",
+                        r["id"].as_str().unwrap_or(""),
+                        r["task"].as_str().unwrap_or(""),
+                        r["strong"].as_str().unwrap_or(""),
+                        r["weak"].as_str().unwrap_or(""),
+                        r["protocol"].as_str().unwrap_or(""),
+                        r["judged"],
+                        r["n"],
+                        r["updated"].as_str().unwrap_or("")
+                    ),
+                }
+            }
+            Ok(())
+        }
+        SessionsCmd::Show { file, debate, sessions_dir: d, json } => {
+            let path = session_path(&file, &d);
+            let s = store::load(&path)?;
+            if json {
+                return match debate {
+                    Some(i) => print_json(s.debates.get(i).with_context(|| format!("{} has no debate {i}", path.display()))?),
+                    None => print_json(&s),
+                };
+            }
+            show(&s, debate);
+            Ok(())
+        }
+        SessionsCmd::Stats { files, judge, sessions_dir: d, json } => {
+            let paths: Vec<PathBuf> = if files.is_empty() {
+                store::list(&sessions_dir(&d))?
+            } else {
+                files.iter().map(|f| session_path(f, &d)).collect()
+            };
+            if paths.is_empty() {
+                bail!("no session files given and none in {}", sessions_dir(&d).display());
+            }
+            let mut sessions = Vec::new();
+            for p in &paths {
+                sessions.push((p.clone(), store::load(p)?));
+            }
+            sessions.sort_by(|a, b| a.1.created.cmp(&b.1.created));
+            let all: Vec<Session> = sessions.iter().map(|(_, s)| s.clone()).collect();
+            let elo = metrics::elo(&metrics::games(&all), metrics::ELO_K, metrics::ELO_INITIAL);
+            let per: Vec<Value> = sessions.iter().map(|(p, s)| stats_json(p, s, judge.as_deref())).collect();
+            if json {
+                if per.len() == 1 {
+                    let mut v = per.into_iter().next().unwrap();
+                    v["elo"] = json!(elo);
+                    v["elo_k"] = json!(metrics::ELO_K);
+                    v["elo_initial"] = json!(metrics::ELO_INITIAL);
+                    return print_json(&v);
+                }
+                return print_json(&json!({"sessions": per, "elo": elo, "elo_k": metrics::ELO_K, "elo_initial": metrics::ELO_INITIAL}));
+            }
+            for (p, s) in &sessions {
+                println!("{} ({})", s.id, p.display());
+                print_scores(&metrics::session_scores(s, judge.as_deref()));
+                for k in metrics::judge_agreement(s) {
+                    println!("kappa({}, {}) = {} over {} debates", k.judge_a, k.judge_b, fmt(k.kappa), k.n);
+                }
+                println!();
+            }
+            println!("Elo (K = {}, initial {}):", metrics::ELO_K, metrics::ELO_INITIAL);
+            for (name, r) in &elo {
+                println!("  {name}: {r:.1}");
+            }
+            Ok(())
+        }
+        SessionsCmd::Export { file, format, out, sessions_dir: d } => {
+            let path = session_path(&file, &d);
+            let s = store::load(&path)?;
+            let rows = export_rows(&s);
+            let mut buf: Vec<u8> = Vec::new();
+            match format {
+                ExportFormat::Jsonl => {
+                    for r in &rows {
+                        buf.extend(serde_json::to_vec(r)?);
+                        buf.push(b'\n');
+                    }
+                }
+                ExportFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(&mut buf);
+                    w.write_record(CSV_COLUMNS)?;
+                    for r in &rows {
+                        w.write_record(CSV_COLUMNS.iter().map(|k| match &r[*k] {
+                            Value::Null => String::new(),
+                            Value::String(s) => s.clone(),
+                            v => v.to_string(),
+                        }))?;
+                    }
+                    w.flush()?;
+                    drop(w);
+                }
+            }
+            match out {
+                Some(p) => {
+                    if p.exists() && store::load(&p).is_ok() {
+                        bail!("{} is a session file; refusing to overwrite it with an export", p.display());
+                    }
+                    store::write_atomic(&p, buf.strip_suffix(b"\n").unwrap_or(&buf))?;
+                    eprintln!("wrote {} rows to {}", rows.len(), p.display());
+                }
+                None => std::io::stdout().write_all(&buf)?,
+            }
+            Ok(())
+        }
+    }
+}
+
+fn stats_json(path: &Path, s: &Session, judge: Option<&str>) -> Value {
+    let sc = metrics::session_scores(s, judge);
+    json!({
+        "path": path,
+        "session_id": s.id,
+        "task": s.settings.task,
+        "protocol": s.settings.protocol,
+        "strong": s.provenance.strong.name,
+        "weak": s.provenance.weak.name,
+        "judge": judge,
+        "judged": sc.judged,
+        "agreements": sc.agreements,
+        "judge_accuracy": nullable(sc.judge_accuracy),
+        "mean_d": nullable(sc.mean_d),
+        "mean_d_ci": [nullable(sc.mean_d_ci[0]), nullable(sc.mean_d_ci[1])],
+        "mean_log_score": nullable(sc.mean_log_score),
+        "ece": nullable(sc.ece),
+        "brier": nullable(sc.brier),
+        "win_rates": sc.win_rates,
+        "kappa": metrics::judge_agreement(s),
+    })
+}
+
+const CSV_COLUMNS: &[&str] = &[
+    "session_id", "index", "item_id", "question", "choices", "answer", "strong_answer", "weak_answer", "strong_correct", "status",
+    "turns", "judge_kind", "judge_name", "p_strong", "d", "log_score", "judge_correct", "blind", "strong_left", "judge_seconds",
+    "rationale",
+];
+
+/// One row per judgement (one row without judge fields for an unjudged debate).
+fn export_rows(s: &Session) -> Vec<Value> {
+    let mut rows = Vec::new();
+    for d in &s.debates {
+        let base = json!({
+            "session_id": s.id,
+            "index": d.index,
+            "item_id": d.item.id,
+            "question": d.item.question,
+            "choices": d.item.choices.join(" | "),
+            "answer": d.item.answer,
+            "strong_answer": d.strong_answer,
+            "weak_answer": d.weak_answer,
+            "strong_correct": d.strong_correct,
+            "status": d.status,
+            "turns": d.turns.len(),
+            "transcript": d.turns,
+        });
+        if d.judgements.is_empty() {
+            let mut r = base.clone();
+            for k in ["judge_kind", "judge_name", "p_strong", "d", "log_score", "judge_correct", "blind", "strong_left", "judge_seconds", "rationale"] {
+                r[k] = Value::Null;
+            }
+            rows.push(r);
+        }
+        for j in &d.judgements {
+            let mut r = base.clone();
+            r["judge_kind"] = json!(j.kind);
+            r["judge_name"] = json!(j.name);
+            r["p_strong"] = json!(j.p_strong);
+            r["d"] = json!(j.d);
+            r["log_score"] = json!(j.log_score);
+            r["judge_correct"] = json!(j.correct);
+            r["blind"] = json!(j.blind);
+            r["strong_left"] = j.shuffle.map(|x| json!(x.strong_left)).unwrap_or(Value::Null);
+            r["judge_seconds"] = json!(j.seconds);
+            r["rationale"] = j.rationale.as_ref().map(|x| json!(x)).unwrap_or(Value::Null);
+            rows.push(r);
+        }
+    }
+    rows
+}
+
+fn show(s: &Session, only: Option<usize>) {
+    println!("session {} · {} · created {} · updated {}", s.id, s.settings.task, s.created, s.updated);
+    println!(
+        "strong {} · weak {} · protocol {:?} · {} round(s) · judge {:?}",
+        s.provenance.strong.name, s.provenance.weak.name, s.settings.protocol, s.settings.rounds, s.settings.judge
+    );
+    for d in s.debates.iter().filter(|d| only.is_none_or(|i| i == d.index)) {
+        let it = &d.item;
+        println!("\n── debate {} · {} · {:?}", d.index + 1, it.id, d.status);
+        if let Some(p) = &it.passage {
+            println!("passage: {p}");
+        }
+        println!("question: {}", it.question);
+        for (k, c) in it.choices.iter().enumerate() {
+            let mut tags = Vec::new();
+            if k == it.answer {
+                tags.push("correct");
+            }
+            if k == d.strong_answer {
+                tags.push("strong");
+            }
+            if k == d.weak_answer {
+                tags.push("weak");
+            }
+            println!("  {}. {c}{}", crate::debate::render::letter(k), if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) });
+        }
+        for t in &d.turns {
+            println!("[round {} {}] {}", t.round, if t.side == Side::Strong { "strong" } else { "weak" }, t.text);
+        }
+        for j in &d.judgements {
+            println!(
+                "judge {} ({:?}): p(strong) = {:.3} · D = {:+.3} · log score {:.3} · {}",
+                j.name,
+                j.kind,
+                j.p_strong,
+                j.d,
+                j.log_score,
+                if j.correct { "correct" } else { "wrong" }
+            );
+            if let Some(r) = &j.rationale {
+                println!("  rationale: {r}");
+            }
+        }
+    }
+    if only.is_none() {
+        println!();
+        print_scores(&metrics::session_scores(s, None));
+    }
+}
+
+fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
+    let t0 = Instant::now();
+    crate::tasks::TaskSpec::parse(&a.task)?;
+    if a.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    let items = crate::tasks::load(&a.task, Some(a.n), a.seed)?;
+    let strong_p = resolve_profile(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters)?;
+    let weak_p = resolve_profile(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters)?;
+    let templates = Templates::load()?;
+    templates.check_debater(&strong_p.template)?;
+    let mut models = ModelSet::default();
+    let mut strong = ModelDebater::new(strong_p.clone(), models.get(&strong_p.model)?, templates.clone());
+    let mut weak = ModelDebater::new(weak_p.clone(), models.get(&weak_p.model)?, templates.clone());
+    let mut records = std::collections::BTreeMap::new();
+    if let Some(m) = strong.model_record() {
+        records.insert("strong".to_string(), m);
+    }
+    if let Some(m) = weak.model_record() {
+        records.insert("weak".to_string(), m);
+    }
+    let cancel = CancelToken::new();
+    let json = a.json;
+    let mut err = std::io::stderr();
+    let results = facilitate::facilitate(&items, &mut strong, &mut weak, &cancel, &mut |e| {
+        let _ = match e {
+            FacilitationEvent::ItemStart { index, total, item } => {
+                if json {
+                    writeln!(err, "item {}/{total} {}", index + 1, item.id)
+                } else {
+                    write!(err, "\n── item {}/{total} · {}\n[strong explains] ", index + 1, item.id)
+                }
+            }
+            FacilitationEvent::Text(t) if !json => write!(err, "{t}"),
+            FacilitationEvent::ItemDone { result, .. } if !json => writeln!(
+                err,
+                "\n   weak alone {} · with explanation {}",
+                if result.alone_correct { "correct" } else { "wrong" },
+                if result.with_correct { "correct" } else { "wrong" }
+            ),
+            _ => Ok(()),
+        };
+        let _ = err.flush();
+    })?;
+    let rep = facilitate::report(&a.task, a.seed, strong_p, weak_p, records, templates.map.clone(), results);
+    if let Some(p) = &a.out {
+        store::write_atomic(p, &serde_json::to_vec_pretty(&rep)?)?;
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    if a.json {
+        print_json(&json!({
+            "task": rep.task,
+            "n": rep.n,
+            "weak_alone": nullable(rep.weak_alone),
+            "weak_with_strong": nullable(rep.weak_with_strong),
+            "gain": nullable(rep.gain),
+            "gain_ci": [nullable(rep.gain_ci[0]), nullable(rep.gain_ci[1])],
+            "strong_alone": nullable(rep.strong_alone),
+            "mean_p_correct_alone": nullable(rep.mean_p_correct_alone),
+            "mean_p_correct_with": nullable(rep.mean_p_correct_with),
+            "out": a.out,
+            "wall_s": wall,
+        }))
+    } else {
+        println!("weak accuracy alone {} · with the strong explanation {}", fmt(rep.weak_alone), fmt(rep.weak_with_strong));
+        println!("gain Φ {} (95% CI {} … {}) · strong alone {}", fmt(rep.gain), fmt(rep.gain_ci[0]), fmt(rep.gain_ci[1]), fmt(rep.strong_alone));
+        println!("wall time {wall:.1}s");
+        Ok(())
+    }
+}

@@ -1,0 +1,7 @@
+//! Debate sessions: the versioned schema and the atomic store.
+
+pub mod schema;
+pub mod store;
+
+pub use schema::*;
+pub use store::{load, save, SessionError};
