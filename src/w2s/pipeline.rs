@@ -825,6 +825,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn experiment_can_move_to_a_worker_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Experiment>();
+        assert_send::<Event>();
+    }
+
+    #[test]
     fn plan_names_and_keys() {
         let mut cfg = ExperimentConfig::for_task("builtin:preference");
         cfg.ladder = vec!["bow".into(), "a".into(), "b".into(), "c".into()];
