@@ -10,4 +10,5 @@ pub mod runtime;
 pub mod session;
 pub mod stats;
 pub mod tasks;
+pub mod tui;
 pub mod w2s;

@@ -6,6 +6,9 @@ use w2sd::cli;
 #[derive(Parser, Debug)]
 #[command(name = "w2sd", version, about = "Weak-to-strong debate: explanations, debates, judges and weak-to-strong training on local models")]
 struct Cli {
+    /// Theme of the terminal UI (dark, light, high-contrast, or a user theme).
+    #[arg(long, global = true)]
+    theme: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -17,13 +20,16 @@ enum Command {
     #[command(flatten)]
     Debate(cli::debate::DebateCmds),
     #[command(flatten)]
+    Tui(cli::tui::TuiCmds),
+    #[command(flatten)]
     Train(cli::train::TrainCmds),
 }
 
 fn main() {
     let args = Cli::parse();
     let result = match args.command {
-        None => cli::default_main(),
+        None => cli::tui::default_main(args.theme),
+        Some(Command::Tui(c)) => c.run(args.theme),
         Some(Command::Runtime(c)) => c.run(),
         Some(Command::Debate(c)) => c.run(),
         Some(Command::Train(c)) => c.run(),

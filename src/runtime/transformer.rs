@@ -83,11 +83,51 @@ struct Linear {
 
 impl Linear {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let y = self.w.forward(x)?;
+        self.add_bias(self.w.forward(x)?)
+    }
+
+    fn add_bias(&self, y: Tensor) -> candle_core::Result<Tensor> {
         match &self.b {
             Some(b) => y.broadcast_add(b),
             None => Ok(y),
         }
+    }
+}
+
+/// Applies several linears to the same input. When all weights share a quantized type
+/// that candle's repacked kernels take, the input is quantized once and all products run
+/// in one parallel region (`gemv_fused_shared_lhs`); otherwise one matmul each.
+fn forward_shared<const N: usize>(ls: [&Linear; N], x: &Tensor) -> candle_core::Result<[Tensor; N]> {
+    let qs: Vec<&QTensor> = ls
+        .iter()
+        .filter_map(|l| match &l.w {
+            QMatMul::QTensor(t) => Some(t.as_ref()),
+            _ => None,
+        })
+        .collect();
+    if qs.len() == N && x.device().is_cpu() {
+        let x = x.contiguous()?;
+        if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, &x)? {
+            let mut it = outs.into_iter().zip(ls);
+            return Ok(std::array::from_fn(|_| {
+                let (y, l) = it.next().unwrap();
+                l.add_bias(y)
+            })
+            .try_map_all()?);
+        }
+    }
+    let mut it = ls.into_iter();
+    Ok(std::array::from_fn(|_| it.next().unwrap().forward(x)).try_map_all()?)
+}
+
+trait TryMapAll<const N: usize> {
+    fn try_map_all(self) -> candle_core::Result<[Tensor; N]>;
+}
+
+impl<const N: usize> TryMapAll<N> for [candle_core::Result<Tensor>; N] {
+    fn try_map_all(self) -> candle_core::Result<[Tensor; N]> {
+        let v: Vec<Tensor> = self.into_iter().collect::<candle_core::Result<_>>()?;
+        Ok(v.try_into().unwrap_or_else(|_| unreachable!("length is N")))
     }
 }
 
@@ -486,9 +526,10 @@ impl Transformer {
             let (cos, sin) = if sliding { local.as_ref().unwrap() } else { &global };
             let mask = if sliding { &mask_local } else { &mask_global };
             let h = layer.attn_norm.forward(&x)?;
-            let q = layer.q.forward(&h)?.reshape((b, s, cfg.n_head, cfg.head_dim))?;
-            let k = layer.k.forward(&h)?.reshape((b, s, cfg.n_kv_head, cfg.head_dim))?;
-            let v = layer.v.forward(&h)?.reshape((b, s, cfg.n_kv_head, cfg.head_dim))?;
+            let [q, k, v] = forward_shared([&layer.q, &layer.k, &layer.v], &h)?;
+            let q = q.reshape((b, s, cfg.n_head, cfg.head_dim))?;
+            let k = k.reshape((b, s, cfg.n_kv_head, cfg.head_dim))?;
+            let v = v.reshape((b, s, cfg.n_kv_head, cfg.head_dim))?;
             let q = match &layer.q_norm {
                 Some(n) => n.forward(&q)?,
                 None => q,
@@ -525,12 +566,12 @@ impl Transformer {
             };
             x = (x + y)?;
             let h = layer.ffn_norm.forward(&x)?;
-            let g = layer.gate.forward(&h)?;
+            let [g, u] = forward_shared([&layer.gate, &layer.up], &h)?;
             let g = match cfg.act {
                 Activation::GeluTanh => g.gelu()?,
                 Activation::Silu => g.silu()?,
             };
-            let y = layer.down.forward(&(g * layer.up.forward(&h)?)?)?;
+            let y = layer.down.forward(&(g * u)?)?;
             let y = match &layer.post_ffn_norm {
                 Some(n) => n.forward(&y)?,
                 None => y,

@@ -1,0 +1,138 @@
+//! `w2sd` (no arguments), `w2sd review [FILE|DIR]`, `w2sd judge --task SPEC …`: the terminal UI.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use crate::cli::debate::{resolve_profile, DebaterArgs};
+use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
+use crate::tui::worker::{DebateConfig, JudgeChoice};
+use crate::tui::{Options, Start};
+
+/// The task of the default live debate (`w2sd` with no arguments).
+pub const DEFAULT_TASK: &str = "builtin:capitals";
+
+#[derive(Subcommand, Debug)]
+pub enum TuiCmds {
+    /// Open the review screen on saved sessions (a file, a directory, or the default places).
+    Review {
+        /// A session file or a directory of them; default: the data dir's and the repo's sessions/.
+        path: Option<PathBuf>,
+    },
+    /// Judge debates in the terminal UI (or watch a model judge with --model-judge).
+    Judge(JudgeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct JudgeArgs {
+    /// Task spec: builtin:NAME (reading, capitals, arithmetic, sentiment) or a .jsonl file.
+    #[arg(long)]
+    pub task: String,
+    /// Shuffle the sides left and right and hide the model names.
+    #[arg(long)]
+    pub blind: bool,
+    /// The judge's name, recorded with each verdict.
+    #[arg(long)]
+    pub judge_name: Option<String>,
+    /// Let a model judge decide instead of a person (a model spec).
+    #[arg(long)]
+    pub model_judge: Option<String>,
+    /// Debaters (--strong, --weak, --max-tokens, --temperature, passage access), as in `w2sd debate run`.
+    #[command(flatten)]
+    pub debaters: DebaterArgs,
+    /// Debate rounds.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+    /// Number of items.
+    #[arg(long, short = 'n', default_value_t = 5)]
+    pub n: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Hide the ground truth and D after each verdict.
+    #[arg(long)]
+    pub no_reveal: bool,
+    /// Show the judge the passage (reading tasks).
+    #[arg(long)]
+    pub judge_sees_passage: bool,
+    /// The session file to write (default: a new file in the data dir's sessions/).
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+}
+
+impl JudgeArgs {
+    /// The defaults of `w2sd` with no arguments: a live debate on the offline default.
+    pub fn default_live() -> JudgeArgs {
+        JudgeArgs {
+            task: DEFAULT_TASK.into(),
+            blind: false,
+            judge_name: None,
+            model_judge: None,
+            debaters: DebaterArgs {
+                strong: DEFAULT_STRONG.into(),
+                weak: DEFAULT_WEAK.into(),
+                max_tokens: 64,
+                temperature: 0.0,
+                strong_no_passage: false,
+                weak_no_passage: false,
+            },
+            rounds: 1,
+            n: 5,
+            seed: 42,
+            no_reveal: false,
+            judge_sees_passage: false,
+            out: None,
+        }
+    }
+
+    pub fn config(&self) -> Result<DebateConfig> {
+        let judge = match &self.model_judge {
+            Some(spec) => JudgeChoice::Model { spec: spec.clone() },
+            None => JudgeChoice::Human { name: self.judge_name.clone().unwrap_or_else(default_judge_name) },
+        };
+        let out = self.out.clone().unwrap_or_else(|| {
+            let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
+            let task = crate::tasks::TaskSpec::parse(&self.task).map(|t| t.short_name()).unwrap_or_else(|_| "tasks".into());
+            crate::paths::sessions_dir().join(format!("{task}-{stamp}-s{}.json", self.seed))
+        });
+        let d = &self.debaters;
+        let strong = resolve_profile(&d.strong, !d.strong_no_passage, d)?;
+        let weak = resolve_profile(&d.weak, !d.weak_no_passage, d)?;
+        Ok(DebateConfig {
+            task: self.task.clone(),
+            n: self.n,
+            seed: self.seed,
+            strong,
+            weak,
+            rounds: self.rounds.max(1),
+            judge,
+            blind: self.blind,
+            reveal: !self.no_reveal,
+            judge_sees_passage: self.judge_sees_passage,
+            out,
+        })
+    }
+}
+
+fn default_judge_name() -> String {
+    std::env::var("USER").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "human".into())
+}
+
+impl TuiCmds {
+    pub fn run(self, theme: Option<String>) -> Result<()> {
+        match self {
+            TuiCmds::Review { path } => crate::tui::run(Options { theme, start: Start::Review(path.into_iter().collect()) }),
+            TuiCmds::Judge(a) => {
+                let cfg = a.config()?;
+                crate::tui::run(Options { theme, start: Start::Debate(cfg) })
+            }
+        }
+    }
+}
+
+/// `w2sd` with no arguments: the UI on a live debate over the offline default models
+/// (pulled first, on a progress screen, when missing).
+pub fn default_main(theme: Option<String>) -> Result<()> {
+    let a = JudgeArgs::default_live();
+    crate::tui::run(Options { theme, start: Start::Debate(a.config()?) })
+}

@@ -1,0 +1,289 @@
+//! The app state and its update function.
+//!
+//! [`App`] holds everything the screens draw; input and worker messages change it only
+//! through [`App::update`], [`App::on_key`], [`App::on_mouse`] and [`App::on_worker`],
+//! which return [`Effect`]s for the runtime loop to carry out (send to a worker, cancel,
+//! quit). Drawing (`views::draw`) reads an immutable `&App`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+
+use super::action::Action;
+use super::keymap::{Key, Keymap, Scope};
+use super::theme::{Theme, ThemeSet};
+use super::views::debate::DebateState;
+use super::views::models::ModelsState;
+use super::views::review::ReviewState;
+use super::views::train::{TrainCommand, TrainState};
+use super::worker::{DebateCommand, WorkerEvent};
+
+/// The screens, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Debate,
+    Review,
+    Train,
+    Models,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 4] = [Screen::Debate, Screen::Review, Screen::Train, Screen::Models];
+
+    pub fn title(&self) -> &'static str {
+        match self {
+            Screen::Debate => "Debate",
+            Screen::Review => "Review",
+            Screen::Train => "Train",
+            Screen::Models => "Models",
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        match self {
+            Screen::Debate => Scope::Debate,
+            Screen::Review => Scope::Review,
+            Screen::Train => Scope::Train,
+            Screen::Models => Scope::Models,
+        }
+    }
+
+    pub fn action(&self) -> Action {
+        match self {
+            Screen::Debate => Action::ScreenDebate,
+            Screen::Review => Action::ScreenReview,
+            Screen::Train => Action::ScreenTrain,
+            Screen::Models => Action::ScreenModels,
+        }
+    }
+
+    fn index(&self) -> usize {
+        Screen::ALL.iter().position(|s| s == self).unwrap_or(0)
+    }
+}
+
+/// What the runtime loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    /// Cancel the generation in progress (shared cancel token).
+    CancelGeneration,
+    Debate(DebateCommand),
+    ListModels,
+    Pull(Vec<String>),
+    /// Rescan the session directories.
+    ScanSessions,
+    Train(TrainCommand),
+}
+
+pub struct App {
+    pub screen: Screen,
+    pub keymap: Keymap,
+    pub themes: ThemeSet,
+    pub theme: Theme,
+    /// The help overlay is open (with its scroll offset).
+    pub help: Option<usize>,
+    /// A transient message for the status bar.
+    pub flash: Option<String>,
+    /// The whole terminal area.
+    pub size: Rect,
+    pub debate: DebateState,
+    pub review: ReviewState,
+    pub train: TrainState,
+    pub models: ModelsState,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, themes: ThemeSet, theme: &str) -> App {
+        let mut flash = themes.warnings.first().cloned();
+        let theme = match themes.get(theme) {
+            Some(t) => t.clone(),
+            None => {
+                flash = Some(format!("unknown theme {theme:?}; themes: {}", themes.names().join(", ")));
+                Theme::dark()
+            }
+        };
+        App {
+            screen: Screen::Debate,
+            keymap,
+            themes,
+            theme,
+            help: None,
+            flash,
+            size: Rect::new(0, 0, 80, 24),
+            debate: DebateState::default(),
+            review: ReviewState::default(),
+            train: TrainState::default(),
+            models: ModelsState::default(),
+            quit: false,
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.screen.scope()
+    }
+
+    /// The area under the tab bar and above the status bar.
+    pub fn body(&self) -> Rect {
+        Rect { x: self.size.x, y: self.size.y + 1, width: self.size.width, height: self.size.height.saturating_sub(2) }
+    }
+
+    /// Whether some text input has the keyboard.
+    pub fn text_input(&self) -> bool {
+        (self.screen == Screen::Debate && self.debate.editing.is_some()) || (self.screen == Screen::Review && self.review.input.is_some())
+    }
+
+    /// A key press: text inputs first, then the keymap of the current screen.
+    pub fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+        if self.text_input() && !ctrl_c {
+            match self.screen {
+                Screen::Debate => {
+                    self.debate.edit_rationale(k.code);
+                }
+                Screen::Review => return self.review.edit_input(k.code),
+                _ => {}
+            }
+            return vec![];
+        }
+        let key = Key::from_event(&k);
+        let Some(action) = self.keymap.action(self.scope(), &key) else {
+            return vec![];
+        };
+        // Ctrl-C cancels generation when there is some; otherwise it quits.
+        if ctrl_c && action == Action::Cancel && !self.busy() && self.help.is_none() && !self.text_input() {
+            return self.update(Action::Quit);
+        }
+        self.update(action)
+    }
+
+    /// Whether a generation or download is running.
+    pub fn busy(&self) -> bool {
+        self.debate.busy() || self.models.pulling()
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.flash = None;
+        if let Some(off) = self.help {
+            match action {
+                Action::Help | Action::Cancel => self.help = None,
+                Action::Up => self.help = Some(off.saturating_sub(1)),
+                Action::Down => self.help = Some(off + 1),
+                Action::PageDown => self.help = Some(off + 10),
+                Action::PageUp => self.help = Some(off.saturating_sub(10)),
+                Action::Top => self.help = Some(0),
+                Action::Quit => return self.update_quit(),
+                _ => {}
+            }
+            return vec![];
+        }
+        match action {
+            Action::Quit => return self.update_quit(),
+            Action::Help => self.help = Some(0),
+            Action::CycleTheme => {
+                self.theme = self.themes.next_after(&self.theme.name);
+                self.flash = Some(format!("theme: {}", self.theme.name));
+            }
+            Action::NextScreen => return self.go(Screen::ALL[(self.screen.index() + 1) % 4]),
+            Action::PrevScreen => return self.go(Screen::ALL[(self.screen.index() + 3) % 4]),
+            Action::ScreenDebate => return self.go(Screen::Debate),
+            Action::ScreenReview => return self.go(Screen::Review),
+            Action::ScreenTrain => return self.go(Screen::Train),
+            Action::ScreenModels => return self.go(Screen::Models),
+            a => {
+                let body = self.body();
+                return match self.screen {
+                    Screen::Debate => self.debate.handle(a, body, &self.theme),
+                    Screen::Review => self.review.handle(a, body, &self.theme),
+                    Screen::Train => self.train.handle(a),
+                    Screen::Models => self.models.handle(a),
+                };
+            }
+        }
+        vec![]
+    }
+
+    fn update_quit(&mut self) -> Vec<Effect> {
+        self.quit = true;
+        vec![Effect::CancelGeneration, Effect::Quit]
+    }
+
+    fn go(&mut self, s: Screen) -> Vec<Effect> {
+        self.screen = s;
+        match s {
+            Screen::Models if self.models.rows.is_empty() && !self.models.loading => {
+                self.models.loading = true;
+                vec![Effect::ListModels]
+            }
+            Screen::Review if !self.review.scanned && !self.review.scanning => {
+                self.review.scanning = true;
+                vec![Effect::ScanSessions]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// Mouse wheel scrolls the pane under the pointer.
+    pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        let delta = match m.kind {
+            MouseEventKind::ScrollUp => -3,
+            MouseEventKind::ScrollDown => 3,
+            _ => return vec![],
+        };
+        if let Some(off) = self.help {
+            self.help = Some(if delta < 0 { off.saturating_sub(3) } else { off + 3 });
+            return vec![];
+        }
+        let body = self.body();
+        match self.screen {
+            Screen::Debate => self.debate.scroll_at(m.column, m.row, delta, body, &self.theme),
+            Screen::Review => self.review.scroll_at(m.column, m.row, delta, body, &self.theme),
+            Screen::Train => {
+                return self.train.handle(if delta < 0 { Action::Up } else { Action::Down });
+            }
+            Screen::Models => {
+                return self.models.handle(if delta < 0 { Action::Up } else { Action::Down });
+            }
+        }
+        vec![]
+    }
+
+    pub fn on_resize(&mut self, w: u16, h: u16) {
+        self.size = Rect::new(0, 0, w, h);
+    }
+
+    pub fn on_tick(&mut self) {
+        self.debate.on_tick();
+    }
+
+    pub fn on_worker(&mut self, e: WorkerEvent) -> Vec<Effect> {
+        match e {
+            WorkerEvent::Debate(d) => return self.debate.on_event(d),
+            WorkerEvent::Models { rows, device } => {
+                self.models.loading = false;
+                self.models.device = device;
+                match rows {
+                    Ok(r) => {
+                        self.models.rows = r;
+                        self.models.error = None;
+                        self.models.selected = self.models.selected.min(self.models.rows.len().saturating_sub(1));
+                    }
+                    Err(e) => self.models.error = Some(e),
+                }
+            }
+            WorkerEvent::PullProgress(p) => self.models.on_progress(&p),
+            WorkerEvent::PullDone { name, result } => {
+                if let Err(e) = &result {
+                    self.flash = Some(format!("pull {name} failed: {e}"));
+                }
+                if self.models.on_pull_done(&name, &result) {
+                    self.models.loading = true;
+                    return vec![Effect::ListModels];
+                }
+            }
+            WorkerEvent::Sessions(scan) => self.review.on_scan(scan),
+            WorkerEvent::Train(t) => self.train.on_event(t),
+        }
+        vec![]
+    }
+}

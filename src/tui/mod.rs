@@ -1,0 +1,257 @@
+//! The terminal UI (ratatui + crossterm on tokio).
+//!
+//! - [`app`]: state and update (actions in, effects out); [`views`]: pure drawing.
+//! - [`action`], [`keymap`]: one `Action` enum, per-screen keymaps remappable in
+//!   `<config>/keys.toml`; help overlay and status bar are built from the keymap.
+//! - [`theme`]: built-in TOML themes plus user themes in `<config>/themes/`.
+//! - [`event`]: terminal input, tick and render intervals, worker messages, one channel.
+//! - [`worker`]: models, pulls, session scans and debates run on background threads.
+//!
+//! The terminal is restored on every exit path: normal return, error, panic (a panic
+//! hook restores it before the message prints) and SIGTERM/SIGHUP. Logs go to a file
+//! (`<data>/logs/w2sd-tui.log`), never to the screen.
+
+pub mod action;
+pub mod app;
+pub mod driver;
+pub mod event;
+pub mod keymap;
+pub mod theme;
+pub mod views;
+pub mod widgets;
+pub mod worker;
+
+use std::io::{self, Stdout, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
+use crossterm::terminal::{self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{cursor, execute};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use app::{App, Effect, Screen};
+use event::{Event, Events, Rates};
+use worker::DebateHandle;
+
+/// What the UI opens on.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// A debate session (the default: a live debate on the offline default models).
+    Debate(worker::DebateConfig),
+    /// The review screen over these files or directories (empty: the default places).
+    Review(Vec<PathBuf>),
+}
+
+/// Options of one UI run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub theme: Option<String>,
+    pub start: Start,
+}
+
+/// Restores the terminal: raw mode off, main screen, cursor and mouse back.
+pub fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(io::stdout(), EndSynchronizedUpdate, DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+}
+
+/// Restores the terminal when dropped (every exit path of [`run`]).
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn setup_terminal() -> Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        tracing::error!("panic: {info}");
+        prev(info);
+    }));
+    terminal::enable_raw_mode().context("cannot put the terminal in raw mode (is this a terminal?)")?;
+    let guard = TerminalGuard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste, cursor::Hide)?;
+    let term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    Ok((guard, term))
+}
+
+/// Sends tracing output to `<data>/logs/w2sd-tui.log` (level from `W2SD_LOG`, default info).
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = crate::paths::data_dir().join("logs");
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "w2sd-tui.log");
+    let (nb, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("W2SD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ok = tracing_subscriber::fmt().with_writer(nb).with_ansi(false).with_env_filter(filter).try_init().is_ok();
+    ok.then_some(guard)
+}
+
+/// Builds the app for `opts` from the keymap and themes in the config dir.
+pub fn build_app(opts: &Options) -> App {
+    let cfg = crate::paths::config_dir();
+    let (keymap, km_err) = match keymap::Keymap::load(&cfg) {
+        Ok(k) => (k, None),
+        Err(e) => (keymap::Keymap::default(), Some(format!("keys.toml ignored: {e:#}"))),
+    };
+    let themes = theme::ThemeSet::load(&cfg);
+    let mut app = App::new(keymap, themes, opts.theme.as_deref().unwrap_or(theme::DEFAULT));
+    if let Some(e) = km_err {
+        tracing::warn!("{e}");
+        app.flash = Some(e);
+    }
+    app.train = default_train_state();
+    match &opts.start {
+        Start::Review(roots) => {
+            app.screen = Screen::Review;
+            if !roots.is_empty() {
+                app.review = views::review::ReviewState::with_roots(roots.clone());
+            }
+            app.review.scanning = true;
+        }
+        Start::Debate(cfg) => {
+            app.screen = Screen::Debate;
+            if let Some(dir) = cfg.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if !app.review.roots.iter().any(|r| r == dir) {
+                    app.review.roots.push(dir.to_path_buf());
+                }
+            }
+            app.debate.summary = Some(cfg.summary());
+            app.debate.phase = views::debate::Phase::Preparing { what: "starting…".into(), done: 0, total: None };
+        }
+    }
+    app
+}
+
+/// The Train screen before any pipeline: the default ladder's stages, not runnable.
+pub fn default_train_state() -> views::train::TrainState {
+    use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
+    let ladder = ["gemma-3-270m", DEFAULT_WEAK, DEFAULT_STRONG];
+    views::train::TrainState::unavailable(
+        "default ladder",
+        views::train::plan_for_ladder(&ladder),
+        "not in this build yet; these are the stages a run of the default ladder would go through.",
+    )
+}
+
+/// Runs the UI until the user quits.
+pub fn run(opts: Options) -> Result<()> {
+    let _log = init_logging();
+    tracing::info!("tui start: {:?}", opts.start);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let result = rt.block_on(run_async(opts));
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    result
+}
+
+async fn run_async(opts: Options) -> Result<()> {
+    let mut app = build_app(&opts);
+    let (guard, mut term) = setup_terminal()?;
+    let size = term.size()?;
+    app.on_resize(size.width, size.height);
+    let mut events = Events::start(Rates::default());
+    let tx = events.sender();
+
+    let mut debate: Option<DebateHandle> = None;
+    match &opts.start {
+        Start::Debate(cfg) => debate = Some(worker::spawn_debate(cfg.clone(), tx.clone())),
+        Start::Review(_) => spawn_scan(app.review.roots.clone(), tx.clone()),
+    }
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut dirty = true;
+    loop {
+        let ev = tokio::select! {
+            e = events.rx.recv() => match e { Some(e) => e, None => break },
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+        };
+        let effects = match ev {
+            Event::Render => {
+                if dirty {
+                    draw(&mut term, &app)?;
+                    dirty = false;
+                }
+                continue;
+            }
+            Event::Tick => {
+                let before = app.debate.elapsed_s;
+                app.on_tick();
+                dirty |= before != app.debate.elapsed_s;
+                continue;
+            }
+            Event::Key(k) => app.on_key(k),
+            Event::Mouse(m) => app.on_mouse(m),
+            Event::Paste(s) => {
+                for c in s.chars().filter(|c| !c.is_control()) {
+                    app.on_key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c)));
+                }
+                vec![]
+            }
+            Event::Resize(w, h) => {
+                app.on_resize(w, h);
+                term.autoresize()?;
+                vec![]
+            }
+            Event::Worker(w) => app.on_worker(w),
+            Event::InputClosed(why) => {
+                tracing::warn!("terminal input closed: {why}");
+                break;
+            }
+        };
+        dirty = true;
+        let mut quit = false;
+        for e in effects {
+            match e {
+                Effect::Quit => quit = true,
+                Effect::CancelGeneration => {
+                    if let Some(d) = &debate {
+                        d.cancel.cancel();
+                    }
+                }
+                Effect::Debate(c) => {
+                    if let Some(d) = &debate {
+                        d.send(c);
+                    }
+                }
+                Effect::ListModels => worker::spawn_list_models(tx.clone()),
+                Effect::Pull(names) => worker::spawn_pull(names, tx.clone()),
+                Effect::ScanSessions => spawn_scan(app.review.roots.clone(), tx.clone()),
+                Effect::Train(c) => tracing::info!("train command {c:?} with no pipeline"),
+            }
+        }
+        if quit || app.quit {
+            break;
+        }
+    }
+    if let Some(mut d) = debate.take() {
+        d.stop(std::time::Duration::from_secs(3));
+    }
+    drop(events);
+    drop(term);
+    drop(guard);
+    tracing::info!("tui end");
+    Ok(())
+}
+
+fn spawn_scan(roots: Vec<PathBuf>, tx: event::Sender) {
+    std::thread::Builder::new()
+        .name("w2sd-scan".into())
+        .spawn(move || tx.send(worker::WorkerEvent::Sessions(views::review::scan(&roots))))
+        .expect("spawn scan thread");
+}
+
+/// One frame, wrapped in a synchronized update so terminals show it whole.
+fn draw(term: &mut Terminal<CrosstermBackend<Stdout>>, app: &App) -> Result<()> {
+    execute!(io::stdout(), BeginSynchronizedUpdate)?;
+    let r = term.draw(|f| views::draw(f, app));
+    execute!(io::stdout(), EndSynchronizedUpdate)?;
+    io::stdout().flush()?;
+    r?;
+    Ok(())
+}

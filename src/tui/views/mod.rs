@@ -1,0 +1,183 @@
+//! Screens. `draw` is a pure function of an immutable `&App`: the tab bar, the current
+//! screen, the status bar and the help overlay, the last two built from the keymap.
+
+pub mod debate;
+pub mod models;
+pub mod review;
+pub mod train;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+use super::action::Action;
+use super::app::{App, Screen};
+use super::keymap::{Keymap, Scope};
+use super::theme::Theme;
+
+/// Draws the whole UI.
+pub fn draw(f: &mut Frame, app: &App) {
+    let t = &app.theme;
+    let area = f.area();
+    f.render_widget(Block::default().style(t.base()), area);
+    let [tabs, body, status] = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    draw_tabs(f, tabs, app);
+    match app.screen {
+        Screen::Debate => debate::draw(f, body, &app.debate, t, debate_hint(&app.keymap, t)),
+        Screen::Review => review::draw(f, body, &app.review, t),
+        Screen::Train => train::draw(f, body, &app.train, t),
+        Screen::Models => models::draw(f, body, &app.models, t),
+    }
+    draw_status(f, status, app);
+    if let Some(off) = app.help {
+        draw_help(f, area, app, off);
+    }
+}
+
+fn draw_tabs(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(" w2sd ", Style::default().fg(t.bg).bg(t.accent).add_modifier(Modifier::BOLD)), Span::raw(" ")];
+    for s in Screen::ALL {
+        let key = app.keymap.key_text(Scope::Global, s.action()).unwrap_or_default();
+        let style = if s == app.screen { t.selected() } else { t.dimmed() };
+        spans.push(Span::styled(format!(" {} ", s.title()), style));
+        if !key.is_empty() && area.width >= 70 {
+            spans.push(Span::styled(format!("{key} "), if s == app.screen { t.key_style() } else { t.dimmed() }));
+        }
+    }
+    let right = format!(" theme {} ", t.name);
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    if used + right.len() < area.width as usize {
+        spans.push(Span::raw(" ".repeat(area.width as usize - used - right.len())));
+        spans.push(Span::styled(right, t.dimmed()));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)).style(t.status()), area);
+}
+
+/// The status-bar entries of a screen: the actions that matter most, in order.
+pub fn status_actions(screen: Screen) -> Vec<Action> {
+    use Action::*;
+    let mut v = match screen {
+        Screen::Debate => vec![Confidence(1), Submit, Undo, Skip, Rationale, Cancel],
+        Screen::Review => vec![Open, NextItem, Filter, Search, Sort, Stats, Compare, Cancel],
+        Screen::Train => vec![Run, Pause, StepStage, Open],
+        Screen::Models => vec![Pull, PullDefaults, Refresh],
+    };
+    v.extend([CycleTheme, Help, Quit]);
+    v
+}
+
+/// `1…9` when the confidence keys are the digits, else each key.
+fn confidence_keys(km: &Keymap, scope: Scope) -> Option<String> {
+    let keys: Vec<String> = (1..=9).filter_map(|n| km.key_text(scope, Action::Confidence(n))).collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let digits: Vec<String> = (1..=9).map(|n| n.to_string()).collect();
+    Some(if keys == digits { "1-9".into() } else { keys.join(",") })
+}
+
+fn status_entries(km: &Keymap, screen: Screen) -> Vec<(String, String)> {
+    let scope = screen.scope();
+    status_actions(screen)
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::Confidence(_) => confidence_keys(km, scope).map(|k| (k, "confidence".to_string())),
+            a => km.keys(scope, a).first().map(|k| (k.to_string(), a.label())),
+        })
+        .collect()
+}
+
+fn draw_status(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    if let Some(msg) = &app.flash {
+        spans.push(Span::styled(format!(" {msg} "), Style::default().fg(t.warn).add_modifier(Modifier::BOLD)));
+    }
+    let scope = if app.help.is_some() { None } else { Some(app.screen) };
+    let entries = match scope {
+        Some(s) => status_entries(&app.keymap, s),
+        None => vec![(app.keymap.key_text(Scope::Global, Action::Help).unwrap_or_default(), "close help".into())],
+    };
+    let mut used: usize = spans.iter().map(|s: &Span| s.width()).sum();
+    for (k, label) in entries {
+        let w = k.chars().count() + label.chars().count() + 3;
+        if used + w > area.width as usize {
+            break;
+        }
+        used += w;
+        spans.push(Span::styled(format!(" {k}"), t.key_style().bg(t.status_bg)));
+        spans.push(Span::styled(format!(" {label} "), t.status()));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)).style(t.status()), area);
+}
+
+/// The hint in the judge bar, from the keymap.
+fn debate_hint(km: &Keymap, t: &Theme) -> Line<'static> {
+    let k = |a: Action| km.key_text(Scope::Debate, a).unwrap_or_else(|| "?".into());
+    let conf = confidence_keys(km, Scope::Debate).unwrap_or_else(|| "?".into());
+    Line::from(vec![
+        Span::styled(conf, t.key_style()),
+        Span::raw(" how sure (1 left … 9 right)  "),
+        Span::styled(k(Action::Submit), t.key_style()),
+        Span::raw(" submit  "),
+        Span::styled(k(Action::Rationale), t.key_style()),
+        Span::raw(" note  "),
+        Span::styled(k(Action::Skip), t.key_style()),
+        Span::raw(" skip"),
+    ])
+}
+
+/// Rows of the help overlay for a screen, straight from the keymap; the nine
+/// confidence actions share one row.
+pub fn help_rows(km: &Keymap, scope: Scope) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut conf: Vec<String> = Vec::new();
+    let mut conf_at = None;
+    for (keys, a) in km.help_rows(scope) {
+        if let Action::Confidence(_) = a {
+            conf_at.get_or_insert(rows.len());
+            conf.push(keys);
+            continue;
+        }
+        rows.push((keys, a.describe()));
+    }
+    if let Some(at) = conf_at {
+        let text = "How sure: 1–4 the left side is right (1 surest), 6–9 the right side (9 surest); 5 = 50% is refused";
+        rows.insert(at, (conf.join(" "), text.into()));
+    }
+    rows
+}
+
+fn draw_help(f: &mut Frame, area: Rect, app: &App, offset: usize) {
+    let t = &app.theme;
+    let rows = help_rows(&app.keymap, app.scope());
+    let w = area.width.saturating_sub(4).min(96);
+    let h = area.height.saturating_sub(2).min(rows.len() as u16 + 4);
+    let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    f.render_widget(Clear, popup);
+    let title = Line::from(vec![
+        Span::styled(format!(" Keys · {} ", app.screen.title()), t.title_style()),
+        Span::styled("(from the keymap; remap in keys.toml) ", t.dimmed()),
+    ]);
+    let block = Block::default().borders(Borders::ALL).border_style(t.border_style(true)).title(title).style(t.base());
+    let inner = block.inner(popup);
+    f.render_widget(block, popup);
+    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(4).min(20);
+    let visible = inner.height as usize;
+    let offset = offset.min(rows.len().saturating_sub(visible));
+    let lines: Vec<Line> = rows
+        .iter()
+        .skip(offset)
+        .take(visible)
+        .map(|(k, d)| Line::from(vec![Span::styled(format!(" {k:>key_w$}  "), t.key_style()), Span::raw(d.clone())]))
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+    if rows.len() > visible {
+        let more = format!(" {}-{} of {} · ↑↓ scroll ", offset + 1, (offset + visible).min(rows.len()), rows.len());
+        let r = Rect { x: popup.x + 2, y: popup.y + popup.height - 1, width: (more.chars().count() as u16).min(popup.width.saturating_sub(4)), height: 1 };
+        f.render_widget(Paragraph::new(Span::styled(more, t.dimmed())), r);
+    }
+}

@@ -1,0 +1,104 @@
+//! Stats charts: proportion bars, a mean with its confidence interval, and a
+//! calibration (reliability) plot.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Widget};
+
+use crate::tui::theme::Theme;
+
+/// `label ███████░░░░ 0.72` for a value in `[0, 1]` (NaN shows `n/a`).
+pub fn proportion_line<'a>(label: &str, label_w: usize, value: f64, width: usize, color: Color, theme: &Theme) -> Line<'a> {
+    let bar_w = width.saturating_sub(label_w + 7).max(4);
+    let mut spans = vec![Span::styled(format!("{label:<label_w$}"), theme.dimmed())];
+    if value.is_finite() {
+        let filled = ((value.clamp(0.0, 1.0)) * bar_w as f64).round() as usize;
+        spans.push(Span::styled("█".repeat(filled), Style::default().fg(color)));
+        spans.push(Span::styled("░".repeat(bar_w - filled), Style::default().fg(theme.border)));
+        spans.push(Span::raw(format!(" {value:>5.2}")));
+    } else {
+        spans.push(Span::styled(format!("{:<bar_w$} {:>5}", "", "n/a"), theme.dimmed()));
+    }
+    Line::from(spans)
+}
+
+/// A number line with `lo ├──●──┤ hi` for a mean and its confidence interval.
+pub fn interval_line<'a>(label: &str, label_w: usize, mean: f64, ci: [f64; 2], width: usize, theme: &Theme) -> Line<'a> {
+    let bar_w = width.saturating_sub(label_w + 24).max(8);
+    let mut spans = vec![Span::styled(format!("{label:<label_w$}"), theme.dimmed())];
+    if !mean.is_finite() {
+        spans.push(Span::styled("n/a", theme.dimmed()));
+        return Line::from(spans);
+    }
+    let (lo, hi) = (ci[0].min(mean), ci[1].max(mean));
+    let span = (hi.abs().max(lo.abs()).max(1e-9)) * 1.1;
+    let x = |v: f64| (((v + span) / (2.0 * span)) * (bar_w - 1) as f64).round().clamp(0.0, (bar_w - 1) as f64) as usize;
+    let (xl, xm, xh, x0) = (x(lo), x(mean), x(hi), x(0.0));
+    let mut s = String::new();
+    for i in 0..bar_w {
+        s.push(if i == xm {
+            '●'
+        } else if i == xl {
+            '├'
+        } else if i == xh {
+            '┤'
+        } else if i > xl && i < xh {
+            '─'
+        } else if i == x0 {
+            '┊'
+        } else {
+            ' '
+        });
+    }
+    spans.push(Span::styled(s, Style::default().fg(theme.accent)));
+    spans.push(Span::raw(format!(" {mean:+.3} [{:+.2},{:+.2}]", ci[0], ci[1])));
+    Line::from(spans)
+}
+
+/// One point of a calibration plot: mean predicted probability, observed frequency, count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CalPoint {
+    pub predicted: f64,
+    pub observed: f64,
+    pub count: usize,
+}
+
+/// A reliability diagram: the diagonal (perfect calibration) and the judge's bins.
+pub struct CalibrationPlot<'a> {
+    pub points: &'a [CalPoint],
+    pub title: String,
+    pub theme: &'a Theme,
+}
+
+impl Widget for CalibrationPlot<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let diag: Vec<(f64, f64)> = (0..=20).map(|i| (i as f64 / 20.0, i as f64 / 20.0)).collect();
+        let pts: Vec<(f64, f64)> = self.points.iter().filter(|p| p.count > 0).map(|p| (p.predicted, p.observed)).collect();
+        let block = Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(self.title);
+        if area.height < 6 || area.width < 20 {
+            Paragraph::new("(too small for the calibration plot)").style(t.dimmed()).block(block).render(area, buf);
+            return;
+        }
+        let datasets = vec![
+            Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(Style::default().fg(t.dim)).data(&diag),
+            Dataset::default()
+                .name("judge")
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(t.chart_2))
+                .data(&pts),
+        ];
+        let axis = |title: &'static str| {
+            Axis::default()
+                .title(Span::styled(title, t.dimmed()))
+                .bounds([0.0, 1.0])
+                .labels(vec![Span::raw("0"), Span::raw(".5"), Span::raw("1")])
+                .style(Style::default().fg(t.border))
+        };
+        Chart::new(datasets).block(block).x_axis(axis("predicted")).y_axis(axis("observed")).render(area, buf);
+    }
+}

