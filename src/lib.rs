@@ -11,3 +11,4 @@ pub mod session;
 pub mod stats;
 pub mod tasks;
 pub mod tui;
+pub mod w2s;

@@ -3,6 +3,7 @@
 pub mod debate;
 pub mod progress;
 pub mod runtime;
+pub mod train;
 pub mod tui;
 
 /// Prints a value as one line of JSON on stdout.
