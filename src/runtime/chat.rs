@@ -7,6 +7,15 @@ use super::tokenizer::Tokenizer;
 /// Qwen2.5's default system message, used by its template when none is given.
 pub const QWEN_DEFAULT_SYSTEM: &str = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
 
+/// The role names ChatML and Llama 3 headers use.
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::System => "system",
+        Role::User => "user",
+        Role::Assistant => "assistant",
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChatFormat {
     /// `<|im_start|>role\n…<|im_end|>\n` (Qwen); a default system turn when none is given.
@@ -42,12 +51,7 @@ impl ChatFormat {
                     s.push_str(&format!("<|im_start|>system\n{QWEN_DEFAULT_SYSTEM}<|im_end|>\n"));
                 }
                 for m in messages {
-                    let role = match m.role {
-                        Role::System => "system",
-                        Role::User => "user",
-                        Role::Assistant => "assistant",
-                    };
-                    s.push_str(&format!("<|im_start|>{role}\n{}<|im_end|>\n", m.content));
+                    s.push_str(&format!("<|im_start|>{}\n{}<|im_end|>\n", role_name(m.role), m.content));
                 }
                 s.push_str("<|im_start|>assistant\n");
             }
@@ -70,12 +74,7 @@ impl ChatFormat {
             }
             ChatFormat::Llama3 => {
                 for m in messages {
-                    let role = match m.role {
-                        Role::System => "system",
-                        Role::User => "user",
-                        Role::Assistant => "assistant",
-                    };
-                    s.push_str(&format!("<|start_header_id|>{role}<|end_header_id|>\n\n{}<|eot_id|>", m.content));
+                    s.push_str(&format!("<|start_header_id|>{}<|end_header_id|>\n\n{}<|eot_id|>", role_name(m.role), m.content));
                 }
                 s.push_str("<|start_header_id|>assistant<|end_header_id|>\n\n");
             }
