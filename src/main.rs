@@ -21,6 +21,8 @@ enum Command {
     Debate(cli::debate::DebateCmds),
     #[command(flatten)]
     Tui(cli::tui::TuiCmds),
+    #[command(flatten)]
+    Train(cli::train::TrainCmds),
 }
 
 fn main() {
@@ -30,6 +32,7 @@ fn main() {
         Some(Command::Tui(c)) => c.run(args.theme),
         Some(Command::Runtime(c)) => c.run(),
         Some(Command::Debate(c)) => c.run(),
+        Some(Command::Train(c)) => c.run(),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

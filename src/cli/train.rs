@@ -1,0 +1,322 @@
+//! `w2sd train` and `w2sd plot`: the weak-to-strong pipeline, headless.
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::runtime::Pool;
+use crate::w2s::config::ExperimentConfig;
+use crate::w2s::head::HeadKind;
+use crate::w2s::loss::LossKind;
+use crate::w2s::pipeline::{Event, Experiment};
+use crate::w2s::results::Results;
+
+use super::print_json;
+
+#[derive(Subcommand, Debug)]
+pub enum TrainCmds {
+    /// Weak-to-strong training: weak supervisor → weak labels → ceiling → student, PGR,
+    /// and bootstrapping over a ladder. Resumes from the output folder.
+    Train(TrainArgs),
+    /// Draw PGR against strong model and accuracy per stage from a results.json.
+    Plot(PlotArgs),
+}
+
+impl TrainCmds {
+    pub fn run(self) -> Result<()> {
+        match self {
+            TrainCmds::Train(a) => train(a),
+            TrainCmds::Plot(a) => plot(a),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Experiment config (TOML). Flags given with it override its values.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Task spec: builtin:NAME (sentiment, reading, capitals, arithmetic, preference,
+    /// chess), a .jsonl/.json/.csv/.tsv file (optionally ?text=FIELD&label=FIELD), or
+    /// hf:owner/name[:file].
+    #[arg(long)]
+    pub task: Option<String>,
+    /// Models, weakest first, comma-separated: the first is the weak supervisor, the
+    /// last the strong student, the ones between the bootstrapping steps.
+    #[arg(long, value_delimiter = ',')]
+    pub ladder: Option<Vec<String>>,
+    /// Student losses, comma-separated: xent, logconf, product, kl, entropy.
+    #[arg(long = "loss", value_delimiter = ',')]
+    pub losses: Option<Vec<LossKind>>,
+    /// Loss of the bootstrap chain (default: the first loss).
+    #[arg(long)]
+    pub bootstrap_loss: Option<LossKind>,
+    /// Source items to sample (seeded).
+    #[arg(long)]
+    pub n: Option<usize>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default: <data dir>/train/<task>-<hash of the config>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only this stage (and any missing prerequisite): data, features[:M], weak,
+    /// weak_labels, ceiling[:M], student[:M:LOSS], bootstrap[:K], results.
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Re-run the selected stages even if they are done.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, value_enum)]
+    pub head: Option<HeadKindArg>,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long, value_enum)]
+    pub pool: Option<Pool>,
+    /// Longest model input in tokens.
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
+    #[arg(long)]
+    pub text_field: Option<String>,
+    #[arg(long)]
+    pub label_field: Option<String>,
+    /// One JSON object on stdout at the end; no progress bars.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum HeadKindArg {
+    Logistic,
+    Mlp,
+}
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// A results.json written by `w2sd train`.
+    pub results: PathBuf,
+    /// Output image: .svg or .png.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Builds the experiment config from the flags (and `--config`).
+pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
+    let mut cfg = match (&a.config, &a.task) {
+        (Some(p), _) => ExperimentConfig::load(p)?,
+        (None, Some(t)) => ExperimentConfig::for_task(t),
+        (None, None) => bail!("give --config FILE or --task SPEC"),
+    };
+    if let (Some(_), Some(t)) = (&a.config, &a.task) {
+        cfg.task.spec = t.clone();
+    }
+    if let Some(l) = &a.ladder {
+        cfg.ladder = l.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    }
+    if let Some(l) = &a.losses {
+        cfg.losses = l.clone();
+    }
+    if a.bootstrap_loss.is_some() {
+        cfg.bootstrap_loss = a.bootstrap_loss;
+    }
+    if a.n.is_some() {
+        cfg.task.n = a.n;
+    }
+    if let Some(s) = a.seed {
+        cfg.seed = s;
+    }
+    if let Some(h) = a.head {
+        cfg.head.kind = match h {
+            HeadKindArg::Logistic => HeadKind::Logistic,
+            HeadKindArg::Mlp => HeadKind::Mlp,
+        };
+    }
+    if let Some(e) = a.epochs {
+        cfg.head.epochs = e;
+    }
+    if let Some(p) = a.pool {
+        cfg.features.pool = p;
+    }
+    if let Some(m) = a.max_tokens {
+        cfg.features.max_tokens = m;
+    }
+    if a.text_field.is_some() {
+        cfg.task.text_field = a.text_field.clone();
+    }
+    if a.label_field.is_some() {
+        cfg.task.label_field = a.label_field.clone();
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// `<data dir>/train/<task slug>-<hash of the config>`.
+pub fn default_out(cfg: &ExperimentConfig) -> PathBuf {
+    use sha2::Digest;
+    let slug: String = cfg
+        .task
+        .spec
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or("task")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(40)
+        .collect();
+    let h = hex::encode(sha2::Sha256::digest(cfg.to_toml().unwrap_or_default().as_bytes()));
+    crate::paths::data_dir().join("train").join(format!("{slug}-{}", &h[..10]))
+}
+
+/// Draws pipeline events on stderr: progress bars for features and epochs.
+struct Bars {
+    quiet: bool,
+    bar: Option<(String, ProgressBar)>,
+}
+
+impl Bars {
+    fn finish(&mut self) {
+        if let Some((_, b)) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+
+    fn bar(&mut self, key: &str, len: u64, template: &str) -> &ProgressBar {
+        if !matches!(&self.bar, Some((k, _)) if k == key) {
+            self.finish();
+            let b = ProgressBar::new(len);
+            b.set_style(ProgressStyle::with_template(template).unwrap().progress_chars("=> "));
+            self.bar = Some((key.to_string(), b));
+        }
+        &self.bar.as_ref().unwrap().1
+    }
+
+    fn on(&mut self, e: Event, show_lines: bool) {
+        match e {
+            Event::StageStarted { stage, index, total } => {
+                self.finish();
+                if show_lines {
+                    eprintln!("[{}/{}] {stage}", index + 1, total);
+                }
+            }
+            Event::Progress { stage, done, total } if !self.quiet => {
+                let b = self.bar(&stage, total as u64, "  {msg:28} [{bar:30}] {pos}/{len} {per_sec} eta {eta}");
+                b.set_message(stage.chars().take(28).collect::<String>());
+                b.set_position(done as u64);
+            }
+            Event::Epoch { stage, head, stats } if !self.quiet => {
+                let key = format!("{stage}/{head}");
+                let b = self.bar(&key, stats.epochs as u64, "  {msg:60} [{bar:20}] epoch {pos}/{len}");
+                b.set_position(stats.epoch as u64);
+                b.set_message(format!(
+                    "{head}: loss {:.4} val_loss {:.4} val_acc {:.3}",
+                    stats.train_loss, stats.val_loss, stats.val_acc
+                ));
+            }
+            Event::StageDone { stage, summary, wall_s, resumed } => {
+                self.finish();
+                if show_lines {
+                    if resumed {
+                        eprintln!("  {stage}: done earlier — {}", summary.text);
+                    } else {
+                        eprintln!("  {} ({wall_s:.1} s)", summary.text);
+                    }
+                }
+            }
+            Event::Warning { message } => {
+                self.finish();
+                eprintln!("warning: {message}");
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn train(a: TrainArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let cfg = config_from_args(&a)?;
+    let out = a.out.clone().unwrap_or_else(|| default_out(&cfg));
+    let mut exp = Experiment::new(cfg, &out)?;
+    let tty = std::io::stderr().is_terminal();
+    let mut bars = Bars { quiet: a.json || !tty, bar: None };
+    let show_lines = !a.json;
+    let mut on_event = |e: Event| bars.on(e, show_lines);
+    let stages = match &a.stage {
+        Some(name) => exp.parse_stages(name)?,
+        None => exp.plan(),
+    };
+    for s in &stages {
+        exp.run_stage(s, a.force, &mut on_event)?;
+    }
+    drop(on_event);
+    bars.finish();
+    let results_path = out.join("results.json");
+    let finished_all = exp.is_done(&crate::w2s::StageId::Results);
+    let features = exp.feature_stats();
+    if a.json {
+        let results = if finished_all { Some(Results::load(&results_path)?) } else { None };
+        print_json(&json!({
+            "out": out,
+            "stages": stages.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "results": finished_all.then(|| results_path.clone()),
+            "predictions": finished_all.then(|| out.join("predictions.jsonl")),
+            "wall_s": t0.elapsed().as_secs_f64(),
+            "features": features,
+            "runs": results.as_ref().map(|r| r.runs.iter().map(|x| json!({
+                "id": x.info.id, "weak": x.info.weak, "strong": x.info.strong, "loss": x.info.loss,
+                "acc_weak": x.metrics.acc_weak, "acc_ceiling": x.metrics.acc_ceiling, "acc_w2s": x.metrics.acc_w2s,
+                "pgr": x.metrics.pgr, "auroc_w2s": x.metrics.auroc_w2s, "pgr_auroc": x.metrics.pgr_auroc,
+            })).collect::<Vec<_>>()),
+            "bootstrap": results.as_ref().map(|r| r.bootstrap.clone()),
+            "warnings": results.as_ref().map(|r| r.warnings.clone()).unwrap_or_default(),
+        }))?;
+        return Ok(());
+    }
+    if finished_all {
+        let r = Results::load(&results_path)?;
+        println!("{:<58} {:>7} {:>8} {:>7} {:>7} {:>9}", "run", "weak", "ceiling", "w2s", "PGR", "PGR_auroc");
+        for x in &r.runs {
+            let f = |v: Option<f64>| v.map(|p| format!("{p:.3}")).unwrap_or_else(|| "null".into());
+            println!(
+                "{:<58} {:>7.3} {:>8.3} {:>7.3} {:>7} {:>9}",
+                x.info.id, x.metrics.acc_weak, x.metrics.acc_ceiling, x.metrics.acc_w2s, f(x.metrics.pgr), f(x.metrics.pgr_auroc)
+            );
+        }
+        if !r.bootstrap.is_empty() {
+            println!("bootstrap ({}):", r.bootstrap[0].loss);
+            for s in &r.bootstrap {
+                println!(
+                    "  step {} {:<30} acc {:.3} (ceiling {:.3}) PGR {}",
+                    s.step,
+                    s.model,
+                    s.acc,
+                    s.acc_ceiling,
+                    s.pgr.map(|p| format!("{p:.3}")).unwrap_or_else(|| "null".into())
+                );
+            }
+        }
+        for w in &r.warnings {
+            eprintln!("warning: {w}");
+        }
+        println!("results: {}", results_path.display());
+        println!("predictions: {}", out.join("predictions.jsonl").display());
+    } else {
+        println!("stages done; output in {}", out.display());
+    }
+    Ok(())
+}
+
+pub fn plot(a: PlotArgs) -> Result<()> {
+    let r = Results::load(&a.results)?;
+    crate::w2s::plot::plot(&r, &a.out)?;
+    if a.json {
+        print_json(&json!({ "out": a.out, "runs": r.runs.len(), "bootstrap_steps": r.bootstrap.len() }))?;
+    } else {
+        println!("wrote {}", a.out.display());
+    }
+    Ok(())
+}
