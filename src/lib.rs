@@ -10,8 +10,5 @@ pub mod runtime;
 pub mod session;
 pub mod stats;
 pub mod tasks;
-<<<<<<< HEAD
 pub mod tui;
-=======
 pub mod w2s;
->>>>>>> w2s

@@ -3,11 +3,8 @@
 pub mod debate;
 pub mod progress;
 pub mod runtime;
-<<<<<<< HEAD
-pub mod tui;
-=======
 pub mod train;
->>>>>>> w2s
+pub mod tui;
 
 /// Prints a value as one line of JSON on stdout.
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
