@@ -244,7 +244,14 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let tty = std::io::stderr().is_terminal();
     let mut bars = Bars { quiet: a.json || !tty, bar: None };
     let show_lines = !a.json;
-    let mut on_event = |e: Event| bars.on(e, show_lines);
+    let mut ran: Vec<String> = Vec::new();
+    let mut resumed: Vec<String> = Vec::new();
+    let mut on_event = |e: Event| {
+        if let Event::StageDone { stage, resumed: r, .. } = &e {
+            if *r { resumed.push(stage.clone()) } else { ran.push(stage.clone()) }
+        }
+        bars.on(e, show_lines)
+    };
     let stages = match &a.stage {
         Some(name) => exp.parse_stages(name)?,
         None => exp.plan(),
@@ -262,6 +269,8 @@ pub fn train(a: TrainArgs) -> Result<()> {
         print_json(&json!({
             "out": out,
             "stages": stages.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "ran": ran,
+            "resumed": resumed,
             "results": finished_all.then(|| results_path.clone()),
             "predictions": finished_all.then(|| out.join("predictions.jsonl")),
             "wall_s": t0.elapsed().as_secs_f64(),

@@ -78,9 +78,20 @@ pub struct FeatureStats {
     pub cache_file: Option<PathBuf>,
 }
 
-/// Whether a ladder entry is the bag-of-words featurizer (`bow`).
+/// Whether a ladder entry is the bag-of-words featurizer: `bow` (with
+/// `features.bow_dim` buckets) or `bow:DIM` (with `DIM` buckets — several of these make
+/// a cheap ladder of increasing capacity).
 pub fn is_bow(spec: &str) -> bool {
-    spec.trim() == "bow"
+    bow_dim_of(spec, 1).is_some()
+}
+
+/// The bucket count of a bag-of-words spec (`default` for plain `bow`); `None` when the
+/// spec is not a bag of words.
+pub fn bow_dim_of(spec: &str, default: usize) -> Option<usize> {
+    match spec.trim() {
+        "bow" => Some(default),
+        s => s.strip_prefix("bow:").and_then(|d| d.parse::<usize>().ok()).filter(|&d| d > 0),
+    }
 }
 
 /// Features of `texts` for one ladder entry: `bow`, or any spec [`Model::load`] accepts.
@@ -93,8 +104,8 @@ pub fn extract(
     on_progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(FeatureMatrix, FeatureStats)> {
     let t0 = Instant::now();
-    if is_bow(spec) {
-        let m = bow_features(texts, opts.bow_dim);
+    if let Some(dim) = bow_dim_of(spec, opts.bow_dim) {
+        let m = bow_features(texts, dim);
         on_progress(texts.len(), texts.len());
         let s = t0.elapsed().as_secs_f64();
         let stats = FeatureStats {
@@ -374,6 +385,16 @@ mod tests {
         let a = bow_features(&["good film".into()], 64);
         let b = bow_features(&["GOOD, film!".into()], 64);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn bow_specs() {
+        assert_eq!(bow_dim_of("bow", 4096), Some(4096));
+        assert_eq!(bow_dim_of("bow:256", 4096), Some(256));
+        assert_eq!(bow_dim_of("bow:0", 4096), None);
+        assert_eq!(bow_dim_of("bow:x", 4096), None);
+        assert_eq!(bow_dim_of("minilm-l6", 4096), None);
+        assert!(is_bow("bow:64") && !is_bow("bowl"));
     }
 
     #[test]

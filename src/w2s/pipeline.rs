@@ -311,7 +311,7 @@ impl Experiment {
             StageId::Data => key_of(&["data-v1", &json(&c.task), &json(&c.split), &c.seed.to_string()]),
             StageId::Features { model } => {
                 let f = &c.features;
-                let opts = if features::is_bow(model) { format!("bow/{}", f.bow_dim) } else { format!("{}/{}", f.pool, f.max_tokens) };
+                let opts = if let Some(d) = features::bow_dim_of(model, f.bow_dim) { format!("bow/{d}") } else { format!("{}/{}", f.pool, f.max_tokens) };
                 key_of(&["features-v1", &deps, model, &opts])
             }
             StageId::Weak | StageId::Ceiling { .. } => key_of(&["head-v1", &stage.to_string(), &deps, &head, &c.seed.to_string()]),
@@ -823,6 +823,13 @@ impl Experiment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn experiment_can_move_to_a_worker_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Experiment>();
+        assert_send::<Event>();
+    }
 
     #[test]
     fn plan_names_and_keys() {

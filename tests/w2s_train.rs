@@ -1,0 +1,302 @@
+//! Weak-to-strong training end to end: the `w2sd train` and `w2sd plot` commands, the
+//! stage-by-stage API, resumption, the feature cache, and an independent recomputation
+//! of every number in `results.json` from `predictions.jsonl`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use w2sd::stats;
+use w2sd::w2s::pipeline::{Event, Experiment};
+use w2sd::w2s::results::{read_predictions, PredictionRow, Results, RunKind};
+use w2sd::w2s::{ExperimentConfig, StageId};
+
+/// Runs `w2sd` with `args`, asserts success, and parses the last stdout line as JSON.
+fn w2sd_json(args: &[&str], env: &[(&str, &str)]) -> Value {
+    let mut cmd = Command::new(common::bin());
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run w2sd");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "w2sd {args:?} failed:\n{stderr}\n{stdout}");
+    serde_json::from_str(stdout.lines().last().expect("one JSON line")).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
+}
+
+/// PGR as documented: `(s − w) / (c − w)`, `None` when `|c − w| < 1e-9`.
+fn pgr(w: f64, c: f64, s: f64) -> Option<f64> {
+    if (c - w).abs() < 1e-9 || !(w.is_finite() && c.is_finite() && s.is_finite()) {
+        None
+    } else {
+        Some((s - w) / (c - w))
+    }
+}
+
+fn fin(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+fn num(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+/// Recomputes every metric of `results.json` from `predictions.jsonl` with the plain
+/// statistics of `w2sd::stats` and checks each number is *exactly* equal.
+fn assert_recomputes(dir: &Path) -> Results {
+    let results = Results::load(&dir.join("results.json")).unwrap();
+    let raw: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    let rows = read_predictions(&dir.join("predictions.jsonl")).unwrap();
+    // Raw JSON lines carry the required fields.
+    let first: Value = serde_json::from_str(std::fs::read_to_string(dir.join("predictions.jsonl")).unwrap().lines().next().unwrap()).unwrap();
+    for k in ["run", "id", "label", "weak_prob", "student_prob"] {
+        assert!(first.get(k).is_some(), "predictions lack {k}");
+    }
+    let mut by_run: HashMap<&str, Vec<&PredictionRow>> = HashMap::new();
+    for r in &rows {
+        by_run.entry(r.run.as_str()).or_default().push(r);
+    }
+    assert_eq!(by_run.len(), results.runs.len(), "every run has rows and every row's run is in runs[]");
+    let (res, level, seed, bins) = (results.ci.resamples, results.ci.level, results.ci.seed, results.ece_bins);
+    for (run, jrun) in results.runs.iter().zip(raw["runs"].as_array().unwrap()) {
+        for k in ["id", "weak", "strong", "loss", "acc_weak", "acc_ceiling", "acc_w2s", "pgr", "auroc_w2s", "pgr_auroc"] {
+            assert!(jrun.get(k).is_some(), "runs[] entry lacks {k}");
+        }
+        let rs = &by_run[run.info.id.as_str()];
+        let y: Vec<bool> = rs.iter().map(|r| r.label == 1).collect();
+        let w: Vec<f64> = rs.iter().map(|r| r.weak_prob).collect();
+        let c: Vec<f64> = rs.iter().map(|r| r.ceiling_prob).collect();
+        let s: Vec<f64> = rs.iter().map(|r| r.student_prob).collect();
+        let sup: Vec<f64> = rs.iter().map(|r| r.supervisor_prob).collect();
+        let m = &run.metrics;
+        assert_eq!(m.n, rs.len());
+        let (aw, ac, asd) = (stats::accuracy(&w, &y), stats::accuracy(&c, &y), stats::accuracy(&s, &y));
+        assert_eq!(num(&jrun["acc_weak"]), Some(aw), "{}", run.info.id);
+        assert_eq!(num(&jrun["acc_ceiling"]), Some(ac));
+        assert_eq!(num(&jrun["acc_w2s"]), Some(asd));
+        assert_eq!(num(&jrun["pgr"]), pgr(aw, ac, asd));
+        let (uw, uc, us) = (stats::auroc(&w, &y), stats::auroc(&c, &y), stats::auroc(&s, &y));
+        assert_eq!(num(&jrun["auroc_weak"]), fin(uw));
+        assert_eq!(num(&jrun["auroc_ceiling"]), fin(uc));
+        assert_eq!(num(&jrun["auroc_w2s"]), fin(us));
+        assert_eq!(num(&jrun["pgr_auroc"]), pgr(uw, uc, us));
+        assert_eq!(num(&jrun["ece_weak"]), Some(stats::ece(&w, &y, bins)));
+        assert_eq!(num(&jrun["ece_ceiling"]), Some(stats::ece(&c, &y, bins)));
+        assert_eq!(num(&jrun["ece_w2s"]), Some(stats::ece(&s, &y, bins)));
+        let agree: Vec<bool> = s.iter().zip(&sup).map(|(a, b)| (*a >= 0.5) == (*b >= 0.5)).collect();
+        assert_eq!(num(&jrun["agreement"]), Some(stats::fraction(&agree)));
+        // Bootstrap CIs: resample rows (file order) with the recorded seed.
+        let pick = |v: &[f64], idx: &[usize]| idx.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        let ypick = |idx: &[usize]| idx.iter().map(|&i| y[i]).collect::<Vec<bool>>();
+        let ci = |f: &dyn Fn(&[usize]) -> f64| {
+            let (lo, hi) = stats::bootstrap_ci(rs.len(), res, level, seed, f);
+            (lo.is_finite() && hi.is_finite()).then(|| Value::from(vec![lo, hi]))
+        };
+        let acc_at = |v: &[f64], idx: &[usize]| stats::accuracy(&pick(v, idx), &ypick(idx));
+        let auc_at = |v: &[f64], idx: &[usize]| stats::auroc(&pick(v, idx), &ypick(idx));
+        let want = [
+            ("acc_weak", ci(&|i| acc_at(&w, i))),
+            ("acc_ceiling", ci(&|i| acc_at(&c, i))),
+            ("acc_w2s", ci(&|i| acc_at(&s, i))),
+            ("auroc_w2s", ci(&|i| auc_at(&s, i))),
+            ("pgr", ci(&|i| pgr(acc_at(&w, i), acc_at(&c, i), acc_at(&s, i)).unwrap_or(f64::NAN))),
+            ("pgr_auroc", ci(&|i| pgr(auc_at(&w, i), auc_at(&c, i), auc_at(&s, i)).unwrap_or(f64::NAN))),
+        ];
+        for (k, v) in want {
+            assert_eq!(jrun["ci"][k], v.unwrap_or(Value::Null), "{} ci.{k}", run.info.id);
+        }
+    }
+    for (step, jstep) in results.bootstrap.iter().zip(raw["bootstrap"].as_array().unwrap()) {
+        for k in ["step", "model", "acc", "pgr"] {
+            assert!(jstep.get(k).is_some(), "bootstrap[] entry lacks {k}");
+        }
+        let run = results.runs.iter().find(|r| r.info.id == step.run).expect("bootstrap step names a run");
+        assert_eq!(step.acc, run.metrics.acc_w2s);
+        assert_eq!(step.pgr, run.metrics.pgr);
+        assert_eq!(step.model, run.info.strong);
+    }
+    results
+}
+
+#[test]
+fn train_writes_results_that_recompute_exactly_and_resumes() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run");
+    let out_s = out.to_str().unwrap();
+    let args = [
+        "train", "--task", "builtin:preference", "--n", "300", "--ladder", "bow:64,bow:256,bow:1024,bow:4096", "--loss", "xent,logconf",
+        "--seed", "3", "--out", out_s, "--json",
+    ];
+    let j = w2sd_json(&args, &[]);
+    assert_eq!(j["resumed"].as_array().unwrap().len(), 0);
+    assert!(j["ran"].as_array().unwrap().iter().any(|s| s == "results"));
+    let r = assert_recomputes(&out);
+    // weak, ceiling and student accuracies and PGR for xent and for logconf
+    for loss in ["xent", "logconf"] {
+        let run = r.runs.iter().find(|x| x.info.kind == RunKind::Direct && x.info.loss == loss && x.info.strong == "bow:4096").unwrap();
+        for a in [run.metrics.acc_weak, run.metrics.acc_ceiling, run.metrics.acc_w2s] {
+            assert!((0.0..=1.0).contains(&a));
+        }
+        // PGR is a number, or null with a warning naming the run
+        assert!(run.metrics.pgr.is_some() || r.warnings.iter().any(|w| w.contains(&run.info.id)), "{:?}", r.warnings);
+        assert_eq!(run.info.weak, "bow:64");
+    }
+    // a 3-step bootstrap over the 4-model ladder
+    assert_eq!(r.bootstrap.iter().map(|s| s.step).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(r.bootstrap.iter().map(|s| s.model.as_str()).collect::<Vec<_>>(), vec!["bow:256", "bow:1024", "bow:4096"]);
+    assert_eq!(r.ladder, vec!["bow:64", "bow:256", "bow:1024", "bow:4096"]);
+    // Same command again: every stage is found done on disk, nothing recomputed, same files.
+    let before = std::fs::read(out.join("results.json")).unwrap();
+    let j2 = w2sd_json(&args, &[]);
+    assert_eq!(j2["ran"].as_array().unwrap().len(), 0, "{j2}");
+    assert_eq!(j2["resumed"].as_array().unwrap().len(), j["ran"].as_array().unwrap().len());
+    assert_eq!(std::fs::read(out.join("results.json")).unwrap(), before);
+    // One stage at a time: re-running only `weak` recomputes just that stage, identically.
+    let mut one = args.to_vec();
+    one.extend(["--stage", "weak", "--force"]);
+    let j3 = w2sd_json(&one, &[]);
+    assert_eq!(j3["ran"], serde_json::json!(["weak"]));
+    // A changed setting reruns what it affects only: the heads, not the data or features.
+    let mut changed = args.to_vec();
+    changed.extend(["--epochs", "7"]);
+    let j4 = w2sd_json(&changed, &[]);
+    let resumed: Vec<&str> = j4["resumed"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(resumed.contains(&"data") && resumed.contains(&"features:bow:4096"), "{resumed:?}");
+    assert!(!resumed.contains(&"weak") && !resumed.contains(&"results"), "{resumed:?}");
+    assert_recomputes(&out);
+
+    // Figures like the paper's, from the results.
+    for ext in ["svg", "png"] {
+        let fig = d.path().join(format!("fig.{ext}"));
+        let p = w2sd_json(&["plot", out.join("results.json").to_str().unwrap(), "--out", fig.to_str().unwrap(), "--json"], &[]);
+        assert_eq!(p["bootstrap_steps"], 3);
+        let bytes = std::fs::read(&fig).unwrap();
+        assert!(bytes.len() > 10_000, "{ext} is {} bytes", bytes.len());
+        if ext == "svg" {
+            let svg = String::from_utf8(bytes).unwrap();
+            assert!(svg.contains("PGR vs strong model") && svg.contains("bow:4096"));
+        } else {
+            assert_eq!(&bytes[1..4], b"PNG");
+        }
+    }
+}
+
+/// A real dataset from ../shared/data through the same command: SST-2 (TSV, trailing
+/// spaces) from the bag of words to MiniLM. The second run, in a fresh folder, takes
+/// MiniLM's features from the disk cache.
+#[test]
+fn real_dataset_sst2_bow_to_minilm() {
+    common::model_path("minilm-l6");
+    let sst2 = common::shared_dir().join("data/sst2/dev.tsv");
+    let d = tempfile::tempdir().unwrap();
+    let run = |out: &str| {
+        let o = d.path().join(out);
+        let j = w2sd_json(
+            &["train", "--task", sst2.to_str().unwrap(), "--n", "200", "--ladder", "bow,minilm-l6", "--loss", "xent,logconf", "--out", o.to_str().unwrap(), "--json"],
+            &[],
+        );
+        (o, j)
+    };
+    let (o1, j1) = run("a");
+    let r = assert_recomputes(&o1);
+    assert_eq!(r.runs.len(), 2);
+    assert!(r.bootstrap.is_empty(), "two models: no bootstrap steps");
+    let minilm = j1["features"].as_array().unwrap().iter().find(|f| f["model"] == "minilm-l6").unwrap().clone();
+    assert_eq!(minilm["n"], 200);
+    assert_eq!(minilm["dim"], 384);
+    assert!(minilm["examples_per_s"].as_f64().unwrap() > 0.0);
+    // MiniLM on SST-2 beats chance as a ceiling
+    assert!(r.runs[0].metrics.acc_ceiling > 0.6, "{}", r.runs[0].metrics.acc_ceiling);
+    // Texts were trimmed (SST-2 ends each sentence with a space).
+    let ex = std::fs::read_to_string(o1.join("examples.jsonl")).unwrap();
+    let first: Value = serde_json::from_str(ex.lines().next().unwrap()).unwrap();
+    assert!(!first["text"].as_str().unwrap().ends_with(' '));
+    let (_, j2) = run("b");
+    let minilm2 = j2["features"].as_array().unwrap().iter().find(|f| f["model"] == "minilm-l6").unwrap().clone();
+    assert_eq!(minilm2["cached"], true, "second run must come from the feature cache: {minilm2}");
+    assert_eq!(minilm2["cache_file"], minilm["cache_file"]);
+}
+
+/// The step API the TUI drives: one stage per call, with events, then resumption from
+/// disk in a new `Experiment`.
+#[test]
+fn step_api_reports_events_and_resumes() {
+    let d = tempfile::tempdir().unwrap();
+    let mut cfg = ExperimentConfig::for_task("builtin:chess");
+    cfg.task.n = Some(80);
+    cfg.ladder = vec!["bow:128".into(), "bow:512".into(), "bow:2048".into()];
+    cfg.losses = vec![w2sd::w2s::loss::LossKind::Logconf];
+    cfg.metrics.resamples = 50;
+    let mut exp = Experiment::new(cfg.clone(), d.path()).unwrap();
+    let plan: Vec<String> = exp.plan().iter().map(|s| s.to_string()).collect();
+    let mut events = Vec::new();
+    let mut done = Vec::new();
+    while let Some(s) = exp.step(&mut |e| events.push(e)).unwrap() {
+        done.push(s.to_string());
+    }
+    assert_eq!(done, plan, "step runs the plan in order, one stage per call");
+    let started = events.iter().filter(|e| matches!(e, Event::StageStarted { .. })).count();
+    assert_eq!(started, plan.len());
+    let epochs: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::Epoch { stage, .. } if stage == "weak")).collect();
+    assert!(!epochs.is_empty());
+    if let Event::Epoch { stats, .. } = epochs[0] {
+        assert_eq!(stats.epoch, 1);
+        assert!(stats.train_loss.is_finite() && (0.0..=1.0).contains(&stats.val_acc));
+    }
+    let weak_done = events.iter().find_map(|e| match e {
+        Event::StageDone { stage, summary, .. } if stage == "weak" => Some(summary.clone()),
+        _ => None,
+    });
+    assert!(weak_done.unwrap().test.is_some(), "a head stage reports its test metrics");
+    // Bootstrap step 2 of 2 also reports training curves (it trains its own student).
+    assert!(events.iter().any(|e| matches!(e, Event::Epoch { stage, .. } if stage == "bootstrap:2")));
+    // A fresh Experiment on the same folder finds everything done.
+    let mut again = Experiment::new(cfg, d.path()).unwrap();
+    assert_eq!(again.next_pending(), None);
+    assert!(again.is_done(&StageId::Results));
+    let mut resumed = 0;
+    let r = again
+        .run_all(&mut |e| {
+            if matches!(e, Event::StageDone { resumed: true, .. }) {
+                resumed += 1
+            }
+        })
+        .unwrap();
+    assert_eq!(resumed, plan.len());
+    assert_eq!(r.bootstrap.len(), 2);
+    assert_recomputes(d.path());
+}
+
+#[test]
+fn labelled_jsonl_and_hf_offline_through_the_cli() {
+    let d = tempfile::tempdir().unwrap();
+    // A classification JSONL with its own field names.
+    let data = d.path().join("reviews.jsonl");
+    let mut body = String::new();
+    for i in 0..120 {
+        let (w, y) = if i % 2 == 0 { ("wonderful", "pos") } else { ("dreadful", "neg") };
+        body.push_str(&format!("{{\"review\": \"item {i} was {w}\", \"verdict\": \"{y}\"}}\n"));
+    }
+    std::fs::write(&data, body).unwrap();
+    let spec = format!("{}?text=review&label=verdict", data.display());
+    let out = d.path().join("out");
+    let j = w2sd_json(&["train", "--task", &spec, "--ladder", "bow:16,bow:256", "--out", out.to_str().unwrap(), "--json"], &[]);
+    assert_eq!(j["runs"].as_array().unwrap().len(), 2);
+    let r = assert_recomputes(&out);
+    assert!(r.runs[0].metrics.acc_ceiling > 0.9);
+    // hf: datasets go through hf-hub, cache first; offline without a cached copy is a clear error.
+    let hf_home = d.path().join("hf");
+    let o = Command::new(common::bin())
+        .args(["train", "--task", "hf:someone/absent:train.jsonl", "--ladder", "bow:16,bow:32", "--out", d.path().join("x").to_str().unwrap()])
+        .env("HF_HOME", &hf_home)
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("HF_HUB_OFFLINE") && err.contains("someone/absent"), "{err}");
+}
