@@ -75,12 +75,9 @@ fn worker_runs_a_real_pipeline_step_pause_run_and_resume() {
     assert_eq!(app.train.stages[0].status, StageStatus::Done);
     assert_eq!(app.train.stages[1].status, StageStatus::Pending);
 
-    // r, then p as soon as a stage starts: the worker stops after the stage it is in
-    // when p arrives (a bag-of-words stage may already be over: then after the next).
+    // r then p at once: the worker stops after the stage it is in when p arrives (if
+    // any), so at most one stage starts.
     h.send(TrainCommand::Run);
-    let first = next(&mut events, Duration::from_secs(30));
-    assert_eq!(first, TrainEvent::StageStarted { stage: 1 });
-    app.on_worker(WorkerEvent::Train(first));
     h.send(TrainCommand::Pause);
     let v = until(&mut events, &mut app, |e| matches!(e, TrainEvent::Paused));
     assert!(v.iter().filter(|e| matches!(e, TrainEvent::StageStarted { .. })).count() <= 1, "{v:?}");
@@ -95,7 +92,9 @@ fn worker_runs_a_real_pipeline_step_pause_run_and_resume() {
     assert!(app.train.stages.iter().all(|s| s.status == StageStatus::Done), "{:?}", app.train.stages);
     assert!(!app.train.running && app.train.finished);
     let student = &app.train.stages[names.iter().position(|n| *n == "student:bow:2048:logconf").unwrap()];
-    assert!(student.pgr.is_some() || student.summary.contains("PGR"), "{student:?}");
+    // (PGR itself may be null on so few rows: the weak and ceiling accuracies can tie.)
+    let get = |k: &str| student.metrics.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+    assert_eq!(student.pgr, w2sd::w2s::metrics::pgr(get("weak acc").unwrap(), get("ceiling acc").unwrap(), get("test acc").unwrap()));
     assert!(student.metrics.iter().any(|(k, _)| k == "agreement"), "results.json numbers replace the live ones: {:?}", student.metrics);
     assert!(!app.train.stages[weak].curves.is_empty());
     assert!(setup.out.join("results.json").is_file() && setup.out.join("predictions.jsonl").is_file());

@@ -353,10 +353,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
     let Some(st) = s.stages.get(s.selected) else { return };
     let [chart_area, metrics_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(if s.opened { (st.metrics.len() as u16 + 5).max(8) } else { 5 })]).areas(detail);
     let (head, curve): (&str, &[(usize, f64, f64)]) = st.curves.last().map(|(h, c)| (h.as_str(), c.as_slice())).unwrap_or(("", &[]));
-    let title = if head.is_empty() || head == st.plan.name {
-        format!(" {} · loss, val acc ", st.plan.title)
-    } else {
-        format!(" {} · {head} · loss, val acc ", st.plan.title)
+    // Cross-fitting folds train extra heads: name the one drawn.
+    let title = match head.split_once('/') {
+        Some((_, fold)) => format!(" {} · {fold} · loss, val acc ", st.plan.title),
+        None => format!(" {} · loss, val acc ", st.plan.title),
     };
     let title = Span::styled(title, t.title_style());
     if curve.is_empty() {
@@ -364,7 +364,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
             (StageStatus::Running, Some((d, n))) => format!("extracting features: {d}/{n}"),
             (StageStatus::Running, None) => "running…".to_string(),
             (StageStatus::Done, _) if st.resumed => "done in an earlier run (curves are drawn while a stage runs)".to_string(),
-            (StageStatus::Done, _) => "this stage trains no head".to_string(),
+            (StageStatus::Done, _) if matches!(st.plan.kind, StageKind::Data | StageKind::Features | StageKind::WeakLabels | StageKind::Results) => {
+                "this stage trains no head".to_string()
+            }
+            (StageStatus::Done, _) => "no curve in this session".to_string(),
             (StageStatus::Pending, _) => "not run yet — r runs the pipeline, n runs the next stage".to_string(),
         };
         f.render_widget(
