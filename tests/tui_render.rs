@@ -133,34 +133,92 @@ fn review_compare_two_sessions() {
 }
 
 #[test]
-fn train_screen_without_pipeline() {
+fn train_screen_before_opening() {
     for (w, h, name) in SIZES {
         let mut a = app(w, h);
-        a.train = w2sd::tui::default_train_state();
+        a.train = train_setup().state();
         a.screen = Screen::Train;
-        assert_snapshot!(format!("train_unavailable_{name}"), render(&a));
+        assert_snapshot!(format!("train_opening_{name}"), render(&a));
+    }
+}
+
+#[test]
+fn train_screen_with_a_plan() {
+    for (w, h, name) in SIZES {
+        let a = train_app(w, h);
+        assert_snapshot!(format!("train_planned_{name}"), render(&a));
+    }
+}
+
+fn send(a: &mut w2sd::tui::app::App, e: TrainEvent) {
+    a.on_worker(WorkerEvent::Train(e));
+}
+
+/// Data and features done, the weak supervisor done, a ceiling done, a student running
+/// (its curve so far) and a stage with PGR.
+fn train_progress(a: &mut w2sd::tui::app::App) {
+    let done = |a: &mut w2sd::tui::app::App, name: &str, summary: &str, metrics: Vec<(String, f64)>, pgr: Option<f64>| {
+        let stage = stage(a, name);
+        send(a, TrainEvent::StageStarted { stage });
+        send(a, TrainEvent::StageDone { stage, summary: summary.into(), metrics, pgr, resumed: false });
+    };
+    done(a, "data", "600 examples (Binary): weak_train 210, strong_train 210, val 60, test 120", vec![], None);
+    for m in ["bow", "minilm-l6", "gemma-3-270m", "qwen2.5-coder-0.5b-instruct"] {
+        done(a, &format!("features:{m}"), &format!("{m}: 600 × 384 features"), vec![], None);
+    }
+    let head = vec![("test acc".to_string(), 0.62), ("AUROC".to_string(), 0.66), ("ECE".to_string(), 0.08)];
+    done(a, "weak", "weak supervisor bow: test acc 0.620, AUROC 0.660, 12 epochs (best 8)", head.clone(), None);
+    done(a, "weak_labels", "210 weak labels on strong_train: 0.610 accurate, mean label 0.480", vec![], None);
+    done(a, "ceiling:minilm-l6", "ceiling minilm-l6: test acc 0.810", vec![("test acc".to_string(), 0.81)], None);
+    done(a, "student:minilm-l6:xent", "student (xent) minilm-l6: test acc 0.700", vec![("test acc".to_string(), 0.70)], Some(0.421));
+    let stage = stage(a, "ceiling:gemma-3-270m");
+    send(a, TrainEvent::StageStarted { stage });
+    for e in 1..=9 {
+        send(a, TrainEvent::Epoch { stage, head: "ceiling".into(), epoch: e, loss: 0.7 / (1.0 + 0.3 * e as f64), val_acc: 0.5 + 0.035 * e as f64 });
     }
 }
 
 #[test]
 fn train_screen_draws_pipeline_events() {
     for (w, h, name) in SIZES {
-        let mut a = app(w, h);
-        a.screen = Screen::Train;
-        let stages = w2sd::tui::views::train::plan_for_ladder(&["gemma-3-270m", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"]);
-        a.on_worker(WorkerEvent::Train(TrainEvent::Planned { config: "sentiment.toml".into(), stages }));
-        for s in 0..3 {
-            a.on_worker(WorkerEvent::Train(TrainEvent::StageStarted { stage: s }));
-            for e in 1..=8 {
-                a.on_worker(WorkerEvent::Train(TrainEvent::Epoch { stage: s, epoch: e, loss: 0.7 / e as f64, val_acc: 0.5 + 0.04 * e as f64 }));
-            }
-            if s < 2 {
-                a.on_worker(WorkerEvent::Train(TrainEvent::StageDone { stage: s, metrics: vec![("val_acc".into(), 0.8), ("auroc".into(), 0.86)], pgr: None }));
-            }
-        }
-        a.on_worker(WorkerEvent::Train(TrainEvent::StageDone { stage: 2, metrics: vec![("val_acc".into(), 0.82)], pgr: Some(0.64) }));
+        let mut a = train_app(w, h);
+        a.update(Action::Run);
+        train_progress(&mut a);
         assert_snapshot!(format!("train_live_{name}"), render(&a));
     }
+}
+
+#[test]
+fn train_screen_opens_a_stage_s_results() {
+    for (w, h, name) in SIZES {
+        let mut a = train_app(w, h);
+        train_progress(&mut a);
+        send(&mut a, TrainEvent::Paused);
+        let s = stage(&a, "student:minilm-l6:xent");
+        a.train.selected = s;
+        let metrics = [("test acc", 0.7), ("weak acc", 0.62), ("ceiling acc", 0.81), ("AUROC", 0.77), ("PGR (AUROC)", 0.55), ("ECE", 0.061), ("agreement", 0.83)];
+        send(
+            &mut a,
+            TrainEvent::StageDone {
+                stage: s,
+                summary: "student (xent) minilm-l6: test acc 0.700, AUROC 0.770, 20 epochs (best 20)".into(),
+                metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                pgr: Some(0.421),
+                resumed: false,
+            },
+        );
+        a.update(Action::Open);
+        assert_snapshot!(format!("train_results_{name}"), render(&a));
+    }
+}
+
+#[test]
+fn train_screen_shows_an_error() {
+    let mut a = train_app(80, 24);
+    a.update(Action::StepStage);
+    send(&mut a, TrainEvent::StageStarted { stage: 0 });
+    send(&mut a, TrainEvent::Error("stage data: unknown built-in task \"prefrence\"".into()));
+    assert_snapshot!("train_error_80x24", render(&a));
 }
 
 fn models_app(w: u16, h: u16) -> w2sd::tui::app::App {

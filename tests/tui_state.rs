@@ -8,6 +8,7 @@ use w2sd::tui::action::Action;
 use w2sd::tui::app::{Effect, Screen};
 use w2sd::tui::keymap::{Keymap, Scope};
 use w2sd::tui::views::debate::{DebateSummary, JudgeMode, Phase};
+use w2sd::tui::views::train::{StageStatus, TrainCommand, TrainEvent};
 use w2sd::tui::worker::{DebateCommand, DebateEvent, Pane, Reveal, WorkerEvent};
 
 fn key(c: char) -> KeyEvent {
@@ -125,7 +126,7 @@ fn help_theme_and_screens() {
     assert_eq!(a.theme.name, "dark");
     assert_eq!(a.update(Action::ScreenReview), vec![Effect::ScanSessions]);
     assert_eq!(a.screen, Screen::Review);
-    assert_eq!(a.update(Action::NextScreen), vec![]);
+    assert_eq!(a.update(Action::NextScreen), vec![Effect::Train(TrainCommand::Open)]);
     assert_eq!(a.screen, Screen::Train);
     assert_eq!(a.update(Action::NextScreen), vec![Effect::ListModels]);
     assert_eq!(a.update(Action::NextScreen), vec![]);
@@ -191,7 +192,7 @@ fn review_filter_sort_search_open_compare() {
 }
 
 #[test]
-fn models_pull_and_train_without_pipeline() {
+fn models_pull() {
     let mut a = app(80, 24);
     a.screen = Screen::Models;
     a.on_worker(WorkerEvent::Models { rows: Ok(vec![w2sd::tui::worker::ModelRow { name: "gemma-3-270m".into(), about: String::new(), format: "gguf".into(), status: "missing".into(), size: None, path: None }]), device: "cpu".into() });
@@ -199,10 +200,65 @@ fn models_pull_and_train_without_pipeline() {
     assert!(a.update(Action::Pull).is_empty(), "already pulling");
     let fx = a.on_worker(WorkerEvent::PullDone { name: "gemma-3-270m".into(), result: Ok("/x".into()) });
     assert_eq!(fx, vec![Effect::ListModels]);
+}
 
-    a.train = w2sd::tui::default_train_state();
-    a.screen = Screen::Train;
-    assert!(a.update(Action::Run).is_empty());
-    assert!(a.train.notice.as_deref().unwrap().contains("cannot run"));
-    assert!(matches!(a.debate.phase, Phase::Idle));
+fn train(a: &mut w2sd::tui::app::App, e: TrainEvent) {
+    a.on_worker(WorkerEvent::Train(e));
+}
+
+#[test]
+fn train_keys_run_pause_next_and_open() {
+    let mut a = app(80, 24);
+    a.train = train_setup().state();
+    // F3 opens the experiment once.
+    assert_eq!(a.on_key(KeyEvent::new(KeyCode::F(3), KeyModifiers::NONE)), vec![Effect::Train(TrainCommand::Open)]);
+    assert!(a.update(Action::ScreenTrain).is_empty());
+    let mut b = train_app(80, 24);
+    b.train.opened_experiment = true;
+    let a = &mut b;
+    // r runs continuously.
+    assert_eq!(a.on_key(key('r')), vec![Effect::Train(TrainCommand::Run)]);
+    assert!(a.train.running);
+    // n while running runs nothing more.
+    assert!(a.on_key(key('n')).is_empty());
+    assert!(a.train.notice.as_deref().unwrap().contains("running"));
+    // p pauses after the running stage; p again stops it now.
+    train(a, TrainEvent::StageStarted { stage: 0 });
+    assert_eq!(a.on_key(key('p')), vec![Effect::Train(TrainCommand::Pause)]);
+    assert!(a.train.pausing);
+    assert_eq!(a.on_key(key('p')), vec![Effect::Train(TrainCommand::Cancel)]);
+    train(a, TrainEvent::Cancelled { stage: 0 });
+    train(a, TrainEvent::Paused);
+    assert!(!a.train.running && !a.train.pausing);
+    assert_eq!(a.train.stages[0].status, StageStatus::Pending);
+    assert!(a.train.notice.as_deref().unwrap().contains("stopped data"));
+    // p while idle does nothing.
+    assert!(a.on_key(key('p')).is_empty());
+    // n runs exactly the next stage.
+    assert_eq!(a.on_key(key('n')), vec![Effect::Train(TrainCommand::StepStage)]);
+    train(a, TrainEvent::StageStarted { stage: 0 });
+    train(a, TrainEvent::StageDone { stage: 0, summary: "600 examples".into(), metrics: vec![], pgr: None, resumed: false });
+    train(a, TrainEvent::Paused);
+    assert!(!a.train.running);
+    assert_eq!(a.train.stages[0].status, StageStatus::Done);
+    // enter opens the selected stage's results; esc closes them.
+    let s = stage(a, "student:minilm-l6:xent");
+    a.train.selected = s - 1;
+    a.on_key(key('j'));
+    assert_eq!(a.train.selected, s);
+    assert!(a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)).is_empty());
+    assert!(a.train.opened);
+    assert!(a.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)).is_empty());
+    assert!(!a.train.opened);
+    // An error stops the run and shows one message; the running stage is pending again.
+    a.on_key(key('r'));
+    train(a, TrainEvent::StageStarted { stage: 1 });
+    train(a, TrainEvent::Error("stage features:bow: disk full".into()));
+    assert!(!a.train.running && a.train.error);
+    assert_eq!(a.train.notice.as_deref(), Some("error: stage features:bow: disk full"));
+    assert_eq!(a.train.stages[1].status, StageStatus::Pending);
+    // When every stage is done, r and n say so.
+    train(a, TrainEvent::Finished { results: "/x/results.json".into() });
+    assert!(a.on_key(key('r')).is_empty());
+    assert!(a.train.notice.as_deref().unwrap().contains("every stage is done"));
 }

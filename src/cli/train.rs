@@ -155,21 +155,9 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     Ok(cfg)
 }
 
-/// `<data dir>/train/<task slug>-<hash of the config>`.
+/// `<data dir>/train/<task slug>-<hash of the config>` (see [`ExperimentConfig::run_name`]).
 pub fn default_out(cfg: &ExperimentConfig) -> PathBuf {
-    use sha2::Digest;
-    let slug: String = cfg
-        .task
-        .spec
-        .rsplit(['/', ':'])
-        .next()
-        .unwrap_or("task")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .take(40)
-        .collect();
-    let h = hex::encode(sha2::Sha256::digest(cfg.to_toml().unwrap_or_default().as_bytes()));
-    crate::paths::data_dir().join("train").join(format!("{slug}-{}", &h[..10]))
+    crate::paths::data_dir().join("train").join(cfg.run_name())
 }
 
 /// Draws pipeline events on stderr: progress bars for features and epochs.

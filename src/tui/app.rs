@@ -219,6 +219,7 @@ impl App {
                 self.review.scanning = true;
                 vec![Effect::ScanSessions]
             }
+            Screen::Train => self.train.on_enter(),
             _ => vec![],
         }
     }

@@ -17,6 +17,7 @@ pub mod driver;
 pub mod event;
 pub mod keymap;
 pub mod theme;
+pub mod trainer;
 pub mod views;
 pub mod widgets;
 pub mod worker;
@@ -127,15 +128,9 @@ pub fn build_app(opts: &Options) -> App {
     app
 }
 
-/// The Train screen before any pipeline: the default ladder's stages, not runnable.
+/// The Train screen before its experiment is opened: the demo experiment's settings.
 pub fn default_train_state() -> views::train::TrainState {
-    use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
-    let ladder = ["gemma-3-270m", DEFAULT_WEAK, DEFAULT_STRONG];
-    views::train::TrainState::unavailable(
-        "default ladder",
-        views::train::plan_for_ladder(&ladder),
-        "not in this build yet; these are the stages a run of the default ladder would go through.",
-    )
+    trainer::TrainSetup::demo().state()
 }
 
 /// Runs the UI until the user quits.
@@ -157,6 +152,8 @@ async fn run_async(opts: Options) -> Result<()> {
     let tx = events.sender();
 
     let mut debate: Option<DebateHandle> = None;
+    let train_setup = trainer::TrainSetup::demo();
+    let mut train: Option<trainer::TrainHandle> = None;
     match &opts.start {
         Start::Debate(cfg) => debate = Some(worker::spawn_debate(cfg.clone(), tx.clone())),
         Start::Review(_) => spawn_scan(app.review.roots.clone(), tx.clone()),
@@ -222,7 +219,20 @@ async fn run_async(opts: Options) -> Result<()> {
                 Effect::ListModels => worker::spawn_list_models(tx.clone()),
                 Effect::Pull(names) => worker::spawn_pull(names, tx.clone()),
                 Effect::ScanSessions => spawn_scan(app.review.roots.clone(), tx.clone()),
-                Effect::Train(c) => tracing::info!("train command {c:?} with no pipeline"),
+                Effect::Train(c) => {
+                    if train.is_none() {
+                        match trainer::spawn_train(train_setup.clone(), tx.clone()) {
+                            Ok(h) => train = Some(h),
+                            Err(e) => {
+                                tracing::error!("train: {e:#}");
+                                tx.send(worker::WorkerEvent::Train(views::train::TrainEvent::Error(format!("cannot open the experiment: {e:#}"))));
+                            }
+                        }
+                    }
+                    if let (Some(h), false) = (&train, c == views::train::TrainCommand::Open) {
+                        h.send(c);
+                    }
+                }
             }
         }
         if quit || app.quit {
@@ -231,6 +241,9 @@ async fn run_async(opts: Options) -> Result<()> {
     }
     if let Some(mut d) = debate.take() {
         d.stop(std::time::Duration::from_secs(3));
+    }
+    if let Some(mut t) = train.take() {
+        t.stop(std::time::Duration::from_secs(3));
     }
     drop(events);
     drop(term);

@@ -31,6 +31,12 @@ pub const FULL_LADDER: [&str; 5] = ["bow", "minilm-l6", "gemma-3-270m", "qwen2.5
 /// feature-extraction speed (qwen2.5-coder-1.5b-instruct is left out; see `docs/train.md`).
 pub const DEFAULT_LADDER: [&str; 4] = ["bow", "minilm-l6", "gemma-3-270m", "qwen2.5-coder-0.5b-instruct"];
 
+/// The demo task of `docs/train.md` (and of the TUI's Train screen).
+pub const DEMO_TASK: &str = "builtin:preference";
+
+/// Source items of the demo: small enough that every stage takes seconds on a CPU.
+pub const DEMO_N: usize = 300;
+
 /// Which task to load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +122,32 @@ impl ExperimentConfig {
             loss: LossParams::default(),
             metrics: MetricsConfig::default(),
         }
+    }
+
+    /// The demo experiment `docs/train.md` starts with: [`DEMO_TASK`], [`DEMO_N`] items,
+    /// the default ladder and losses (`w2sd train --task builtin:preference --n 300`).
+    pub fn demo() -> Self {
+        let mut c = Self::for_task(DEMO_TASK);
+        c.task.n = Some(DEMO_N);
+        c
+    }
+
+    /// A folder name for this config: `<task slug>-<hash of the config>`, so the same
+    /// config always lands in the same folder (and resumes there).
+    pub fn run_name(&self) -> String {
+        use sha2::Digest;
+        let slug: String = self
+            .task
+            .spec
+            .rsplit(['/', ':'])
+            .next()
+            .unwrap_or("task")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(40)
+            .collect();
+        let h = hex::encode(sha2::Sha256::digest(self.to_toml().unwrap_or_default().as_bytes()));
+        format!("{slug}-{}", &h[..10])
     }
 
     pub fn from_toml(text: &str) -> Result<Self> {

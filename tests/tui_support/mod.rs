@@ -188,3 +188,28 @@ pub fn scan() -> Scan {
         errors: vec![],
     }
 }
+
+/// The demo experiment with a fixed output folder (the same text on every machine).
+pub fn train_setup() -> w2sd::tui::trainer::TrainSetup {
+    let cfg = w2sd::w2s::config::ExperimentConfig::demo();
+    w2sd::tui::trainer::TrainSetup { name: "demo".into(), cfg, out: PathBuf::from("/data/w2sd/runs/preference-demo") }
+}
+
+/// The Train screen showing the demo experiment's real plan (nothing run yet).
+pub fn train_app(w: u16, h: u16) -> App {
+    use w2sd::tui::views::train::TrainEvent;
+    let mut a = app(w, h);
+    a.screen = w2sd::tui::app::Screen::Train;
+    let setup = train_setup();
+    a.train = setup.state();
+    let dir = tempfile::tempdir().unwrap();
+    let exp = w2sd::w2s::pipeline::Experiment::new(setup.cfg.clone(), dir.path()).unwrap();
+    let stages = w2sd::tui::trainer::stage_plans(&exp);
+    a.on_worker(w2sd::tui::worker::WorkerEvent::Train(TrainEvent::Planned { config: setup.name.clone(), settings: setup.settings(), stages }));
+    a
+}
+
+/// The index of the stage named `name` in the Train screen.
+pub fn stage(a: &App, name: &str) -> usize {
+    a.train.stages.iter().position(|s| s.plan.name == name).unwrap_or_else(|| panic!("no stage {name}"))
+}

@@ -1,15 +1,16 @@
-//! The Train screen: one panel per stage of the weak-to-strong pipeline (weak
-//! supervisor, weak labels, strong ceiling, weak-to-strong student, each bootstrapping
-//! step), with live loss and accuracy curves and the PGR of each stage.
+//! The Train screen: one row per stage of the weak-to-strong pipeline (data, features
+//! of each model, weak supervisor, weak labels, strong ceilings, weak-to-strong students,
+//! each bootstrapping step, results), with live loss and accuracy curves, the PGR of each
+//! student and the selected stage's results.
 //!
-//! The screen only draws [`TrainEvent`]s a pipeline worker sends; when no pipeline is
-//! available it shows the configured stages and says so, rather than faking progress.
+//! The screen only draws [`TrainEvent`]s the pipeline worker (`tui::trainer`) sends; keys
+//! become [`TrainCommand`]s for it.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, List, ListItem, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::tui::action::Action;
@@ -19,40 +20,62 @@ use crate::tui::theme::Theme;
 /// What kind of stage.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StageKind {
+    Data,
+    Features,
     WeakSupervisor,
     WeakLabels,
     StrongCeiling,
     WeakToStrong,
     /// One bootstrapping step, from one rung of the model ladder to the next.
     Bootstrap { step: usize },
+    Results,
 }
 
 /// One stage of the pipeline as planned by a config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StagePlan {
     pub kind: StageKind,
+    /// The pipeline's name of the stage (`student:minilm-l6:xent`).
+    pub name: String,
+    /// Short title for the stage list, e.g. `student minilm-l6 xent`.
     pub title: String,
-    /// Models involved, e.g. `gemma-3-270m → qwen2.5-coder-0.5b-instruct`.
+    /// What it does, e.g. `minilm-l6 trained on bow's labels (xent)`.
     pub detail: String,
 }
 
-/// Events a pipeline worker reports.
+/// Events the pipeline worker reports (`stage` is an index into the plan).
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrainEvent {
-    /// The plan of a config (stages in order).
-    Planned { config: String, stages: Vec<StagePlan> },
+    /// The plan of a config (stages in order), with its settings to show.
+    Planned { config: String, settings: Vec<(String, String)>, stages: Vec<StagePlan> },
     StageStarted { stage: usize },
-    Epoch { stage: usize, epoch: usize, loss: f64, val_acc: f64 },
-    StageDone { stage: usize, metrics: Vec<(String, f64)>, pgr: Option<f64> },
+    /// Feature extraction progress.
+    Progress { stage: usize, done: usize, total: usize },
+    /// One epoch of the head `head` (a stage may train several: cross-fitting folds).
+    Epoch { stage: usize, head: String, epoch: usize, loss: f64, val_acc: f64 },
+    /// A stage is done (`resumed`: found done on disk). `metrics` are test-split numbers.
+    StageDone { stage: usize, summary: String, metrics: Vec<(String, f64)>, pgr: Option<f64>, resumed: bool },
+    /// The running stage was stopped before it finished (nothing of it is kept).
+    Cancelled { stage: usize },
+    /// The worker stopped running stages (paused, or one stage done after `n`).
     Paused,
+    /// Every stage is done; `results` is the results file.
+    Finished { results: String },
     Error(String),
 }
 
-/// Commands to a pipeline worker.
+/// Commands to the pipeline worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrainCommand {
+    /// Open the experiment (start the worker; it reports the plan and what is done).
+    Open,
+    /// Run stages until all are done or paused.
     Run,
+    /// Stop after the running stage.
     Pause,
+    /// Stop the running stage now (its work is lost; it runs again next time).
+    Cancel,
+    /// Run exactly the next pending stage.
     StepStage,
 }
 
@@ -64,135 +87,176 @@ pub enum StageStatus {
     Done,
 }
 
+/// One head's training curve: (epoch, loss, validation accuracy).
+pub type Curve = Vec<(usize, f64, f64)>;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageState {
     pub plan: StagePlan,
     pub status: StageStatus,
-    /// (epoch, loss, val_acc)
-    pub curve: Vec<(usize, f64, f64)>,
+    /// Curves of the heads this stage trained, in order, by head name.
+    pub curves: Vec<(String, Curve)>,
+    /// Feature extraction progress (done, total).
+    pub progress: Option<(usize, usize)>,
+    pub summary: String,
     pub metrics: Vec<(String, f64)>,
     pub pgr: Option<f64>,
+    pub resumed: bool,
+}
+
+impl StageState {
+    fn new(plan: StagePlan) -> StageState {
+        StageState { plan, status: StageStatus::Pending, curves: vec![], progress: None, summary: String::new(), metrics: vec![], pgr: None, resumed: false }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrainState {
+    /// The experiment's name.
     pub config: String,
+    /// Task, ladder, losses, n, output folder.
+    pub settings: Vec<(String, String)>,
     pub stages: Vec<StageState>,
     pub selected: usize,
-    /// Whether a pipeline can run in this build; when not, the reason.
-    pub unavailable: Option<String>,
+    /// The worker was asked to open the experiment.
+    pub opened_experiment: bool,
+    /// Stages are running (continuously, or one after `n`).
     pub running: bool,
-    /// The stage whose results are opened.
+    /// A pause was asked for; the running stage finishes first.
+    pub pausing: bool,
+    /// Every stage is done.
+    pub finished: bool,
+    /// The selected stage's results are opened.
     pub opened: bool,
+    /// One message: an error, or what a key did.
     pub notice: Option<String>,
-}
-
-/// The stages of a pipeline over a model ladder (weakest first): the three baselines,
-/// the weak-to-strong student, then one bootstrapping step per rung.
-pub fn plan_for_ladder(ladder: &[&str]) -> Vec<StagePlan> {
-    let weak = ladder.first().copied().unwrap_or("?");
-    let strong = ladder.last().copied().unwrap_or("?");
-    let mut v = vec![
-        StagePlan { kind: StageKind::WeakSupervisor, title: "weak supervisor".into(), detail: format!("{weak} trained on ground truth") },
-        StagePlan { kind: StageKind::WeakLabels, title: "weak labels".into(), detail: format!("{weak} labels the held-out half") },
-        StagePlan { kind: StageKind::StrongCeiling, title: "strong ceiling".into(), detail: format!("{strong} trained on ground truth") },
-        StagePlan { kind: StageKind::WeakToStrong, title: "weak-to-strong student".into(), detail: format!("{strong} trained on {weak}'s labels") },
-    ];
-    for (i, w) in ladder.windows(2).enumerate() {
-        v.push(StagePlan { kind: StageKind::Bootstrap { step: i + 1 }, title: format!("bootstrap step {}", i + 1), detail: format!("{} → {}", w[0], w[1]) });
-    }
-    v
+    pub error: bool,
 }
 
 impl TrainState {
-    /// A screen showing `stages` of `config`, with no pipeline behind it.
-    pub fn unavailable(config: &str, stages: Vec<StagePlan>, reason: &str) -> TrainState {
-        TrainState {
-            config: config.into(),
-            stages: stages.into_iter().map(|plan| StageState { plan, status: StageStatus::Pending, curve: vec![], metrics: vec![], pgr: None }).collect(),
-            unavailable: Some(reason.into()),
-            ..Default::default()
-        }
+    /// The screen of an experiment not opened yet: its name and settings.
+    pub fn configured(config: &str, settings: Vec<(String, String)>) -> TrainState {
+        TrainState { config: config.into(), settings, ..Default::default() }
+    }
+
+    /// The stage running now.
+    pub fn running_stage(&self) -> Option<usize> {
+        self.stages.iter().position(|s| s.status == StageStatus::Running)
     }
 
     pub fn handle(&mut self, action: Action) -> Vec<Effect> {
         self.notice = None;
-        let cmd = match action {
-            Action::Up => {
-                self.selected = self.selected.saturating_sub(1);
-                None
+        self.error = false;
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(self.stages.len().saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = self.stages.len().saturating_sub(1),
+            Action::Open => self.opened = !self.opened,
+            Action::Cancel if self.opened => self.opened = false,
+            Action::Run | Action::StepStage if self.finished => {
+                self.notice = Some("every stage is done; enter opens a stage's results".into());
             }
-            Action::Down => {
-                self.selected = (self.selected + 1).min(self.stages.len().saturating_sub(1));
-                None
+            Action::Run => {
+                self.running = true;
+                self.pausing = false;
+                return vec![Effect::Train(TrainCommand::Run)];
             }
-            Action::Top => {
-                self.selected = 0;
-                None
+            Action::StepStage if self.running => {
+                self.notice = Some("stages are running; p pauses after the current one".into());
             }
-            Action::Bottom => {
-                self.selected = self.stages.len().saturating_sub(1);
-                None
+            Action::StepStage => {
+                self.running = true;
+                return vec![Effect::Train(TrainCommand::StepStage)];
             }
-            Action::Open => {
-                self.opened = !self.opened;
-                None
+            Action::Pause if !self.running => self.notice = Some("nothing is running; r runs, n runs the next stage".into()),
+            Action::Pause if self.pausing => {
+                self.notice = Some("stopping the running stage…".into());
+                return vec![Effect::Train(TrainCommand::Cancel)];
             }
-            Action::Cancel if self.opened => {
-                self.opened = false;
-                None
+            Action::Pause => {
+                self.pausing = true;
+                self.notice = Some("pausing after the running stage; p again stops it now".into());
+                return vec![Effect::Train(TrainCommand::Pause)];
             }
-            Action::Run => Some(TrainCommand::Run),
-            Action::Pause => Some(TrainCommand::Pause),
-            Action::StepStage => Some(TrainCommand::StepStage),
-            _ => None,
-        };
-        match (cmd, &self.unavailable) {
-            (Some(_), Some(reason)) => {
-                self.notice = Some(format!("cannot run: {reason}"));
-                vec![]
-            }
-            (Some(c), None) => {
-                if c == TrainCommand::Run {
-                    self.running = true;
-                }
-                if c == TrainCommand::Pause {
-                    self.running = false;
-                }
-                vec![Effect::Train(c)]
-            }
-            (None, _) => vec![],
+            _ => {}
         }
+        vec![]
+    }
+
+    /// Entering the screen: opens the experiment the first time.
+    pub fn on_enter(&mut self) -> Vec<Effect> {
+        if self.opened_experiment {
+            return vec![];
+        }
+        self.opened_experiment = true;
+        vec![Effect::Train(TrainCommand::Open)]
     }
 
     pub fn on_event(&mut self, e: TrainEvent) {
         match e {
-            TrainEvent::Planned { config, stages } => {
-                *self = TrainState { unavailable: None, ..TrainState::unavailable(&config, stages, "") };
+            TrainEvent::Planned { config, settings, stages } => {
+                self.config = config;
+                self.settings = settings;
+                self.stages = stages.into_iter().map(StageState::new).collect();
+                self.selected = self.selected.min(self.stages.len().saturating_sub(1));
+                self.finished = false;
             }
             TrainEvent::StageStarted { stage } => {
                 if let Some(s) = self.stages.get_mut(stage) {
-                    s.status = StageStatus::Running;
-                    s.curve.clear();
+                    *s = StageState { status: StageStatus::Running, ..StageState::new(s.plan.clone()) };
                 }
                 self.selected = stage;
                 self.running = true;
             }
-            TrainEvent::Epoch { stage, epoch, loss, val_acc } => {
+            TrainEvent::Progress { stage, done, total } => {
                 if let Some(s) = self.stages.get_mut(stage) {
-                    s.curve.push((epoch, loss, val_acc));
+                    s.progress = Some((done, total));
                 }
             }
-            TrainEvent::StageDone { stage, metrics, pgr } => {
+            TrainEvent::Epoch { stage, head, epoch, loss, val_acc } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    match s.curves.last_mut() {
+                        Some((h, c)) if *h == head => c.push((epoch, loss, val_acc)),
+                        _ => s.curves.push((head, vec![(epoch, loss, val_acc)])),
+                    }
+                }
+            }
+            TrainEvent::StageDone { stage, summary, metrics, pgr, resumed } => {
                 if let Some(s) = self.stages.get_mut(stage) {
                     s.status = StageStatus::Done;
+                    s.summary = summary;
                     s.metrics = metrics;
                     s.pgr = pgr;
+                    s.resumed = resumed;
+                    s.progress = None;
                 }
             }
-            TrainEvent::Paused => self.running = false,
+            TrainEvent::Cancelled { stage } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    *s = StageState::new(s.plan.clone());
+                }
+                self.running = false;
+                self.pausing = false;
+                self.notice = Some(format!("stopped {}; r or n runs it again", self.stages.get(stage).map(|s| s.plan.name.as_str()).unwrap_or("the stage")));
+            }
+            TrainEvent::Paused => {
+                self.running = false;
+                self.pausing = false;
+            }
+            TrainEvent::Finished { results } => {
+                self.running = false;
+                self.pausing = false;
+                self.finished = true;
+                self.notice = Some(format!("every stage is done; results: {results}"));
+            }
             TrainEvent::Error(e) => {
                 self.running = false;
+                self.pausing = false;
+                if let Some(i) = self.running_stage() {
+                    self.stages[i] = StageState::new(self.stages[i].plan.clone());
+                }
+                self.error = true;
                 self.notice = Some(format!("error: {e}"));
             }
         }
@@ -205,23 +269,50 @@ pub fn short_models(s: &str) -> String {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
-    let [banner, body] = Layout::vertical([Constraint::Length(if s.unavailable.is_some() { 4 } else if s.notice.is_some() { 3 } else { 0 }), Constraint::Min(4)]).areas(area);
-    if let Some(reason) = &s.unavailable {
+    let header_h = if s.settings.is_empty() { 0 } else { 4 };
+    let notice_h = if s.notice.is_some() { 3 } else { 0 };
+    let [header, banner, body] = Layout::vertical([Constraint::Length(header_h), Constraint::Length(notice_h), Constraint::Min(4)]).areas(area);
+    if header_h > 0 {
+        let mut spans: Vec<Span> = Vec::new();
+        let mut lines: Vec<Line> = Vec::new();
+        for (k, v) in &s.settings {
+            // The ladder and the output folder get lines of their own; the rest share one.
+            if k == "ladder" || k == "out" {
+                lines.push(Line::from(vec![Span::styled(format!("{k} "), t.dimmed()), Span::raw(v.clone())]));
+            } else {
+                if !spans.is_empty() {
+                    spans.push(Span::styled(" · ", t.dimmed()));
+                }
+                spans.push(Span::styled(format!("{k} "), t.dimmed()));
+                spans.push(Span::raw(v.clone()));
+            }
+        }
+        lines.insert(0, Line::from(spans));
+        let state = if s.running {
+            if s.pausing {
+                " · pausing"
+            } else {
+                " · running"
+            }
+        } else if s.finished {
+            " · done"
+        } else {
+            ""
+        };
         f.render_widget(
-            Paragraph::new(vec![Line::from(vec![
-                Span::styled("The weak-to-strong pipeline is not available: ", Style::default().fg(t.warn).add_modifier(Modifier::BOLD)),
-                Span::raw(reason.clone()),
-            ])])
-            .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::ALL).border_style(Style::default().fg(t.warn))),
-            banner,
+            Paragraph::new(lines).block(
+                Block::default().borders(Borders::TOP).border_style(t.border_style(false)).title(Span::styled(format!(" Experiment · {}{state} ", s.config), t.title_style())),
+            ),
+            header,
         );
-    } else if let Some(n) = &s.notice {
-        f.render_widget(Paragraph::new(n.clone()).style(Style::default().fg(t.warn)).block(Block::default().borders(Borders::ALL)), banner);
+    }
+    if let Some(n) = &s.notice {
+        let style = if s.error { Style::default().fg(t.bad).add_modifier(Modifier::BOLD) } else { Style::default().fg(t.warn) };
+        f.render_widget(Paragraph::new(n.clone()).style(style).wrap(Wrap { trim: true }).block(Block::default().borders(Borders::ALL).border_style(style)), banner);
     }
     let narrow = body.width < 80;
     let [list_area, detail] = if narrow {
-        Layout::vertical([Constraint::Length((s.stages.len() as u16 * 2 + 2).min(body.height / 2)), Constraint::Min(4)]).areas(body)
+        Layout::vertical([Constraint::Length((s.stages.len() as u16 + 2).min(body.height / 2)), Constraint::Min(4)]).areas(body)
     } else {
         Layout::horizontal([Constraint::Length(42), Constraint::Min(30)]).areas(body)
     };
@@ -235,40 +326,61 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
                 StageStatus::Running => ("◐", Style::default().fg(t.accent)),
                 StageStatus::Done => ("●", Style::default().fg(t.good)),
             };
-            let pgr = st.pgr.map(|p| format!(" PGR {p:.2}")).unwrap_or_default();
-            let mut l1 = vec![Span::styled(format!("{mark} {}. {}", i + 1, st.plan.title), style.add_modifier(Modifier::BOLD))];
-            l1.push(Span::styled(pgr, Style::default().fg(t.chart_3)));
-            let detail = if narrow || list_area.width < 60 { short_models(&st.plan.detail) } else { st.plan.detail.clone() };
-            let item = ListItem::new(vec![Line::from(l1), Line::styled(format!("    {detail}"), t.dimmed())]);
-            if i == s.selected {
-                item.style(t.selected())
-            } else {
-                item
+            let mut l = vec![Span::styled(format!("{mark} {:>2} {}", i + 1, short_models(&st.plan.title)), style)];
+            if let Some(p) = st.pgr {
+                l.push(Span::styled(format!(" PGR {p:.2}"), Style::default().fg(t.chart_3).add_modifier(Modifier::BOLD)));
+            } else if let Some((d, n)) = st.progress {
+                l.push(Span::styled(format!(" {d}/{n}"), Style::default().fg(t.accent)));
+            } else if let Some((_, c)) = st.curves.last().filter(|_| st.status == StageStatus::Running) {
+                if let Some((e, _, _)) = c.last() {
+                    l.push(Span::styled(format!(" epoch {e}"), Style::default().fg(t.accent)));
+                }
             }
+            ListItem::new(Line::from(l))
         })
         .collect();
-    let run = if s.running { " · running" } else { "" };
-    f.render_widget(
-        List::new(items).block(
-            Block::default().borders(Borders::ALL).border_style(t.border_style(true)).title(Span::styled(format!(" Stages · {}{run} ", s.config), t.title_style())),
-        ),
+    let done = s.stages.iter().filter(|x| x.status == StageStatus::Done).count();
+    let mut ls = ListState::default().with_selected((!s.stages.is_empty()).then_some(s.selected));
+    let title = if s.stages.is_empty() { " Stages · opening… ".to_string() } else { format!(" Stages · {done}/{} done ", s.stages.len()) };
+    f.render_stateful_widget(
+        List::new(items)
+            .highlight_style(t.selected())
+            .block(Block::default().borders(Borders::ALL).border_style(t.border_style(true)).title(Span::styled(title, t.title_style()))),
         list_area,
+        &mut ls,
     );
 
     let Some(st) = s.stages.get(s.selected) else { return };
-    let [chart_area, metrics_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(if s.opened { 8 } else { 4 })]).areas(detail);
-    let loss: Vec<(f64, f64)> = st.curve.iter().map(|(e, l, _)| (*e as f64, *l)).collect();
-    let acc: Vec<(f64, f64)> = st.curve.iter().map(|(e, _, a)| (*e as f64, *a)).collect();
-    let title = Span::styled(format!(" {} · loss and validation accuracy ", st.plan.title), t.title_style());
-    if st.curve.is_empty() {
-        let msg = if s.unavailable.is_some() { "no curves: the pipeline cannot run in this build" } else { "no epochs yet — r runs the pipeline" };
+    let [chart_area, metrics_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(if s.opened { (st.metrics.len() as u16 + 5).max(8) } else { 5 })]).areas(detail);
+    let (head, curve): (&str, &[(usize, f64, f64)]) = st.curves.last().map(|(h, c)| (h.as_str(), c.as_slice())).unwrap_or(("", &[]));
+    // Cross-fitting folds train extra heads: name the one drawn.
+    let title = match head.split_once('/') {
+        Some((_, fold)) => format!(" {} · {fold} · loss, val acc ", st.plan.title),
+        None => format!(" {} · loss, val acc ", st.plan.title),
+    };
+    let title = Span::styled(title, t.title_style());
+    if curve.is_empty() {
+        let msg = match (&st.status, st.progress) {
+            (StageStatus::Running, Some((d, n))) => format!("extracting features: {d}/{n}"),
+            (StageStatus::Running, None) => "running…".to_string(),
+            (StageStatus::Done, _) if st.resumed => "done in an earlier run (curves are drawn while a stage runs)".to_string(),
+            (StageStatus::Done, _) if matches!(st.plan.kind, StageKind::Data | StageKind::Features | StageKind::WeakLabels | StageKind::Results) => {
+                "this stage trains no head".to_string()
+            }
+            (StageStatus::Done, _) => "no curve in this session".to_string(),
+            (StageStatus::Pending, _) => "not run yet — r runs the pipeline, n runs the next stage".to_string(),
+        };
         f.render_widget(
-            Paragraph::new(Line::styled(msg, t.dimmed())).block(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(title)),
+            Paragraph::new(Line::styled(msg, t.dimmed()))
+                .wrap(Wrap { trim: true })
+                .block(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(title)),
             chart_area,
         );
     } else {
-        let max_x = st.curve.last().map(|c| c.0 as f64).unwrap_or(1.0).max(1.0);
-        let max_y = st.curve.iter().map(|c| c.1.max(c.2)).fold(1.0, f64::max);
+        let loss: Vec<(f64, f64)> = curve.iter().map(|(e, l, _)| (*e as f64, *l)).collect();
+        let acc: Vec<(f64, f64)> = curve.iter().map(|(e, _, a)| (*e as f64, *a)).collect();
+        let max_x = curve.last().map(|c| c.0 as f64).unwrap_or(1.0).max(1.0);
+        let max_y = curve.iter().map(|c| c.1.max(c.2)).fold(1.0, f64::max);
         let datasets = vec![
             Dataset::default().name("loss").marker(Marker::Braille).graph_type(GraphType::Line).style(Style::default().fg(t.chart_2)).data(&loss),
             Dataset::default().name("val acc").marker(Marker::Braille).graph_type(GraphType::Line).style(Style::default().fg(t.chart_1)).data(&acc),
@@ -276,20 +388,28 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
         f.render_widget(
             Chart::new(datasets)
                 .block(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(title))
-                .x_axis(Axis::default().title(Span::styled("epoch", t.dimmed())).bounds([0.0, max_x]).labels(vec![Span::raw("0"), Span::raw(format!("{max_x:.0}"))]))
+                .x_axis(Axis::default().title(Span::styled("epoch", t.dimmed())).bounds([1.0, max_x]).labels(vec![Span::raw("1"), Span::raw(format!("{max_x:.0}"))]))
                 .y_axis(Axis::default().bounds([0.0, max_y]).labels(vec![Span::raw("0"), Span::raw(format!("{max_y:.1}"))])),
             chart_area,
         );
     }
-    let mut lines: Vec<Line> = st.metrics.iter().map(|(k, v)| Line::from(vec![Span::styled(format!("{k:<18}"), t.dimmed()), Span::raw(format!("{v:.4}"))])).collect();
+    let mut lines: Vec<Line> = vec![Line::styled(st.plan.detail.clone(), t.dimmed())];
     if let Some(p) = st.pgr {
-        lines.insert(0, Line::from(vec![Span::styled(format!("{:<18}", "PGR"), t.dimmed()), Span::styled(format!("{p:.3}"), Style::default().fg(t.chart_3).add_modifier(Modifier::BOLD))]));
+        lines.push(Line::from(vec![Span::styled(format!("{:<14}", "PGR"), t.dimmed()), Span::styled(format!("{p:.3}"), Style::default().fg(t.chart_3).add_modifier(Modifier::BOLD))]));
     }
-    if lines.is_empty() {
+    if s.opened {
+        lines.extend(st.metrics.iter().map(|(k, v)| Line::from(vec![Span::styled(format!("{k:<14}"), t.dimmed()), Span::raw(format!("{v:.4}"))])));
+    }
+    if !st.summary.is_empty() {
+        lines.push(Line::raw(st.summary.clone()));
+    } else if st.status != StageStatus::Done {
         lines.push(Line::styled("no results yet", t.dimmed()));
     }
+    let title = if s.opened { " Results · enter closes ".to_string() } else { " Results · enter opens ".to_string() };
     f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).border_style(t.border_style(s.opened)).title(Span::styled(" Results ", t.title_style()))),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).border_style(t.border_style(s.opened)).title(Span::styled(title, t.title_style()))),
         metrics_area,
     );
 }
