@@ -1,6 +1,6 @@
 //! The real thing: a tiny debate and a tiny facilitation run with real models through
 //! the CLI binary (strong = Qwen2.5-Coder 1.5B, weak = judge = Qwen2.5-Coder 0.5B).
-//! Kept to 2 items, 1 round and a few tokens per turn so the suite stays fast on 2 cores.
+//! Kept to 2 items, 1 round and 16 tokens per turn (8 for the explanation) so the suite stays fast on 2 cores.
 
 mod common;
 
@@ -25,7 +25,7 @@ fn tiny_real_debate_resume_and_facilitation() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tiny.json");
     let args = [
-        "debate", "run", "--task", "builtin:capitals", "--n", "2", "--rounds", "1", "--max-tokens", "24", "--strong", DEFAULT_STRONG,
+        "debate", "run", "--task", "builtin:capitals", "--n", "2", "--rounds", "1", "--max-tokens", "16", "--strong", DEFAULT_STRONG,
         "--weak", DEFAULT_WEAK, "--judge", "model", "--seed", "5", "--out", out.to_str().unwrap(), "--json",
     ];
     let (v, _) = w2sd(&args, dir.path());
@@ -44,7 +44,7 @@ fn tiny_real_debate_resume_and_facilitation() {
         assert_eq!(d.status, DebateStatus::Judged);
         assert_eq!(d.turns.iter().map(|t| t.side).collect::<Vec<_>>(), vec![Side::Strong, Side::Weak]);
         for t in &d.turns {
-            assert!(!t.text.trim().is_empty() && t.tokens > 0 && t.tokens <= 24, "{t:?}");
+            assert!(!t.text.trim().is_empty() && t.tokens > 0 && t.tokens <= 16, "{t:?}");
         }
         let j = &d.judgements[0];
         assert_eq!(j.kind, JudgeKind::Model);
@@ -65,7 +65,7 @@ fn tiny_real_debate_resume_and_facilitation() {
 
     // Facilitation on the same two items.
     let (f, _) = w2sd(
-        &["facilitate", "--task", "builtin:capitals", "--n", "2", "--max-tokens", "16", "--seed", "5", "--json"],
+        &["facilitate", "--task", "builtin:capitals", "--n", "2", "--max-tokens", "8", "--seed", "5", "--json"],
         dir.path(),
     );
     for key in ["weak_alone", "weak_with_strong", "gain"] {
