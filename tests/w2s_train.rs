@@ -300,3 +300,31 @@ fn labelled_jsonl_and_hf_offline_through_the_cli() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("HF_HUB_OFFLINE") && err.contains("someone/absent"), "{err}");
 }
+
+/// `w2sd bench --features` measures the batched path against one text per forward in the
+/// same run, on the real MiniLM, and its figures are self-consistent.
+#[test]
+fn feature_bench_reports_batched_and_baseline_throughput() {
+    let v = w2sd_json(
+        &["bench", "--features", "--ladder", "bow,minilm-l6", "--task", "builtin:sentiment", "--n", "24", "--baseline-n", "6", "--json"],
+        &[],
+    );
+    assert_eq!(v["n"], 24);
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["model"], "bow");
+    assert!(rows[0]["speedup"].is_null(), "bow has no one-by-one baseline");
+    let m = &rows[1];
+    assert_eq!(m["model"], "minilm-l6");
+    assert_eq!(m["dim"], 384);
+    assert_eq!(m["n"], 24);
+    assert_eq!(m["baseline_n"], 6);
+    let eps = m["examples_per_s"].as_f64().unwrap();
+    let base = m["baseline_examples_per_s"].as_f64().unwrap();
+    let tokens = m["tokens"].as_f64().unwrap();
+    assert!(eps > 0.0 && base > 0.0 && tokens >= 24.0, "{m}");
+    assert!((m["speedup"].as_f64().unwrap() - eps / base).abs() < 1e-9 * eps / base);
+    assert!((m["tokens_per_s"].as_f64().unwrap() - tokens * eps / 24.0).abs() < 1e-6 * tokens * eps);
+    let total: f64 = rows.iter().map(|r| r["seconds"].as_f64().unwrap()).sum();
+    assert!((v["total_seconds"].as_f64().unwrap() - total).abs() < 1e-9);
+}

@@ -93,6 +93,24 @@ pub struct BenchArgs {
     /// the very same prompt).
     #[arg(long)]
     pub print_prompt_ids: bool,
+    /// Benchmark feature extraction (pooled hidden states for weak-to-strong training) over a
+    /// ladder instead of generation: batched vs one text per forward, no cache.
+    #[arg(long)]
+    pub features: bool,
+    /// With --features: models, comma-separated (default: the default demo ladder).
+    #[arg(long, value_delimiter = ',')]
+    pub ladder: Vec<String>,
+    /// With --features: task spec whose texts are embedded.
+    #[arg(long, default_value = crate::w2s::config::DEMO_TASK)]
+    pub task: String,
+    /// With --features: source items (examples) to embed.
+    #[arg(long, default_value_t = 2000)]
+    pub n: usize,
+    /// With --features: texts embedded one per forward for the baseline.
+    #[arg(long, default_value_t = 64)]
+    pub baseline_n: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
     #[arg(long)]
     pub json: bool,
 }
@@ -220,6 +238,9 @@ pub fn embed(a: EmbedArgs) -> Result<()> {
 }
 
 pub fn bench(a: BenchArgs) -> Result<()> {
+    if a.features {
+        return bench_features(a);
+    }
     let mut model = load_with_progress(&a.model)?;
     if a.print_prompt_ids {
         let prompt = crate::runtime::bench::prompt_of_tokens(&model, a.prefill_tokens)?;
@@ -235,6 +256,58 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         );
         Ok(())
     }
+}
+
+fn bench_features(a: BenchArgs) -> Result<()> {
+    use crate::w2s::{bench, config::DEFAULT_LADDER, features::FeatureOptions};
+    let ladder: Vec<String> =
+        if a.ladder.is_empty() { DEFAULT_LADDER.iter().map(|s| s.to_string()).collect() } else { a.ladder.clone() };
+    let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut bar: Option<(String, indicatif::ProgressBar)> = None;
+    let r = bench::run(&a.task, a.n, a.seed, &ladder, &FeatureOptions::default(), a.baseline_n, &mut |model, phase, done, total| {
+        if quiet {
+            return;
+        }
+        let key = format!("{model} {phase}");
+        if bar.as_ref().is_none_or(|(k, _)| *k != key) {
+            if let Some((_, b)) = bar.take() {
+                b.finish_and_clear();
+            }
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{msg:40} [{bar:30}] {pos}/{len} {per_sec} {elapsed}")
+                    .unwrap()
+                    .progress_chars("=> "),
+            );
+            b.set_message(key.clone());
+            bar = Some((key, b));
+        }
+        if let Some((_, b)) = &bar {
+            b.set_position(done as u64);
+        }
+    })?;
+    if let Some((_, b)) = bar.take() {
+        b.finish_and_clear();
+    }
+    if a.json {
+        return print_json(&r);
+    }
+    println!("{} · {} examples · {} threads · {}", r.task, r.n, r.threads, r.device);
+    println!("{:<30} {:>6} {:>8} {:>10} {:>10} {:>12} {:>8}", "model", "dim", "load s", "ex/s", "tok/s", "1-by-1 ex/s", "speedup");
+    for row in &r.rows {
+        println!(
+            "{:<30} {:>6} {:>8.1} {:>10.1} {:>10.0} {:>12} {:>8}",
+            row.model,
+            row.dim,
+            row.load_s,
+            row.examples_per_s,
+            row.tokens_per_s,
+            row.baseline_examples_per_s.map_or("-".into(), |b| format!("{b:.1}")),
+            row.speedup.map_or("-".into(), |s| format!("{s:.2}×")),
+        );
+    }
+    println!("features of the whole ladder: {:.0} s", r.total_seconds);
+    Ok(())
 }
 
 pub fn models(cmd: ModelsCmd) -> Result<()> {

@@ -12,6 +12,7 @@ pub mod device;
 pub mod generate;
 pub mod hub;
 pub mod model;
+pub mod q5_0;
 pub mod spec;
 pub mod tokenizer;
 pub mod transformer;

@@ -14,7 +14,7 @@
 //! position 0 is exact.
 
 use anyhow::{anyhow, bail, Context, Result};
-use candle_core::quantized::{gguf_file, QMatMul, QTensor};
+use candle_core::quantized::{gguf_file, GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor, D};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -81,8 +81,34 @@ struct Linear {
     b: Option<Tensor>,
 }
 
+/// Rows of input from which a CPU matmul against a weight without a repacked kernel goes
+/// through f32 GEMM on the dequantized weight instead of one quantized dot product per
+/// (row, column): dequantizing costs `O(k·n)` once, the GEMM `O(m·k·n)` at SIMD speed.
+const F32_GEMM_MIN_ROWS: usize = 16;
+
 impl Linear {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        if let QMatMul::QTensor(q) = &self.w {
+            let (n, k) = q.shape().dims2()?;
+            let rows = x.elem_count() / k.max(1);
+            // Q4_K/Q6_K/Q8_0 with k a multiple of 256 have candle's repacked (VNNI/AMX) kernels.
+            let repacked = k % 256 == 0 && matches!(q.dtype(), GgmlDType::Q4K | GgmlDType::Q6K | GgmlDType::Q8_0);
+            if x.device().is_cpu() && !repacked {
+                if rows >= F32_GEMM_MIN_ROWS {
+                    let w = q.dequantize(x.device())?;
+                    return self.add_bias(x.broadcast_matmul(&w.t()?)?);
+                }
+                if q.dtype() == GgmlDType::Q5_0 && super::q5_0::available() {
+                    let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
+                    let mut y = vec![0f32; rows * n];
+                    super::q5_0::matmul_t(&q.data()?, &xs, (rows, k, n), &mut y)
+                        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+                    let mut dims = x.dims().to_vec();
+                    *dims.last_mut().unwrap() = n;
+                    return self.add_bias(Tensor::from_vec(y, dims, x.device())?);
+                }
+            }
+        }
         self.add_bias(self.w.forward(x)?)
     }
 

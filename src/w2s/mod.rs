@@ -16,6 +16,7 @@
 //! - [`pipeline`]: the stages, each persisted and resumable, with an event stream.
 //! - [`config`], [`results`], [`plot`].
 
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod features;
