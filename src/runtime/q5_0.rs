@@ -42,10 +42,24 @@ pub fn quantize_row_q8_0(x: &[f32], d: &mut Vec<f32>, q: &mut Vec<i8>) {
     q.clear();
     for blk in x.chunks_exact(BLOCK) {
         let amax = blk.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let scale = amax / 127.0;
-        let inv = if scale != 0.0 { 1.0 / scale } else { 0.0 };
-        d.push(f16::from_f32(scale).to_f32());
-        q.extend(blk.iter().map(|v| (v * inv).round() as i8));
+        let inv = if amax != 0.0 { 127.0 / amax } else { 0.0 };
+        d.push(f16::from_f32(amax / 127.0).to_f32());
+        q.extend(blk.iter().map(|v| (v * inv).round_ties_even() as i8));
+    }
+}
+
+/// Replaces every value by its Q8_0 round trip `d_x · q_x` (see [`quantize_row_q8_0`]; `x.len()`
+/// a multiple of 32). A float GEMM on round-tripped activations and dequantized weights
+/// multiplies the very numbers ggml's quantized dot products do (llama.cpp quantizes the
+/// activations of Q4_0/Q5_0/Q8_0 products to Q8_0), so prefill through f32 GEMM stays on
+/// llama.cpp's numerics up to summation order.
+pub fn q8_0_round_trip(x: &mut [f32]) {
+    let (mut d, mut q) = (Vec::with_capacity(1), Vec::with_capacity(BLOCK));
+    for blk in x.chunks_exact_mut(BLOCK) {
+        quantize_row_q8_0(blk, &mut d, &mut q);
+        for (v, &qi) in blk.iter_mut().zip(&q) {
+            *v = d[0] * qi as f32;
+        }
     }
 }
 

@@ -83,7 +83,8 @@ struct Linear {
 
 /// Rows of input from which a CPU matmul against a weight without a repacked kernel goes
 /// through f32 GEMM on the dequantized weight instead of one quantized dot product per
-/// (row, column): dequantizing costs `O(k·n)` once, the GEMM `O(m·k·n)` at SIMD speed.
+/// (row, column): dequantizing costs `O(k·n)` once, the GEMM `O(m·k·n)` at SIMD speed. The
+/// activations are first rounded through Q8_0, as ggml's quantized products do.
 const F32_GEMM_MIN_ROWS: usize = 16;
 
 impl Linear {
@@ -96,6 +97,13 @@ impl Linear {
             if x.device().is_cpu() && !repacked {
                 if rows >= F32_GEMM_MIN_ROWS {
                     let w = q.dequantize(x.device())?;
+                    let x = if matches!(q.dtype(), GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1 | GgmlDType::Q8_0) && k % 32 == 0 {
+                        let mut xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
+                        super::q5_0::q8_0_round_trip(&mut xs);
+                        Tensor::from_vec(xs, x.dims(), x.device())?
+                    } else {
+                        x.clone()
+                    };
                     return self.add_bias(x.broadcast_matmul(&w.t()?)?);
                 }
                 if q.dtype() == GgmlDType::Q5_0 && super::q5_0::available() {
