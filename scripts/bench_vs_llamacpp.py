@@ -3,8 +3,11 @@
 
 Usage: python3 scripts/bench_vs_llamacpp.py [--w2sd target/release/w2sd] [MODEL ...]
 Needs `python3 -m pip install llama-cpp-python` (builds llama.cpp from source).
-Both sides: 2 threads, a 512-token prompt (prefill), 128 greedy tokens (decode),
-best of --repeat runs. Prints a Markdown table with the ratios w2sd / llama.cpp.
+Both sides: 2 threads, a 512-token prompt (prefill), 128 greedy tokens (decode).
+The two engines alternate, one measurement each per round, for --rounds rounds, so that a
+slow spell of a shared machine hits both; each round gives a ratio w2sd / llama.cpp, and
+the table reports the median ratio with the best figure of each side.
+Set PYTHONPATH to pick a particular llama-cpp-python build.
 """
 import argparse, json, os, subprocess, sys, time
 
@@ -16,30 +19,38 @@ def w2sd_json(binary, *args):
     return json.loads(out.stdout)
 
 
-def llama_bench(path, prompt_ids, n_decode, repeat, threads):
-    from llama_cpp import Llama
-    llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=1024, n_batch=512, verbose=False)
-    best_p, best_d = 0.0, 0.0
-    for _ in range(repeat):
+class LlamaSide:
+    """One llama.cpp model, loaded once; `run()` measures one prefill and one decode."""
+
+    def __init__(self, path, threads):
+        from llama_cpp import Llama
+        self.llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=1024, n_batch=512, verbose=False)
+
+    def run(self, prompt_ids, n_decode):
+        llm = self.llm
         llm.reset()
         t0 = time.perf_counter()
         llm.eval(prompt_ids)
         t1 = time.perf_counter()
-        best_p = max(best_p, len(prompt_ids) / (t1 - t0))
-        t2 = time.perf_counter()
         for _ in range(n_decode):
             tok = llm.sample(temp=0.0)
             llm.eval([tok])
-        t3 = time.perf_counter()
-        best_d = max(best_d, n_decode / (t3 - t2))
-    return best_p, best_d
+        t2 = time.perf_counter()
+        return len(prompt_ids) / (t1 - t0), n_decode / (t2 - t1)
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--w2sd", default="target/release/w2sd")
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     ap.add_argument("models", nargs="*", default=DEFAULT)
     a = ap.parse_args()
     rows = []
@@ -50,17 +61,36 @@ def main():
             subprocess.run([a.w2sd, "models", "pull", name], check=True)
             listing = {r["name"]: r for r in w2sd_json(a.w2sd, "models", "list", "--json")}
             path = listing[name]["path"]
-        ours = w2sd_json(a.w2sd, "bench", "--model", name, "--json", "--repeat", str(a.repeat))
         # the same 512-token prompt for llama.cpp: w2sd's benchmark prompt, tokenized by w2sd
         prompt = w2sd_json(a.w2sd, "bench", "--model", name, "--json", "--print-prompt-ids")["prompt_ids"]
-        lp, ld = llama_bench(path, prompt, ours["decode_tokens"], a.repeat, a.threads)
-        rows.append((name, ours["prefill_tok_s"], lp, ours["decode_tok_s"], ld))
+        llama = LlamaSide(path, a.threads)
+        ours, theirs = [], []
+        for _ in range(a.rounds):
+            r = w2sd_json(a.w2sd, "bench", "--model", name, "--json", "--repeat", "1")
+            ours.append((r["prefill_tok_s"], r["decode_tok_s"]))
+            theirs.append(llama.run(prompt, r["decode_tokens"]))
+        del llama
+        rows.append({
+            "model": name,
+            "w2sd_prefill_tok_s": max(o[0] for o in ours),
+            "llamacpp_prefill_tok_s": max(t[0] for t in theirs),
+            "prefill_ratio": median([o[0] / t[0] for o, t in zip(ours, theirs)]),
+            "w2sd_decode_tok_s": max(o[1] for o in ours),
+            "llamacpp_decode_tok_s": max(t[1] for t in theirs),
+            "decode_ratio": median([o[1] / t[1] for o, t in zip(ours, theirs)]),
+            "rounds": [{"w2sd": o, "llamacpp": t} for o, t in zip(ours, theirs)],
+        })
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    print(f"Machine: {cpu}, {os.cpu_count()} cores, {a.threads} threads each side.\n")
-    print("| model | w2sd prefill tok/s | llama.cpp prefill tok/s | ratio | w2sd decode tok/s | llama.cpp decode tok/s | ratio |")
+    if a.json:
+        print(json.dumps({"machine": cpu, "cores": os.cpu_count(), "threads": a.threads, "rows": rows}))
+        return
+    print(f"Machine: {cpu}, {os.cpu_count()} cores, {a.threads} threads each side, {a.rounds} alternating rounds.\n")
+    print("| model | w2sd prefill tok/s | llama.cpp prefill tok/s | prefill ratio | w2sd decode tok/s | llama.cpp decode tok/s | decode ratio |")
     print("|---|---|---|---|---|---|---|")
-    for n, wp, lp, wd, ld in rows:
-        print(f"| {n} | {wp:.0f} | {lp:.0f} | {wp/lp:.2f}× | {wd:.1f} | {ld:.1f} | {wd/ld:.2f}× |")
+    for r in rows:
+        print(f"| {r['model']} | {r['w2sd_prefill_tok_s']:.0f} | {r['llamacpp_prefill_tok_s']:.0f} | {r['prefill_ratio']:.2f}× "
+              f"| {r['w2sd_decode_tok_s']:.1f} | {r['llamacpp_decode_tok_s']:.1f} | {r['decode_ratio']:.2f}× |")
+    print("\n(tok/s: best round; ratios: median over rounds of w2sd / llama.cpp measured back to back)")
 
 
 if __name__ == "__main__":
