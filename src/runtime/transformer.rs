@@ -79,45 +79,85 @@ impl Config {
 struct Linear {
     w: QMatMul,
     b: Option<Tensor>,
+    /// The dequantized weight `[n, k]`, made on the first prefill that takes the f32 GEMM
+    /// route (only weights without a repacked kernel: small models whose hidden size is not
+    /// a multiple of 256).
+    dense: std::sync::OnceLock<Tensor>,
 }
 
 /// Rows of input from which a CPU matmul against a weight without a repacked kernel goes
 /// through f32 GEMM on the dequantized weight instead of one quantized dot product per
-/// (row, column): dequantizing costs `O(k·n)` once, the GEMM `O(m·k·n)` at SIMD speed. The
-/// activations are first rounded through Q8_0, as ggml's quantized products do.
+/// (row, column): the GEMM costs `O(m·k·n)` at SIMD speed. The activations are first
+/// rounded through Q8_0, as ggml's quantized products do, so the products are the same.
 const F32_GEMM_MIN_ROWS: usize = 16;
 
+/// How a CPU product with a quantized weight is computed.
+#[derive(Clone, Copy, PartialEq)]
+enum Route {
+    /// candle's `QMatMul` (repacked kernels, or anything not below).
+    Candle,
+    /// f32 GEMM on the dequantized weight; `round_trip`: activations rounded through Q8_0 first.
+    Gemm { round_trip: bool },
+    /// [`super::q5_0::matmul_t`] on the compact Q5_0 blocks (few rows: decoding).
+    Q5_0,
+}
+
 impl Linear {
+    fn new(w: QMatMul, b: Option<Tensor>) -> Self {
+        Self { w, b, dense: std::sync::OnceLock::new() }
+    }
+
+    fn route(&self, x: &Tensor) -> candle_core::Result<Route> {
+        let QMatMul::QTensor(q) = &self.w else { return Ok(Route::Candle) };
+        let (_, k) = q.shape().dims2()?;
+        let rows = x.elem_count() / k.max(1);
+        // Q4_K/Q6_K/Q8_0 with k a multiple of 256 have candle's repacked (VNNI/AMX) kernels.
+        let repacked = k % 256 == 0 && matches!(q.dtype(), GgmlDType::Q4K | GgmlDType::Q6K | GgmlDType::Q8_0);
+        if !x.device().is_cpu() || repacked {
+            return Ok(Route::Candle);
+        }
+        if rows >= F32_GEMM_MIN_ROWS {
+            let legacy = matches!(q.dtype(), GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1 | GgmlDType::Q8_0);
+            return Ok(Route::Gemm { round_trip: legacy && k % 32 == 0 });
+        }
+        if q.dtype() == GgmlDType::Q5_0 && super::q5_0::available() {
+            return Ok(Route::Q5_0);
+        }
+        Ok(Route::Candle)
+    }
+
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        if let QMatMul::QTensor(q) = &self.w {
-            let (n, k) = q.shape().dims2()?;
-            let rows = x.elem_count() / k.max(1);
-            // Q4_K/Q6_K/Q8_0 with k a multiple of 256 have candle's repacked (VNNI/AMX) kernels.
-            let repacked = k % 256 == 0 && matches!(q.dtype(), GgmlDType::Q4K | GgmlDType::Q6K | GgmlDType::Q8_0);
-            if x.device().is_cpu() && !repacked {
-                if rows >= F32_GEMM_MIN_ROWS {
-                    let w = q.dequantize(x.device())?;
-                    let x = if matches!(q.dtype(), GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1 | GgmlDType::Q8_0) && k % 32 == 0 {
-                        let mut xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
-                        super::q5_0::q8_0_round_trip(&mut xs);
-                        Tensor::from_vec(xs, x.dims(), x.device())?
-                    } else {
-                        x.clone()
-                    };
-                    return self.add_bias(x.broadcast_matmul(&w.t()?)?);
-                }
-                if q.dtype() == GgmlDType::Q5_0 && super::q5_0::available() {
-                    let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
-                    let mut y = vec![0f32; rows * n];
-                    super::q5_0::matmul_t(&q.data()?, &xs, (rows, k, n), &mut y)
-                        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-                    let mut dims = x.dims().to_vec();
-                    *dims.last_mut().unwrap() = n;
-                    return self.add_bias(Tensor::from_vec(y, dims, x.device())?);
-                }
+        match self.route(x)? {
+            Route::Candle => self.add_bias(self.w.forward(x)?),
+            Route::Gemm { round_trip: true } => self.gemm(&q8_0_round_trip(x)?),
+            Route::Gemm { round_trip: false } => self.gemm(x),
+            Route::Q5_0 => {
+                let QMatMul::QTensor(q) = &self.w else { unreachable!("route") };
+                let (n, k) = q.shape().dims2()?;
+                let rows = x.elem_count() / k;
+                let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
+                let mut y = vec![0f32; rows * n];
+                super::q5_0::matmul_t(&q.data()?, &xs, (rows, k, n), &mut y)
+                    .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+                let mut dims = x.dims().to_vec();
+                *dims.last_mut().unwrap() = n;
+                self.add_bias(Tensor::from_vec(y, dims, x.device())?)
             }
         }
-        self.add_bias(self.w.forward(x)?)
+    }
+
+    /// `x · Wᵀ (+ b)` in f32 with the cached dequantized weight.
+    fn gemm(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let w = match self.dense.get() {
+            Some(w) => w.clone(),
+            None => {
+                let QMatMul::QTensor(q) = &self.w else { unreachable!("route") };
+                let w = q.dequantize(x.device())?;
+                let _ = self.dense.set(w.clone());
+                w
+            }
+        };
+        self.add_bias(x.broadcast_matmul(&w.t()?)?)
     }
 
     fn add_bias(&self, y: Tensor) -> candle_core::Result<Tensor> {
@@ -126,6 +166,13 @@ impl Linear {
             None => Ok(y),
         }
     }
+}
+
+/// `x` with every value replaced by its Q8_0 round trip ([`super::q5_0::q8_0_round_trip`]).
+fn q8_0_round_trip(x: &Tensor) -> candle_core::Result<Tensor> {
+    let mut xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
+    super::q5_0::q8_0_round_trip(&mut xs);
+    Tensor::from_vec(xs, x.dims(), x.device())
 }
 
 /// Applies several linears to the same input. When all weights share a quantized type
@@ -149,6 +196,13 @@ fn forward_shared<const N: usize>(ls: [&Linear; N], x: &Tensor) -> candle_core::
             })
             .try_map_all()?);
         }
+    }
+    // Several f32-GEMM products of one input round it through Q8_0 once.
+    let routes: Vec<Route> = ls.iter().map(|l| l.route(x)).collect::<candle_core::Result<_>>()?;
+    if routes.iter().all(|r| *r == Route::Gemm { round_trip: true }) {
+        let xr = q8_0_round_trip(x)?;
+        let mut it = ls.into_iter();
+        return std::array::from_fn(|_| it.next().unwrap().gemm(&xr)).try_map_all();
     }
     let mut it = ls.into_iter();
     Ok(std::array::from_fn(|_| it.next().unwrap().forward(x)).try_map_all()?)
@@ -282,7 +336,7 @@ impl<R: std::io::Read + std::io::Seek> GgufWeights<'_, R> {
         let w = QMatMul::from_arc(Arc::new(self.qtensor(&format!("{name}.weight"))?))?;
         let bn = format!("{name}.bias");
         let b = if self.has(&bn) { Some(self.f32(&bn)?) } else { None };
-        Ok(Linear { w, b })
+        Ok(Linear::new(w, b))
     }
     fn norm(&mut self, name: &str, eps: f64) -> Result<RmsNorm> {
         Ok(RmsNorm { w: self.f32(&format!("{name}.weight"))?, eps: eps as f32 })
@@ -427,7 +481,7 @@ impl Transformer {
         let lin = |name: &str| -> Result<Linear> {
             let w = t(&format!("{name}.weight"))?;
             let b = vb.get_unchecked(&format!("{name}.bias")).ok();
-            Ok(Linear { w: QMatMul::Tensor(w), b })
+            Ok(Linear::new(QMatMul::Tensor(w), b))
         };
         // Gemma stores norm weights as an offset from 1.
         let norm = |name: &str| -> Result<RmsNorm> {
