@@ -183,12 +183,39 @@ mod tests {
     }
 
     #[test]
-    fn matmul_matches_candle_q5_0() {
+    fn matmul_equals_dequantized_weight_times_round_tripped_input() {
         assert!(available(), "the Q5_0 kernel needs AVX2 and FMA, which every supported x86-64 CPU has");
         let (m, k, n) = (3, 896, 40);
         let w = weights(n, k);
         let raw = w.data().unwrap().into_owned();
+        let wd: Vec<f32> = w.dequantize(&Device::Cpu).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        // values with exact rounding ties after scaling (k·127/14 = 63.5 for k = 7)
         let x: Vec<f32> = (0..m * k).map(|i| ((i * 13 % 29) as f32 - 14.0) / 3.0).collect();
+        let mut xr = x.clone();
+        q8_0_round_trip(&mut xr);
+        let mut got = vec![0f32; m * n];
+        matmul_t(&raw, &x, (m, k, n), &mut got).unwrap();
+        for i in 0..m {
+            for r in 0..n {
+                let terms = (0..k).map(|c| wd[r * k + c] as f64 * xr[i * k + c] as f64);
+                let (want, scale): (f64, f64) = terms.fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
+                let g = got[i * n + r] as f64;
+                // f32 accumulation: error bounded by a few ulps of the sum of |terms|
+                assert!((want - g).abs() <= 1e-6 * scale.max(1.0), "({i}, {r}): exact {want} vs kernel {g} (Σ|terms| {scale})");
+            }
+        }
+        assert!(got.iter().any(|v| v.abs() > 1.0), "a kernel that wrote nothing would pass otherwise");
+    }
+
+    #[test]
+    fn matmul_matches_candle_q5_0_away_from_rounding_ties() {
+        assert!(available(), "the Q5_0 kernel needs AVX2 and FMA, which every supported x86-64 CPU has");
+        let (m, k, n) = (3, 896, 40);
+        let w = weights(n, k);
+        let raw = w.data().unwrap().into_owned();
+        // candle rounds activation ties away from zero, ggml (and this kernel) to even: use
+        // inputs without ties, where both quantize identically.
+        let x: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin() * 3.1).collect();
         let xt = Tensor::from_vec(x.clone(), (m, k), &Device::Cpu).unwrap();
         let want: Vec<f32> = QMatMul::from_qtensor(w).unwrap().forward(&xt).unwrap().flatten_all().unwrap().to_vec1().unwrap();
         let mut got = vec![0f32; m * n];
@@ -196,7 +223,6 @@ mod tests {
         for (i, (a, b)) in want.iter().zip(&got).enumerate() {
             assert!((a - b).abs() <= 1e-3 * a.abs().max(1.0), "element {i}: candle {a} vs ours {b}");
         }
-        // and far from zero: the test would catch a kernel that wrote nothing
         assert!(got.iter().any(|v| v.abs() > 1.0));
     }
 
