@@ -62,3 +62,30 @@ pub fn human_bytes(n: u64) -> String {
         format!("{v:.1} {}", UNITS[u])
     }
 }
+
+/// One progress bar at a time, keyed by what it tracks: asking for another key clears the
+/// current bar and starts a new one.
+#[derive(Default)]
+pub struct KeyedBar {
+    bar: Option<(String, ProgressBar)>,
+}
+
+impl KeyedBar {
+    /// Clears the current bar, if any.
+    pub fn finish(&mut self) {
+        if let Some((_, b)) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+
+    /// The bar for `key`, made with `len` and `template` if it is not the current one.
+    pub fn bar(&mut self, key: &str, len: u64, template: &str) -> &ProgressBar {
+        if !matches!(&self.bar, Some((k, _)) if k == key) {
+            self.finish();
+            let b = ProgressBar::new(len);
+            b.set_style(ProgressStyle::with_template(template).unwrap().progress_chars("=> "));
+            self.bar = Some((key.to_string(), b));
+        }
+        &self.bar.as_ref().unwrap().1
+    }
+}

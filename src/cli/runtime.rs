@@ -263,32 +263,16 @@ fn bench_features(a: BenchArgs) -> Result<()> {
     let ladder: Vec<String> =
         if a.ladder.is_empty() { DEFAULT_LADDER.iter().map(|s| s.to_string()).collect() } else { a.ladder.clone() };
     let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut bar: Option<(String, indicatif::ProgressBar)> = None;
+    let mut bar = crate::cli::progress::KeyedBar::default();
     let r = bench::run(&a.task, a.n, a.seed, &ladder, &FeatureOptions::default(), a.baseline_n, &mut |model, phase, done, total| {
-        if quiet {
-            return;
-        }
-        let key = format!("{model} {phase}");
-        if bar.as_ref().is_none_or(|(k, _)| *k != key) {
-            if let Some((_, b)) = bar.take() {
-                b.finish_and_clear();
-            }
-            let b = indicatif::ProgressBar::new(total as u64);
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{msg:40} [{bar:30}] {pos}/{len} {per_sec} {elapsed}")
-                    .unwrap()
-                    .progress_chars("=> "),
-            );
-            b.set_message(key.clone());
-            bar = Some((key, b));
-        }
-        if let Some((_, b)) = &bar {
+        if !quiet {
+            let key = format!("{model} {phase}");
+            let b = bar.bar(&key, total as u64, "{msg:40} [{bar:30}] {pos}/{len} {per_sec} {elapsed}");
+            b.set_message(key);
             b.set_position(done as u64);
         }
     })?;
-    if let Some((_, b)) = bar.take() {
-        b.finish_and_clear();
-    }
+    bar.finish();
     if a.json {
         return print_json(&r);
     }
@@ -296,12 +280,12 @@ fn bench_features(a: BenchArgs) -> Result<()> {
     println!("{:<30} {:>6} {:>8} {:>10} {:>10} {:>12} {:>8}", "model", "dim", "load s", "ex/s", "tok/s", "1-by-1 ex/s", "speedup");
     for row in &r.rows {
         println!(
-            "{:<30} {:>6} {:>8.1} {:>10.1} {:>10.0} {:>12} {:>8}",
+            "{:<30} {:>6} {:>8.1} {:>10.1} {:>10} {:>12} {:>8}",
             row.model,
             row.dim,
             row.load_s,
             row.examples_per_s,
-            row.tokens_per_s,
+            if row.tokens == 0 { "-".to_string() } else { format!("{:.0}", row.tokens_per_s) },
             row.baseline_examples_per_s.map_or("-".into(), |b| format!("{b:.1}")),
             row.speedup.map_or("-".into(), |s| format!("{s:.2}×")),
         );

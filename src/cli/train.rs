@@ -2,7 +2,9 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
+
+use crate::cli::progress::KeyedBar;
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -163,24 +165,16 @@ pub fn default_out(cfg: &ExperimentConfig) -> PathBuf {
 /// Draws pipeline events on stderr: progress bars for features and epochs.
 struct Bars {
     quiet: bool,
-    bar: Option<(String, ProgressBar)>,
+    bar: KeyedBar,
 }
 
 impl Bars {
     fn finish(&mut self) {
-        if let Some((_, b)) = self.bar.take() {
-            b.finish_and_clear();
-        }
+        self.bar.finish();
     }
 
     fn bar(&mut self, key: &str, len: u64, template: &str) -> &ProgressBar {
-        if !matches!(&self.bar, Some((k, _)) if k == key) {
-            self.finish();
-            let b = ProgressBar::new(len);
-            b.set_style(ProgressStyle::with_template(template).unwrap().progress_chars("=> "));
-            self.bar = Some((key.to_string(), b));
-        }
-        &self.bar.as_ref().unwrap().1
+        self.bar.bar(key, len, template)
     }
 
     fn on(&mut self, e: Event, show_lines: bool) {
@@ -230,7 +224,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let out = a.out.clone().unwrap_or_else(|| default_out(&cfg));
     let mut exp = Experiment::new(cfg, &out)?;
     let tty = std::io::stderr().is_terminal();
-    let mut bars = Bars { quiet: a.json || !tty, bar: None };
+    let mut bars = Bars { quiet: a.json || !tty, bar: KeyedBar::default() };
     let show_lines = !a.json;
     let mut ran: Vec<String> = Vec::new();
     let mut resumed: Vec<String> = Vec::new();
