@@ -1,14 +1,9 @@
-//! w2sd — weak-to-strong debate.
+//! w2sd — weak-to-strong debate: the terminal UI and the headless command line.
 //!
-//! The engine (`runtime`, `tasks`, `debate`, `session`, `w2s`, `stats`) knows nothing
-//! about the terminal UI; `tui` talks to engine workers through messages only.
+//! The engine lives in the `w2sd-engine` crate (re-exported here under the same module names)
+//! and knows nothing about the UI; `tui` talks to engine workers through messages only.
 
 pub mod cli;
-pub mod debate;
-pub mod paths;
-pub mod runtime;
-pub mod session;
-pub mod stats;
-pub mod tasks;
 pub mod tui;
-pub mod w2s;
+
+pub use w2sd_engine::{debate, fsio, paths, runtime, session, stats, tasks, w2s};

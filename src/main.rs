@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use w2sd::cli;
 
 #[derive(Parser, Debug)]
-#[command(name = "w2sd", version, about = "Weak-to-strong debate: explanations, debates, judges and weak-to-strong training on local models")]
+#[command(
+    name = "w2sd",
+    version,
+    about = "Weak-to-strong debate: explanations, debates, judges and weak-to-strong training on local models"
+)]
 struct Cli {
     /// Theme of the terminal UI (dark, light, high-contrast, or a user theme).
     #[arg(long, global = true)]

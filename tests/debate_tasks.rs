@@ -22,7 +22,8 @@ fn malformed_line_names_file_and_line() {
     assert!(msg.contains("items.jsonl:4:") && msg.contains("invalid JSON"), "{msg}");
 
     // An out-of-range answer is also named by line.
-    std::fs::write(&path, "{\"id\": \"a\", \"question\": \"q\", \"choices\": [\"x\", \"y\"], \"answer\": 5}\n").unwrap();
+    std::fs::write(&path, "{\"id\": \"a\", \"question\": \"q\", \"choices\": [\"x\", \"y\"], \"answer\": 5}\n")
+        .unwrap();
     let msg = tasks::load(path.to_str().unwrap(), None, 0).unwrap_err().to_string();
     assert!(msg.contains("items.jsonl:1:") && msg.contains("answer index 5"), "{msg}");
 
@@ -34,7 +35,9 @@ fn malformed_line_names_file_and_line() {
 #[test]
 fn unknown_spec_lists_valid_specs() {
     let msg = tasks::load("builtin:chess", Some(3), 0).unwrap_err().to_string();
-    for want in ["builtin:chess", "builtin:reading", "builtin:capitals", "builtin:arithmetic", "builtin:sentiment", ".jsonl"] {
+    for want in
+        ["builtin:chess", "builtin:reading", "builtin:capitals", "builtin:arithmetic", "builtin:sentiment", ".jsonl"]
+    {
         assert!(msg.contains(want), "{msg}");
     }
 }
@@ -50,7 +53,9 @@ fn builtin_suites_load_by_spec() {
     // Reading items always carry a passage; sentiment follows the binary convention.
     assert!(tasks::load("builtin:reading", Some(20), 1).unwrap().iter().all(|t| t.passage.is_some()));
     let s = tasks::load("builtin:sentiment", Some(50), 1).unwrap();
-    assert!(s.iter().all(|t| t.choices == ["negative", "positive"] && t.meta["label"].as_u64() == Some(t.answer as u64)));
+    assert!(s
+        .iter()
+        .all(|t| t.choices == ["negative", "positive"] && t.meta["label"].as_u64() == Some(t.answer as u64)));
 }
 
 /// SciQ from ../shared converted to our JSONL shape (done here, in the test; the program

@@ -26,7 +26,8 @@ fn sampled(prompt: &str, seed: u64) -> GenerateRequest {
 fn same_seed_same_text_and_stream_equals_result() {
     let mut m = gemma();
     let mut pieces = Vec::new();
-    let a = m.generate(&sampled("Once upon a time", 7), &CancelToken::new(), &mut |p| pieces.push(p.to_string())).unwrap();
+    let a =
+        m.generate(&sampled("Once upon a time", 7), &CancelToken::new(), &mut |p| pieces.push(p.to_string())).unwrap();
     let b = m.generate(&sampled("Once upon a time", 7), &CancelToken::new(), &mut |_| {}).unwrap();
     assert_eq!(a.text, b.text);
     assert_eq!(a.ids, b.ids);
@@ -103,10 +104,14 @@ fn scores_come_from_one_prefill_and_agree_with_next_token_logprobs() {
 #[test]
 fn batched_features_equal_one_by_one() {
     let mut m = gemma();
-    let texts: Vec<String> = ["A short one.", "A somewhat longer sentence about weak supervisors and strong students.", "Mid length text here."]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let texts: Vec<String> = [
+        "A short one.",
+        "A somewhat longer sentence about weak supervisors and strong students.",
+        "Mid length text here.",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for pool in [Pool::Last, Pool::Mean] {
         let batch = m.embed(&texts, pool).unwrap();
         for (t, b) in texts.iter().zip(&batch) {
@@ -129,16 +134,18 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 fn minilm_sentence_embeddings_are_semantic() {
     let mut m = common::load("minilm-l6");
     assert!(!m.info().decoder);
-    let texts: Vec<String> = ["A man is playing a guitar.", "Someone plays an acoustic guitar.", "The stock market fell sharply today."]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let texts: Vec<String> =
+        ["A man is playing a guitar.", "Someone plays an acoustic guitar.", "The stock market fell sharply today."]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     let v = m.embed(&texts, Pool::Mean).unwrap();
     assert_eq!(v[0].len(), 384);
     let close = cosine(&v[0], &v[1]);
     let far = cosine(&v[0], &v[2]);
     assert!(close > 0.5 && far < 0.3 && close > far + 0.3, "close {close}, far {far}");
-    let err = m.generate(&GenerateRequest::new(Prompt::Raw("x".into()), 2), &CancelToken::new(), &mut |_| {}).unwrap_err();
+    let err =
+        m.generate(&GenerateRequest::new(Prompt::Raw("x".into()), 2), &CancelToken::new(), &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("encoder"), "{err}");
 }
 
@@ -168,7 +175,8 @@ fn cli_json_outputs() {
         assert!(!g[k].is_null(), "generate --json lacks {k}");
     }
     assert_eq!(g["generated_tokens"], 4);
-    let s = cli_json(&["score", "--json", "--prompt", "The capital of France is", "--continuation", " Paris", " Berlin"]);
+    let s =
+        cli_json(&["score", "--json", "--prompt", "The capital of France is", "--continuation", " Paris", " Berlin"]);
     assert!(s["scores"][0]["logprob"].as_f64().unwrap() > s["scores"][1]["logprob"].as_f64().unwrap());
     let e = cli_json(&["embed", "--json", "--pool", "last", "one", "two"]);
     assert_eq!(e["dim"], 640);

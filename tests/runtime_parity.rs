@@ -37,7 +37,13 @@ fn reference(file: &str) -> Reference {
 fn check_model(catalog_name: &str, file: &str) {
     let r = reference(file);
     let model = common::load(catalog_name);
-    assert_eq!(model.info().sha256.as_deref(), Some(r.sha256.as_str()), "{} is not the reference file {}", catalog_name, r.model);
+    assert_eq!(
+        model.info().sha256.as_deref(),
+        Some(r.sha256.as_str()),
+        "{} is not the reference file {}",
+        catalog_name,
+        r.model
+    );
     check_tokenizer(&model, &r);
     check_forward(model, &r);
 }
@@ -50,7 +56,13 @@ fn check_tokenizer(model: &Model, r: &Reference) {
             bad.push(format!("{:?}:\n  ours {:?}\n  ref  {:?}", case.0, ids, case.1));
         }
     }
-    assert!(bad.is_empty(), "{}: tokenizer differs from llama.cpp on {} strings:\n{}", r.model, bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{}: tokenizer differs from llama.cpp on {} strings:\n{}",
+        r.model,
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 fn check_forward(mut model: Model, r: &Reference) {

@@ -53,7 +53,10 @@ fn shell_quote(p: &Path) -> String {
 
 #[test]
 fn judge_a_debate_with_keystrokes_and_find_the_verdict_on_disk() {
-    assert!(Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()), "tmux is needed for this test (apt-get install tmux)");
+    assert!(
+        Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()),
+        "tmux is needed for this test (apt-get install tmux)"
+    );
     let model = "qwen2.5-coder-0.5b-instruct";
     common::model_path(model);
     let tmp = tempfile::tempdir().unwrap();
@@ -71,8 +74,11 @@ fn judge_a_debate_with_keystrokes_and_find_the_verdict_on_disk() {
     assert!(st.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&st.stderr));
 
     // Both sides have written their turn when both panes show a stop reason.
-    let argued = |s: &str| !s.contains("streaming…") && (s.matches(" max_tokens ").count() + s.matches(" eos ").count()) >= 2;
-    let screen = t.wait_for("both explanations", Duration::from_secs(420), |s| argued(s) || s.contains("W2SD-EXITED") || s.contains("error:"));
+    let argued =
+        |s: &str| !s.contains("streaming…") && (s.matches(" max_tokens ").count() + s.matches(" eos ").count()) >= 2;
+    let screen = t.wait_for("both explanations", Duration::from_secs(420), |s| {
+        argued(s) || s.contains("W2SD-EXITED") || s.contains("error:")
+    });
     assert!(argued(&screen), "the debate did not finish arguing:\n{screen}");
     assert!(screen.contains("Question 1/1"), "{screen}");
 

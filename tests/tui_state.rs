@@ -17,7 +17,13 @@ fn key(c: char) -> KeyEvent {
 
 fn judging_app() -> w2sd::tui::app::App {
     let mut a = app(100, 30);
-    a.debate.summary = Some(DebateSummary { task: "builtin:capitals".into(), judge: JudgeMode::Human { name: "t".into() }, blind: false, reveal: true, out: String::new() });
+    a.debate.summary = Some(DebateSummary {
+        task: "builtin:capitals".into(),
+        judge: JudgeMode::Human { name: "t".into() },
+        blind: false,
+        reveal: true,
+        out: String::new(),
+    });
     stream_item(&mut a, false);
     a
 }
@@ -30,12 +36,18 @@ fn confidence_then_enter_sends_the_verdict() {
     assert_eq!(a.debate.p_right, Some(85));
     let fx = a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     match fx.as_slice() {
-        [Effect::Debate(DebateCommand::Verdict { p_right, rationale: None, .. })] => assert!((p_right - 0.85).abs() < 1e-9),
+        [Effect::Debate(DebateCommand::Verdict { p_right, rationale: None, .. })] => {
+            assert!((p_right - 0.85).abs() < 1e-9)
+        }
         other => panic!("unexpected effects {other:?}"),
     }
     assert_eq!(a.debate.phase, Phase::Saving);
     // The next item appears only after the worker says the verdict is on disk.
-    let fx = a.on_worker(WorkerEvent::Debate(DebateEvent::VerdictSaved { index: 2, reveal: Some(Reveal { right_correct: false, correct: false, d: -1.7, strong_pane: Pane::Left }), judged: 1 }));
+    let fx = a.on_worker(WorkerEvent::Debate(DebateEvent::VerdictSaved {
+        index: 2,
+        reveal: Some(Reveal { right_correct: false, correct: false, d: -1.7, strong_pane: Pane::Left }),
+        judged: 1,
+    }));
     assert!(fx.is_empty());
     assert!(matches!(a.debate.phase, Phase::Revealed(_)));
     assert_eq!(a.update(Action::Submit), vec![Effect::Debate(DebateCommand::Next)]);
@@ -68,7 +80,10 @@ fn rationale_is_typed_and_sent() {
     assert!(!a.text_input());
     a.on_key(key('1'));
     let fx = a.update(Action::Submit);
-    assert!(matches!(&fx[..], [Effect::Debate(DebateCommand::Verdict { rationale: Some(r), .. })] if r == "cites parliament"), "{fx:?}");
+    assert!(
+        matches!(&fx[..], [Effect::Debate(DebateCommand::Verdict { rationale: Some(r), .. })] if r == "cites parliament"),
+        "{fx:?}"
+    );
 }
 
 #[test]
@@ -195,7 +210,17 @@ fn review_filter_sort_search_open_compare() {
 fn models_pull() {
     let mut a = app(80, 24);
     a.screen = Screen::Models;
-    a.on_worker(WorkerEvent::Models { rows: Ok(vec![w2sd::tui::worker::ModelRow { name: "gemma-3-270m".into(), about: String::new(), format: "gguf".into(), status: "missing".into(), size: None, path: None }]), device: "cpu".into() });
+    a.on_worker(WorkerEvent::Models {
+        rows: Ok(vec![w2sd::tui::worker::ModelRow {
+            name: "gemma-3-270m".into(),
+            about: String::new(),
+            format: "gguf".into(),
+            status: "missing".into(),
+            size: None,
+            path: None,
+        }]),
+        device: "cpu".into(),
+    });
     assert_eq!(a.update(Action::Pull), vec![Effect::Pull(vec!["gemma-3-270m".into()])]);
     assert!(a.update(Action::Pull).is_empty(), "already pulling");
     let fx = a.on_worker(WorkerEvent::PullDone { name: "gemma-3-270m".into(), result: Ok("/x".into()) });
@@ -237,7 +262,10 @@ fn train_keys_run_pause_next_and_open() {
     // n runs exactly the next stage.
     assert_eq!(a.on_key(key('n')), vec![Effect::Train(TrainCommand::StepStage)]);
     train(a, TrainEvent::StageStarted { stage: 0 });
-    train(a, TrainEvent::StageDone { stage: 0, summary: "600 examples".into(), metrics: vec![], pgr: None, resumed: false });
+    train(
+        a,
+        TrainEvent::StageDone { stage: 0, summary: "600 examples".into(), metrics: vec![], pgr: None, resumed: false },
+    );
     train(a, TrainEvent::Paused);
     assert!(!a.train.running);
     assert_eq!(a.train.stages[0].status, StageStatus::Done);

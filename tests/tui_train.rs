@@ -59,8 +59,14 @@ fn worker_runs_a_real_pipeline_step_pause_run_and_resume() {
 
     let mut events = Events::detached();
     let mut h = spawn_train(setup.clone(), events.sender()).unwrap();
-    let TrainEvent::Planned { stages, settings, .. } = next(&mut events, Duration::from_secs(10)) else { panic!("the plan comes first") };
-    app.on_worker(WorkerEvent::Train(TrainEvent::Planned { config: "tiny".into(), settings: settings.clone(), stages: stages.clone() }));
+    let TrainEvent::Planned { stages, settings, .. } = next(&mut events, Duration::from_secs(10)) else {
+        panic!("the plan comes first")
+    };
+    app.on_worker(WorkerEvent::Train(TrainEvent::Planned {
+        config: "tiny".into(),
+        settings: settings.clone(),
+        stages: stages.clone(),
+    }));
     let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names.first(), Some(&"data"));
     assert_eq!(names.last(), Some(&"results"));
@@ -94,8 +100,15 @@ fn worker_runs_a_real_pipeline_step_pause_run_and_resume() {
     let student = &app.train.stages[names.iter().position(|n| *n == "student:bow:2048:logconf").unwrap()];
     // (PGR itself may be null on so few rows: the weak and ceiling accuracies can tie.)
     let get = |k: &str| student.metrics.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
-    assert_eq!(student.pgr, w2sd::w2s::metrics::pgr(get("weak acc").unwrap(), get("ceiling acc").unwrap(), get("test acc").unwrap()));
-    assert!(student.metrics.iter().any(|(k, _)| k == "agreement"), "results.json numbers replace the live ones: {:?}", student.metrics);
+    assert_eq!(
+        student.pgr,
+        w2sd::w2s::metrics::pgr(get("weak acc").unwrap(), get("ceiling acc").unwrap(), get("test acc").unwrap())
+    );
+    assert!(
+        student.metrics.iter().any(|(k, _)| k == "agreement"),
+        "results.json numbers replace the live ones: {:?}",
+        student.metrics
+    );
     assert!(!app.train.stages[weak].curves.is_empty());
     assert!(setup.out.join("results.json").is_file() && setup.out.join("predictions.jsonl").is_file());
     assert!(std::fs::read_dir(setup.out.join("stages")).unwrap().count() >= names.len());
@@ -108,7 +121,10 @@ fn worker_runs_a_real_pipeline_step_pause_run_and_resume() {
     let mut again = tui_support::app(100, 30);
     again.train = setup.state();
     let v = until(&mut events, &mut again, |e| matches!(e, TrainEvent::Finished { .. }));
-    let done: std::collections::HashSet<usize> = v.iter().filter_map(|e| if let TrainEvent::StageDone { stage, resumed: true, .. } = e { Some(*stage) } else { None }).collect();
+    let done: std::collections::HashSet<usize> = v
+        .iter()
+        .filter_map(|e| if let TrainEvent::StageDone { stage, resumed: true, .. } = e { Some(*stage) } else { None })
+        .collect();
     assert_eq!(done.len(), names.len());
     assert!(again.train.finished);
     h.stop(Duration::from_secs(5));

@@ -25,7 +25,8 @@ fn w2sd_json(args: &[&str], env: &[(&str, &str)]) -> Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "w2sd {args:?} failed:\n{stderr}\n{stdout}");
-    serde_json::from_str(stdout.lines().last().expect("one JSON line")).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
+    serde_json::from_str(stdout.lines().last().expect("one JSON line"))
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
 }
 
 /// PGR as documented: `(s − w) / (c − w)`, `None` when `|c − w| < 1e-9`.
@@ -52,7 +53,9 @@ fn assert_recomputes(dir: &Path) -> Results {
     let raw: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
     let rows = read_predictions(&dir.join("predictions.jsonl")).unwrap();
     // Raw JSON lines carry the required fields.
-    let first: Value = serde_json::from_str(std::fs::read_to_string(dir.join("predictions.jsonl")).unwrap().lines().next().unwrap()).unwrap();
+    let first: Value =
+        serde_json::from_str(std::fs::read_to_string(dir.join("predictions.jsonl")).unwrap().lines().next().unwrap())
+            .unwrap();
     for k in ["run", "id", "label", "weak_prob", "student_prob"] {
         assert!(first.get(k).is_some(), "predictions lack {k}");
     }
@@ -63,7 +66,8 @@ fn assert_recomputes(dir: &Path) -> Results {
     assert_eq!(by_run.len(), results.runs.len(), "every run has rows and every row's run is in runs[]");
     let (res, level, seed, bins) = (results.ci.resamples, results.ci.level, results.ci.seed, results.ece_bins);
     for (run, jrun) in results.runs.iter().zip(raw["runs"].as_array().unwrap()) {
-        for k in ["id", "weak", "strong", "loss", "acc_weak", "acc_ceiling", "acc_w2s", "pgr", "auroc_w2s", "pgr_auroc"] {
+        for k in ["id", "weak", "strong", "loss", "acc_weak", "acc_ceiling", "acc_w2s", "pgr", "auroc_w2s", "pgr_auroc"]
+        {
             assert!(jrun.get(k).is_some(), "runs[] entry lacks {k}");
         }
         let rs = &by_run[run.info.id.as_str()];
@@ -128,8 +132,20 @@ fn train_writes_results_that_recompute_exactly_and_resumes() {
     let out = d.path().join("run");
     let out_s = out.to_str().unwrap();
     let args = [
-        "train", "--task", "builtin:preference", "--n", "300", "--ladder", "bow:64,bow:256,bow:1024,bow:4096", "--loss", "xent,logconf",
-        "--seed", "3", "--out", out_s, "--json",
+        "train",
+        "--task",
+        "builtin:preference",
+        "--n",
+        "300",
+        "--ladder",
+        "bow:64,bow:256,bow:1024,bow:4096",
+        "--loss",
+        "xent,logconf",
+        "--seed",
+        "3",
+        "--out",
+        out_s,
+        "--json",
     ];
     let j = w2sd_json(&args, &[]);
     assert_eq!(j["resumed"].as_array().unwrap().len(), 0);
@@ -137,7 +153,11 @@ fn train_writes_results_that_recompute_exactly_and_resumes() {
     let r = assert_recomputes(&out);
     // weak, ceiling and student accuracies and PGR for xent and for logconf
     for loss in ["xent", "logconf"] {
-        let run = r.runs.iter().find(|x| x.info.kind == RunKind::Direct && x.info.loss == loss && x.info.strong == "bow:4096").unwrap();
+        let run = r
+            .runs
+            .iter()
+            .find(|x| x.info.kind == RunKind::Direct && x.info.loss == loss && x.info.strong == "bow:4096")
+            .unwrap();
         for a in [run.metrics.acc_weak, run.metrics.acc_ceiling, run.metrics.acc_w2s] {
             assert!((0.0..=1.0).contains(&a));
         }
@@ -147,7 +167,10 @@ fn train_writes_results_that_recompute_exactly_and_resumes() {
     }
     // a 3-step bootstrap over the 4-model ladder
     assert_eq!(r.bootstrap.iter().map(|s| s.step).collect::<Vec<_>>(), vec![1, 2, 3]);
-    assert_eq!(r.bootstrap.iter().map(|s| s.model.as_str()).collect::<Vec<_>>(), vec!["bow:256", "bow:1024", "bow:4096"]);
+    assert_eq!(
+        r.bootstrap.iter().map(|s| s.model.as_str()).collect::<Vec<_>>(),
+        vec!["bow:256", "bow:1024", "bow:4096"]
+    );
     assert_eq!(r.ladder, vec!["bow:64", "bow:256", "bow:1024", "bow:4096"]);
     // Same command again: every stage is found done on disk, nothing recomputed, same files.
     let before = std::fs::read(out.join("results.json")).unwrap();
@@ -172,7 +195,10 @@ fn train_writes_results_that_recompute_exactly_and_resumes() {
     // Figures like the paper's, from the results.
     for ext in ["svg", "png"] {
         let fig = d.path().join(format!("fig.{ext}"));
-        let p = w2sd_json(&["plot", out.join("results.json").to_str().unwrap(), "--out", fig.to_str().unwrap(), "--json"], &[]);
+        let p = w2sd_json(
+            &["plot", out.join("results.json").to_str().unwrap(), "--out", fig.to_str().unwrap(), "--json"],
+            &[],
+        );
         assert_eq!(p["bootstrap_steps"], 3);
         let bytes = std::fs::read(&fig).unwrap();
         assert!(bytes.len() > 10_000, "{ext} is {} bytes", bytes.len());
@@ -196,7 +222,20 @@ fn real_dataset_sst2_bow_to_minilm() {
     let run = |out: &str| {
         let o = d.path().join(out);
         let j = w2sd_json(
-            &["train", "--task", sst2.to_str().unwrap(), "--n", "200", "--ladder", "bow,minilm-l6", "--loss", "xent,logconf", "--out", o.to_str().unwrap(), "--json"],
+            &[
+                "train",
+                "--task",
+                sst2.to_str().unwrap(),
+                "--n",
+                "200",
+                "--ladder",
+                "bow,minilm-l6",
+                "--loss",
+                "xent,logconf",
+                "--out",
+                o.to_str().unwrap(),
+                "--json",
+            ],
             &[],
         );
         (o, j)
@@ -241,7 +280,8 @@ fn step_api_reports_events_and_resumes() {
     assert_eq!(done, plan, "step runs the plan in order, one stage per call");
     let started = events.iter().filter(|e| matches!(e, Event::StageStarted { .. })).count();
     assert_eq!(started, plan.len());
-    let epochs: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::Epoch { stage, .. } if stage == "weak")).collect();
+    let epochs: Vec<&Event> =
+        events.iter().filter(|e| matches!(e, Event::Epoch { stage, .. } if stage == "weak")).collect();
     assert!(!epochs.is_empty());
     if let Event::Epoch { stats, .. } = epochs[0] {
         assert_eq!(stats.epoch, 1);
@@ -284,14 +324,25 @@ fn labelled_jsonl_and_hf_offline_through_the_cli() {
     std::fs::write(&data, body).unwrap();
     let spec = format!("{}?text=review&label=verdict", data.display());
     let out = d.path().join("out");
-    let j = w2sd_json(&["train", "--task", &spec, "--ladder", "bow:16,bow:256", "--out", out.to_str().unwrap(), "--json"], &[]);
+    let j = w2sd_json(
+        &["train", "--task", &spec, "--ladder", "bow:16,bow:256", "--out", out.to_str().unwrap(), "--json"],
+        &[],
+    );
     assert_eq!(j["runs"].as_array().unwrap().len(), 2);
     let r = assert_recomputes(&out);
     assert!(r.runs[0].metrics.acc_ceiling > 0.9);
     // hf: datasets go through hf-hub, cache first; offline without a cached copy is a clear error.
     let hf_home = d.path().join("hf");
     let o = Command::new(common::bin())
-        .args(["train", "--task", "hf:someone/absent:train.jsonl", "--ladder", "bow:16,bow:32", "--out", d.path().join("x").to_str().unwrap()])
+        .args([
+            "train",
+            "--task",
+            "hf:someone/absent:train.jsonl",
+            "--ladder",
+            "bow:16,bow:32",
+            "--out",
+            d.path().join("x").to_str().unwrap(),
+        ])
         .env("HF_HOME", &hf_home)
         .env("HF_HUB_OFFLINE", "1")
         .output()
@@ -306,7 +357,19 @@ fn labelled_jsonl_and_hf_offline_through_the_cli() {
 #[test]
 fn feature_bench_reports_batched_and_baseline_throughput() {
     let v = w2sd_json(
-        &["bench", "--features", "--ladder", "bow,minilm-l6", "--task", "builtin:sentiment", "--n", "24", "--baseline-n", "6", "--json"],
+        &[
+            "bench",
+            "--features",
+            "--ladder",
+            "bow,minilm-l6",
+            "--task",
+            "builtin:sentiment",
+            "--n",
+            "24",
+            "--baseline-n",
+            "6",
+            "--json",
+        ],
         &[],
     );
     assert_eq!(v["n"], 24);

@@ -18,7 +18,9 @@ use crate::debate::runner::{self, RunEvent, RunPlan};
 use crate::debate::{Debater, Judge};
 use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
 use crate::runtime::{CancelToken, Sampling};
-use crate::session::{self, store, Assignment, DebateStatus, DebaterProfile, JudgeSetting, Protocol, Session, Settings, Side, TurnOrder};
+use crate::session::{
+    self, store, Assignment, DebateStatus, DebaterProfile, JudgeSetting, Protocol, Session, Settings, Side, TurnOrder,
+};
 
 use super::print_json;
 
@@ -97,13 +99,13 @@ pub struct RunArgs {
     /// Model spec of the model judge (default: the weak debater's model, so weak supervises strong).
     #[arg(long)]
     pub judge_model: Option<String>,
-    #[arg(long, value_enum, default_value_t = Protocol::Debate)]
+    #[arg(long, value_parser = super::args::choice::<Protocol>(), default_value_t = Protocol::Debate)]
     pub protocol: Protocol,
-    #[arg(long, value_enum, default_value_t = Assignment::Assigned)]
+    #[arg(long, value_parser = super::args::choice::<Assignment>(), default_value_t = Assignment::Assigned)]
     pub assignment: Assignment,
     #[arg(long, default_value_t = 2)]
     pub rounds: usize,
-    #[arg(long, value_enum, default_value_t = TurnOrder::Sequential)]
+    #[arg(long, value_parser = super::args::choice::<TurnOrder>(), default_value_t = TurnOrder::Sequential)]
     pub turn_order: TurnOrder,
     /// Show the judge the passage (off by default, as in QuALITY debates).
     #[arg(long)]
@@ -320,7 +322,9 @@ fn run(a: RunArgs) -> Result<()> {
     let strong_p = resolve_profile(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters)?;
     let weak_p = resolve_profile(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters)?;
     let judge_setting = match a.judge {
-        JudgeChoice::Model => JudgeSetting::Model { spec: a.judge_model.clone().unwrap_or_else(|| weak_p.model.clone()) },
+        JudgeChoice::Model => {
+            JudgeSetting::Model { spec: a.judge_model.clone().unwrap_or_else(|| weak_p.model.clone()) }
+        }
         JudgeChoice::Human => JudgeSetting::Human,
         JudgeChoice::None => JudgeSetting::None,
     };
@@ -340,14 +344,18 @@ fn run(a: RunArgs) -> Result<()> {
         None => sessions_dir(&a.sessions_dir).join(runner::default_file_name(&settings, &strong_p, &weak_p)),
     };
     // A resumed session keeps the exact templates it recorded.
-    let templates = if out.exists() {
-        Templates::from_records(&store::load(&out)?.provenance.prompts)
-    } else {
-        Templates::load()?
-    };
+    let templates =
+        if out.exists() { Templates::from_records(&store::load(&out)?.provenance.prompts) } else { Templates::load()? };
     templates.check_debater(&strong_p.template)?;
     templates.check_debater(&weak_p.template)?;
-    let plan = RunPlan { settings, strong: strong_p.clone(), weak: weak_p.clone(), out: out.clone(), templates: templates.clone(), command: Some(command_line()) };
+    let plan = RunPlan {
+        settings,
+        strong: strong_p.clone(),
+        weak: weak_p.clone(),
+        out: out.clone(),
+        templates: templates.clone(),
+        command: Some(command_line()),
+    };
 
     let mut models = ModelSet::default();
     let mut strong = ModelDebater::new(strong_p.clone(), models.get(&strong_p.model)?, templates.clone());
@@ -361,7 +369,9 @@ fn run(a: RunArgs) -> Result<()> {
     let mut err = std::io::stderr();
     let mut on_event = |e: RunEvent| {
         let _ = match e {
-            RunEvent::Resumed { path, done, total } => writeln!(err, "resuming {} ({done} of {total} debates done)", path.display()),
+            RunEvent::Resumed { path, done, total } => {
+                writeln!(err, "resuming {} ({done} of {total} debates done)", path.display())
+            }
             RunEvent::Skipped { .. } => Ok(()),
             RunEvent::DebateStart { index, total, record } => {
                 let it = &record.item;
@@ -383,7 +393,9 @@ fn run(a: RunArgs) -> Result<()> {
             RunEvent::TurnStart { spec, .. } if !json => write!(err, "[round {} {}] ", spec.round, spec.side.as_str()),
             RunEvent::Text(t) if !json => write!(err, "{t}"),
             RunEvent::TurnEnd { .. } if !json => writeln!(err),
-            RunEvent::Agreement { index } => writeln!(err, "   debate {}: both sides prefer the same answer (agreement)", index + 1),
+            RunEvent::Agreement { index } => {
+                writeln!(err, "   debate {}: both sides prefer the same answer (agreement)", index + 1)
+            }
             RunEvent::Judged { judgement, .. } => writeln!(
                 err,
                 "   judge {}: p(strong) = {:.3}, D = {:+.3}, {}",
@@ -396,7 +408,14 @@ fn run(a: RunArgs) -> Result<()> {
         };
         let _ = err.flush();
     };
-    let s = runner::run_session(&plan, &mut strong, &mut weak, judge.as_mut().map(|j| j as &mut dyn Judge), &cancel, &mut on_event)?;
+    let s = runner::run_session(
+        &plan,
+        &mut strong,
+        &mut weak,
+        judge.as_mut().map(|j| j as &mut dyn Judge),
+        &cancel,
+        &mut on_event,
+    )?;
     let wall = t0.elapsed().as_secs_f64();
     let sc = s.scores.clone().unwrap_or_else(|| metrics::session_scores(&s, None));
     if a.json {
@@ -517,7 +536,9 @@ fn sessions(c: SessionsCmd) -> Result<()> {
             let s = store::load(&path)?;
             if json {
                 return match debate {
-                    Some(i) => print_json(s.debates.get(i).with_context(|| format!("{} has no debate {i}", path.display()))?),
+                    Some(i) => {
+                        print_json(s.debates.get(i).with_context(|| format!("{} has no debate {i}", path.display()))?)
+                    }
                     None => print_json(&s),
                 };
             }
@@ -549,7 +570,9 @@ fn sessions(c: SessionsCmd) -> Result<()> {
                     v["elo_initial"] = json!(metrics::ELO_INITIAL);
                     return print_json(&v);
                 }
-                return print_json(&json!({"sessions": per, "elo": elo, "elo_k": metrics::ELO_K, "elo_initial": metrics::ELO_INITIAL}));
+                return print_json(
+                    &json!({"sessions": per, "elo": elo, "elo_k": metrics::ELO_K, "elo_initial": metrics::ELO_INITIAL}),
+                );
             }
             for (p, s) in &sessions {
                 println!("{} ({})", s.id, p.display());
@@ -630,8 +653,26 @@ fn stats_json(path: &Path, s: &Session, judge: Option<&str>) -> Value {
 }
 
 const CSV_COLUMNS: &[&str] = &[
-    "session_id", "index", "item_id", "question", "choices", "answer", "strong_answer", "weak_answer", "strong_correct", "status",
-    "turns", "judge_kind", "judge_name", "p_strong", "d", "log_score", "judge_correct", "blind", "strong_left", "judge_seconds",
+    "session_id",
+    "index",
+    "item_id",
+    "question",
+    "choices",
+    "answer",
+    "strong_answer",
+    "weak_answer",
+    "strong_correct",
+    "status",
+    "turns",
+    "judge_kind",
+    "judge_name",
+    "p_strong",
+    "d",
+    "log_score",
+    "judge_correct",
+    "blind",
+    "strong_left",
+    "judge_seconds",
     "rationale",
 ];
 
@@ -655,7 +696,18 @@ fn export_rows(s: &Session) -> Vec<Value> {
         });
         if d.judgements.is_empty() {
             let mut r = base.clone();
-            for k in ["judge_kind", "judge_name", "p_strong", "d", "log_score", "judge_correct", "blind", "strong_left", "judge_seconds", "rationale"] {
+            for k in [
+                "judge_kind",
+                "judge_name",
+                "p_strong",
+                "d",
+                "log_score",
+                "judge_correct",
+                "blind",
+                "strong_left",
+                "judge_seconds",
+                "rationale",
+            ] {
                 r[k] = Value::Null;
             }
             rows.push(r);
@@ -702,7 +754,11 @@ fn show(s: &Session, only: Option<usize>) {
             if k == d.weak_answer {
                 tags.push("weak");
             }
-            println!("  {}. {c}{}", crate::debate::render::letter(k), if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) });
+            println!(
+                "  {}. {c}{}",
+                crate::debate::render::letter(k),
+                if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) }
+            );
         }
         for t in &d.turns {
             println!("[round {} {}] {}", t.round, if t.side == Side::Strong { "strong" } else { "weak" }, t.text);
@@ -792,8 +848,18 @@ fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
             "wall_s": wall,
         }))
     } else {
-        println!("weak accuracy alone {} · with the strong explanation {}", fmt(rep.weak_alone), fmt(rep.weak_with_strong));
-        println!("gain Φ {} (95% CI {} … {}) · strong alone {}", fmt(rep.gain), fmt(rep.gain_ci[0]), fmt(rep.gain_ci[1]), fmt(rep.strong_alone));
+        println!(
+            "weak accuracy alone {} · with the strong explanation {}",
+            fmt(rep.weak_alone),
+            fmt(rep.weak_with_strong)
+        );
+        println!(
+            "gain Φ {} (95% CI {} … {}) · strong alone {}",
+            fmt(rep.gain),
+            fmt(rep.gain_ci[0]),
+            fmt(rep.gain_ci[1]),
+            fmt(rep.strong_alone)
+        );
         println!("wall time {wall:.1}s");
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Headless subcommands. Each area owns one file; `main.rs` only dispatches.
 
+pub mod args;
 pub mod debate;
 pub mod progress;
 pub mod runtime;

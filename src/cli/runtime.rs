@@ -68,7 +68,7 @@ pub struct ScoreArgs {
 pub struct EmbedArgs {
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
-    #[arg(long, value_enum, default_value_t = Pool::Mean)]
+    #[arg(long, value_parser = super::args::choice::<Pool>(), default_value_t = Pool::Mean)]
     pub pool: Pool,
     #[arg(long)]
     pub json: bool,
@@ -252,7 +252,12 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     } else {
         println!(
             "{}: prefill {:.1} tok/s ({} tokens), decode {:.1} tok/s ({} tokens), {} threads",
-            model.info().spec, r.prefill_tok_s, r.prefill_tokens, r.decode_tok_s, r.decode_tokens, r.threads
+            model.info().spec,
+            r.prefill_tok_s,
+            r.prefill_tokens,
+            r.decode_tok_s,
+            r.decode_tokens,
+            r.threads
         );
         Ok(())
     }
@@ -264,20 +269,31 @@ fn bench_features(a: BenchArgs) -> Result<()> {
         if a.ladder.is_empty() { DEFAULT_LADDER.iter().map(|s| s.to_string()).collect() } else { a.ladder.clone() };
     let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut bar = crate::cli::progress::KeyedBar::default();
-    let r = bench::run(&a.task, a.n, a.seed, &ladder, &FeatureOptions::default(), a.baseline_n, &mut |model, phase, done, total| {
-        if !quiet {
-            let key = format!("{model} {phase}");
-            let b = bar.bar(&key, total as u64, "{msg:40} [{bar:30}] {pos}/{len} {per_sec} {elapsed}");
-            b.set_message(key);
-            b.set_position(done as u64);
-        }
-    })?;
+    let r = bench::run(
+        &a.task,
+        a.n,
+        a.seed,
+        &ladder,
+        &FeatureOptions::default(),
+        a.baseline_n,
+        &mut |model, phase, done, total| {
+            if !quiet {
+                let key = format!("{model} {phase}");
+                let b = bar.bar(&key, total as u64, "{msg:40} [{bar:30}] {pos}/{len} {per_sec} {elapsed}");
+                b.set_message(key);
+                b.set_position(done as u64);
+            }
+        },
+    )?;
     bar.finish();
     if a.json {
         return print_json(&r);
     }
     println!("{} · {} examples · {} threads · {}", r.task, r.n, r.threads, r.device);
-    println!("{:<30} {:>6} {:>8} {:>10} {:>10} {:>12} {:>8}", "model", "dim", "load s", "ex/s", "tok/s", "1-by-1 ex/s", "speedup");
+    println!(
+        "{:<30} {:>6} {:>8} {:>10} {:>10} {:>12} {:>8}",
+        "model", "dim", "load s", "ex/s", "tok/s", "1-by-1 ex/s", "speedup"
+    );
     for row in &r.rows {
         println!(
             "{:<30} {:>6} {:>8.1} {:>10.1} {:>10} {:>12} {:>8}",
@@ -299,11 +315,8 @@ pub fn models(cmd: ModelsCmd) -> Result<()> {
     match cmd {
         ModelsCmd::Pull { name, source, json } => {
             let source: hub::Source = source.parse()?;
-            let names: Vec<String> = if name == "default" {
-                hub::DEFAULT_SET.iter().map(|s| s.to_string()).collect()
-            } else {
-                vec![name]
-            };
+            let names: Vec<String> =
+                if name == "default" { hub::DEFAULT_SET.iter().map(|s| s.to_string()).collect() } else { vec![name] };
             let quiet = json || !std::io::IsTerminal::is_terminal(&std::io::stderr());
             let bar = crate::cli::progress::PullBar::new(quiet);
             let mut rows = Vec::new();

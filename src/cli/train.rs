@@ -76,7 +76,7 @@ pub struct TrainArgs {
     pub head: Option<HeadKindArg>,
     #[arg(long)]
     pub epochs: Option<usize>,
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::args::choice::<Pool>())]
     pub pool: Option<Pool>,
     /// Longest model input in tokens.
     #[arg(long)]
@@ -230,7 +230,11 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let mut resumed: Vec<String> = Vec::new();
     let mut on_event = |e: Event| {
         if let Event::StageDone { stage, resumed: r, .. } = &e {
-            if *r { resumed.push(stage.clone()) } else { ran.push(stage.clone()) }
+            if *r {
+                resumed.push(stage.clone())
+            } else {
+                ran.push(stage.clone())
+            }
         }
         bars.on(e, show_lines)
     };
@@ -274,7 +278,12 @@ pub fn train(a: TrainArgs) -> Result<()> {
             let f = |v: Option<f64>| v.map(|p| format!("{p:.3}")).unwrap_or_else(|| "null".into());
             println!(
                 "{:<58} {:>7.3} {:>8.3} {:>7.3} {:>7} {:>9}",
-                x.info.id, x.metrics.acc_weak, x.metrics.acc_ceiling, x.metrics.acc_w2s, f(x.metrics.pgr), f(x.metrics.pgr_auroc)
+                x.info.id,
+                x.metrics.acc_weak,
+                x.metrics.acc_ceiling,
+                x.metrics.acc_w2s,
+                f(x.metrics.pgr),
+                f(x.metrics.pgr_auroc)
             );
         }
         if !r.bootstrap.is_empty() {

@@ -92,7 +92,8 @@ impl JudgeArgs {
         };
         let out = self.out.clone().unwrap_or_else(|| {
             let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
-            let task = crate::tasks::TaskSpec::parse(&self.task).map(|t| t.short_name()).unwrap_or_else(|_| "tasks".into());
+            let task =
+                crate::tasks::TaskSpec::parse(&self.task).map(|t| t.short_name()).unwrap_or_else(|_| "tasks".into());
             crate::paths::sessions_dir().join(format!("{task}-{stamp}-s{}.json", self.seed))
         });
         let d = &self.debaters;
@@ -121,7 +122,9 @@ fn default_judge_name() -> String {
 impl TuiCmds {
     pub fn run(self, theme: Option<String>) -> Result<()> {
         match self {
-            TuiCmds::Review { path } => crate::tui::run(Options { theme, start: Start::Review(path.into_iter().collect()) }),
+            TuiCmds::Review { path } => {
+                crate::tui::run(Options { theme, start: Start::Review(path.into_iter().collect()) })
+            }
             TuiCmds::Judge(a) => {
                 let cfg = a.config()?;
                 crate::tui::run(Options { theme, start: Start::Debate(cfg) })

@@ -107,13 +107,47 @@ pub enum Action {
 pub fn all() -> Vec<Action> {
     use Action::*;
     let mut v = vec![
-        Quit, Cancel, Help, CycleTheme, NextScreen, PrevScreen, ScreenDebate, ScreenReview, ScreenTrain, ScreenModels,
-        Up, Down, PageUp, PageDown, Top, Bottom, FocusNext,
+        Quit,
+        Cancel,
+        Help,
+        CycleTheme,
+        NextScreen,
+        PrevScreen,
+        ScreenDebate,
+        ScreenReview,
+        ScreenTrain,
+        ScreenModels,
+        Up,
+        Down,
+        PageUp,
+        PageDown,
+        Top,
+        Bottom,
+        FocusNext,
     ];
     v.extend((1..=9).map(Confidence));
     v.extend([
-        NudgeLeft, NudgeRight, Submit, Undo, Skip, Rationale, Open, Sort, ReverseSort, Filter, Search, NextItem, PrevItem,
-        Stats, Compare, Refresh, Run, Pause, StepStage, Pull, PullDefaults,
+        NudgeLeft,
+        NudgeRight,
+        Submit,
+        Undo,
+        Skip,
+        Rationale,
+        Open,
+        Sort,
+        ReverseSort,
+        Filter,
+        Search,
+        NextItem,
+        PrevItem,
+        Stats,
+        Compare,
+        Refresh,
+        Run,
+        Pause,
+        StepStage,
+        Pull,
+        PullDefaults,
     ]);
     v
 }
@@ -297,10 +331,9 @@ impl FromStr for Action {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().to_ascii_lowercase().replace('_', "-");
-        all()
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| format!("unknown action {s:?}; known: {}", all().iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")))
+        all().into_iter().find(|a| a.name() == s).ok_or_else(|| {
+            format!("unknown action {s:?}; known: {}", all().iter().map(|a| a.name()).collect::<Vec<_>>().join(", "))
+        })
     }
 }
 

@@ -130,7 +130,8 @@ impl App {
 
     /// Whether some text input has the keyboard.
     pub fn text_input(&self) -> bool {
-        (self.screen == Screen::Debate && self.debate.editing.is_some()) || (self.screen == Screen::Review && self.review.input.is_some())
+        (self.screen == Screen::Debate && self.debate.editing.is_some())
+            || (self.screen == Screen::Review && self.review.input.is_some())
     }
 
     /// A key press: text inputs first, then the keymap of the current screen.

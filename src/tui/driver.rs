@@ -19,10 +19,14 @@ use crate::debate::runner::{self, RunPlan};
 use crate::debate::{Debater, Judge};
 use crate::runtime::hub::{self, Source};
 use crate::runtime::{catalog, CancelToken, Model};
-use crate::session::{Assignment, DebateRecord, DebateStatus, JudgeSetting, Protocol, Settings, Shuffle, Side, TurnOrder};
+use crate::session::{
+    Assignment, DebateRecord, DebateStatus, JudgeSetting, Protocol, Settings, Shuffle, Side, TurnOrder,
+};
 
 use super::event::Sender;
-use super::worker::{DebateCommand, DebateConfig, DebateEvent, ItemView, JudgeChoice, ModelVerdict, Pane, Reveal, SideView, WorkerEvent};
+use super::worker::{
+    DebateCommand, DebateConfig, DebateEvent, ItemView, JudgeChoice, ModelVerdict, Pane, Reveal, SideView, WorkerEvent,
+};
 
 fn pane_of(side: Side, sh: &Shuffle) -> Pane {
     if (side == Side::Strong) == sh.strong_left {
@@ -48,10 +52,16 @@ pub fn item_view(rec: &DebateRecord, total: usize, cfg: &DebateConfig, sh: &Shuf
             SideView { label: sh.label(side).to_string(), role: None, answer: ans }
         } else {
             let role = if side == Side::Strong { "Strong" } else { "Weak" };
-            SideView { label: format!("{role} · {}", profile.name), role: Some(side.as_str().to_string()), answer: ans }
+            SideView {
+                label: format!("{role} · {}", profile.name), role: Some(side.as_str().to_string()), answer: ans
+            }
         }
     };
-    let (left, right) = if sh.strong_left { (side_view(Side::Strong), side_view(Side::Weak)) } else { (side_view(Side::Weak), side_view(Side::Strong)) };
+    let (left, right) = if sh.strong_left {
+        (side_view(Side::Strong), side_view(Side::Weak))
+    } else {
+        (side_view(Side::Weak), side_view(Side::Strong))
+    };
     ItemView {
         index: rec.index,
         total,
@@ -93,7 +103,11 @@ impl Worker<'_> {
                 if hub::cached(entry).is_none() {
                     self.send(DebateEvent::Preparing { what: format!("pulling {spec}"), done: 0, total: None });
                     hub::pull(spec, Source::Auto, &mut |p| {
-                        self.send(DebateEvent::Preparing { what: format!("pulling {} · {}", p.model, p.stage), done: p.done, total: p.total })
+                        self.send(DebateEvent::Preparing {
+                            what: format!("pulling {} · {}", p.model, p.stage),
+                            done: p.done,
+                            total: p.total,
+                        })
                     })
                     .with_context(|| format!("cannot pull {spec}"))?;
                 }
@@ -107,9 +121,17 @@ impl Worker<'_> {
             if loaded.contains_key(spec) {
                 continue;
             }
-            self.send(DebateEvent::Preparing { what: format!("loading {spec}"), done: k as u64, total: Some(specs.len() as u64) });
+            self.send(DebateEvent::Preparing {
+                what: format!("loading {spec}"),
+                done: k as u64,
+                total: Some(specs.len() as u64),
+            });
             let m = Model::load(spec, &mut |p| {
-                self.send(DebateEvent::Preparing { what: format!("pulling {} · {}", p.model, p.stage), done: p.done, total: p.total })
+                self.send(DebateEvent::Preparing {
+                    what: format!("pulling {} · {}", p.model, p.stage),
+                    done: p.done,
+                    total: p.total,
+                })
             })?;
             loaded.insert(spec.clone(), share(m));
             if self.stop_requested() {
@@ -156,7 +178,8 @@ impl Worker<'_> {
             command: Some(std::env::args().collect::<Vec<_>>().join(" ")),
         };
         let items = crate::tasks::load(&cfg.task, Some(cfg.n), cfg.seed)?;
-        let (mut session, _) = runner::open_or_create(&plan, &items, &strong, &weak, judge.as_ref().map(|j| j as &dyn Judge))?;
+        let (mut session, _) =
+            runner::open_or_create(&plan, &items, &strong, &weak, judge.as_ref().map(|j| j as &dyn Judge))?;
         let path = cfg.out.clone();
         let total = items.len();
         // Verdicts given in this run, newest last (what `undo` takes back).
@@ -212,7 +235,12 @@ impl Worker<'_> {
                         // Esc: the remaining turns are recorded empty, marked cancelled.
                         self.send(DebateEvent::TurnStarted { pane, round: spec.round });
                         self.send(DebateEvent::TurnDone { pane, stop_reason: "cancelled".into() });
-                        let out = crate::debate::protocol::TurnOutput { text: String::new(), tokens: 0, stop_reason: "cancelled".into(), seconds: 0.0 };
+                        let out = crate::debate::protocol::TurnOutput {
+                            text: String::new(),
+                            tokens: 0,
+                            stop_reason: "cancelled".into(),
+                            seconds: 0.0,
+                        };
                         debate.record_turn(&spec, out)?;
                         continue;
                     }
@@ -221,7 +249,9 @@ impl Worker<'_> {
                 self.send(DebateEvent::TurnStarted { pane, round: spec.round });
                 let d: &mut dyn Debater = if spec.side == Side::Strong { &mut strong } else { &mut weak };
                 let ctx = debate.turn_context(&spec, d.profile().sees_passage);
-                let out = d.argue(&ctx, self.cancel, &mut |piece| self.send(DebateEvent::Token { pane, piece: piece.to_string() }))?;
+                let out = d.argue(&ctx, self.cancel, &mut |piece| {
+                    self.send(DebateEvent::Token { pane, piece: piece.to_string() })
+                })?;
                 if out.stop_reason == "cancelled" {
                     interrupted = self.pending_command();
                     if interrupted.is_some() {
@@ -352,7 +382,11 @@ impl Worker<'_> {
 
     /// Waits for a person's verdict. `Some(Ok)` when recorded, `Some(Err(cmd))` for a
     /// skip or undo, `None` when the UI stops.
-    fn wait_verdict(&self, debate: &mut Debate, sh: &Shuffle) -> Result<Option<std::result::Result<(), DebateCommand>>> {
+    fn wait_verdict(
+        &self,
+        debate: &mut Debate,
+        sh: &Shuffle,
+    ) -> Result<Option<std::result::Result<(), DebateCommand>>> {
         let JudgeChoice::Human { name } = &self.cfg.judge else { return Ok(Some(Ok(()))) };
         loop {
             match self.rx.recv() {

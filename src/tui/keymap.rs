@@ -160,7 +160,9 @@ impl std::str::FromStr for Key {
             "home" => KeyCode::Home,
             "end" => KeyCode::End,
             "del" | "delete" => KeyCode::Delete,
-            f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => KeyCode::F(f[1..].parse().unwrap()),
+            f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
+                KeyCode::F(f[1..].parse().unwrap())
+            }
             _ => {
                 let mut cs = rest.chars();
                 match (cs.next(), cs.next()) {
@@ -279,14 +281,12 @@ impl Default for Keymap {
         );
         scopes.insert(
             Scope::Train,
-            Bindings(vec![
-                b(Run, &[c('r')]),
-                b(Pause, &[c('p')]),
-                b(StepStage, &[c('n')]),
-                b(Open, &[p(K::Enter)]),
-            ]),
+            Bindings(vec![b(Run, &[c('r')]), b(Pause, &[c('p')]), b(StepStage, &[c('n')]), b(Open, &[p(K::Enter)])]),
         );
-        scopes.insert(Scope::Models, Bindings(vec![b(Pull, &[p(K::Enter), c('p')]), b(PullDefaults, &[c('P')]), b(Refresh, &[c('R')])]));
+        scopes.insert(
+            Scope::Models,
+            Bindings(vec![b(Pull, &[p(K::Enter), c('p')]), b(PullDefaults, &[c('P')]), b(Refresh, &[c('R')])]),
+        );
         Keymap { scopes }
     }
 }
@@ -322,7 +322,8 @@ impl Keymap {
         let mut push = |s: Scope| {
             if let Some(bs) = self.scopes.get(&s) {
                 for (a, ks) in &bs.0 {
-                    let live: Vec<String> = ks.iter().filter(|k| self.action(scope, k) == Some(*a)).map(|k| k.to_string()).collect();
+                    let live: Vec<String> =
+                        ks.iter().filter(|k| self.action(scope, k) == Some(*a)).map(|k| k.to_string()).collect();
                     if !live.is_empty() && !rows.iter().any(|(_, x)| x == a) {
                         rows.push((live.join(" "), *a));
                     }
@@ -340,13 +341,13 @@ impl Keymap {
     pub fn apply_toml(&mut self, text: &str, origin: &str) -> Result<()> {
         let table: toml::Table = toml::from_str(text).with_context(|| format!("{origin} is not valid TOML"))?;
         for (scope_name, v) in table {
-            let scope = Scope::ALL
-                .into_iter()
-                .find(|s| s.name() == scope_name)
-                .with_context(|| format!("{origin}: unknown section [{scope_name}]; use global, debate, review, train or models"))?;
+            let scope = Scope::ALL.into_iter().find(|s| s.name() == scope_name).with_context(|| {
+                format!("{origin}: unknown section [{scope_name}]; use global, debate, review, train or models")
+            })?;
             let Some(t) = v.as_table() else { bail!("{origin}: [{scope_name}] must be a table of action = key(s)") };
             for (action_name, keys) in t {
-                let action: Action = action_name.parse().map_err(|e: String| anyhow::anyhow!("{origin} [{scope_name}]: {e}"))?;
+                let action: Action =
+                    action_name.parse().map_err(|e: String| anyhow::anyhow!("{origin} [{scope_name}]: {e}"))?;
                 let names: Vec<String> = match keys {
                     toml::Value::String(s) => vec![s.clone()],
                     toml::Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
@@ -354,7 +355,9 @@ impl Keymap {
                 };
                 let keys = names
                     .iter()
-                    .map(|n| n.parse::<Key>().map_err(|e| anyhow::anyhow!("{origin} [{scope_name}] {action_name}: {e}")))
+                    .map(|n| {
+                        n.parse::<Key>().map_err(|e| anyhow::anyhow!("{origin} [{scope_name}] {action_name}: {e}"))
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 self.scopes.entry(scope).or_default().set(action, keys);
             }
@@ -405,7 +408,11 @@ mod tests {
     #[test]
     fn toml_remaps_and_help_follows() {
         let mut km = Keymap::default();
-        km.apply_toml("[debate]\nskip = [\"x\", \"ctrl-s\"]\nrationale = \"s\"\n[global]\ncycle-theme = \"F9\"\n", "test").unwrap();
+        km.apply_toml(
+            "[debate]\nskip = [\"x\", \"ctrl-s\"]\nrationale = \"s\"\n[global]\ncycle-theme = \"F9\"\n",
+            "test",
+        )
+        .unwrap();
         assert_eq!(km.action(Scope::Debate, &Key::ch('x')), Some(Action::Skip));
         assert_eq!(km.action(Scope::Debate, &Key::ch('s')), Some(Action::Rationale));
         assert_eq!(km.action(Scope::Debate, &Key::ch('r')), None);

@@ -27,7 +27,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
-use crossterm::terminal::{self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::terminal::{
+    self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+};
 use crossterm::{cursor, execute};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
@@ -55,7 +57,14 @@ pub struct Options {
 /// Restores the terminal: raw mode off, main screen, cursor and mouse back.
 pub fn restore_terminal() {
     let _ = terminal::disable_raw_mode();
-    let _ = execute!(io::stdout(), EndSynchronizedUpdate, DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        io::stdout(),
+        EndSynchronizedUpdate,
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
 /// Restores the terminal when dropped (every exit path of [`run`]).
@@ -87,7 +96,8 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     std::fs::create_dir_all(&dir).ok()?;
     let appender = tracing_appender::rolling::never(&dir, "w2sd-tui.log");
     let (nb, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("W2SD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("W2SD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ok = tracing_subscriber::fmt().with_writer(nb).with_ansi(false).with_env_filter(filter).try_init().is_ok();
     ok.then_some(guard)
 }
@@ -225,7 +235,9 @@ async fn run_async(opts: Options) -> Result<()> {
                             Ok(h) => train = Some(h),
                             Err(e) => {
                                 tracing::error!("train: {e:#}");
-                                tx.send(worker::WorkerEvent::Train(views::train::TrainEvent::Error(format!("cannot open the experiment: {e:#}"))));
+                                tx.send(worker::WorkerEvent::Train(views::train::TrainEvent::Error(format!(
+                                    "cannot open the experiment: {e:#}"
+                                ))));
                             }
                         }
                     }

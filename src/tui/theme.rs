@@ -56,8 +56,28 @@ pub struct Theme {
 }
 
 const KEYS: &[&str] = &[
-    "bg", "fg", "dim", "border", "border_focus", "title", "accent", "strong", "weak", "left", "right", "good", "bad", "warn",
-    "selection_bg", "selection_fg", "status_bg", "status_fg", "key", "chart_1", "chart_2", "chart_3",
+    "bg",
+    "fg",
+    "dim",
+    "border",
+    "border_focus",
+    "title",
+    "accent",
+    "strong",
+    "weak",
+    "left",
+    "right",
+    "good",
+    "bad",
+    "warn",
+    "selection_bg",
+    "selection_fg",
+    "status_bg",
+    "status_fg",
+    "key",
+    "chart_1",
+    "chart_2",
+    "chart_3",
 ];
 
 fn parse_color(s: &str) -> Result<Color> {
@@ -199,7 +219,12 @@ impl ThemeSet {
         let mut set = ThemeSet::builtin();
         let dir = config_dir.join("themes");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                    .collect()
+            })
             .unwrap_or_default();
         files.sort();
         for path in files {
@@ -224,7 +249,9 @@ impl ThemeSet {
             toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
         let base_name = table.get("extends").and_then(|v| v.as_str()).map(str::to_string);
         let mut t = match base_name {
-            Some(b) => self.get(&b).cloned().with_context(|| format!("{}: extends unknown theme {b:?}", path.display()))?,
+            Some(b) => {
+                self.get(&b).cloned().with_context(|| format!("{}: extends unknown theme {b:?}", path.display()))?
+            }
             None => Theme::builtin(name).unwrap_or_else(Theme::dark),
         };
         t.name = name.to_string();

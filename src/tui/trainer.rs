@@ -73,19 +73,37 @@ pub fn stage_plans(exp: &Experiment) -> Vec<StagePlan> {
             let name = s.to_string();
             let (kind, title, detail) = match &s {
                 StageId::Data => (StageKind::Data, "data".to_string(), format!("load {}, split it", exp.cfg.task.spec)),
-                StageId::Features { model } => (StageKind::Features, format!("features {model}"), format!("{model} features of every example")),
-                StageId::Weak => (StageKind::WeakSupervisor, format!("weak supervisor {weak}"), format!("{weak} trained on ground truth")),
-                StageId::WeakLabels => (StageKind::WeakLabels, "weak labels".to_string(), format!("{weak} labels the strong half and val")),
-                StageId::Ceiling { model } => (StageKind::StrongCeiling, format!("ceiling {model}"), format!("{model} trained on ground truth")),
-                StageId::Student { model, loss } => {
-                    (StageKind::WeakToStrong, format!("w2s {model} {loss}"), format!("{model} trained on {weak}'s labels ({loss})"))
+                StageId::Features { model } => {
+                    (StageKind::Features, format!("features {model}"), format!("{model} features of every example"))
                 }
+                StageId::Weak => (
+                    StageKind::WeakSupervisor,
+                    format!("weak supervisor {weak}"),
+                    format!("{weak} trained on ground truth"),
+                ),
+                StageId::WeakLabels => {
+                    (StageKind::WeakLabels, "weak labels".to_string(), format!("{weak} labels the strong half and val"))
+                }
+                StageId::Ceiling { model } => {
+                    (StageKind::StrongCeiling, format!("ceiling {model}"), format!("{model} trained on ground truth"))
+                }
+                StageId::Student { model, loss } => (
+                    StageKind::WeakToStrong,
+                    format!("w2s {model} {loss}"),
+                    format!("{model} trained on {weak}'s labels ({loss})"),
+                ),
                 StageId::Bootstrap { step } => {
                     let l = &exp.cfg.ladder;
                     let (from, to) = (&l[step - 1], &l[*step]);
-                    (StageKind::Bootstrap { step: *step }, format!("bootstrap {step} → {to}"), format!("{to} trained on {from}'s labels ({})", exp.cfg.bootstrap_loss()))
+                    (
+                        StageKind::Bootstrap { step: *step },
+                        format!("bootstrap {step} → {to}"),
+                        format!("{to} trained on {from}'s labels ({})", exp.cfg.bootstrap_loss()),
+                    )
                 }
-                StageId::Results => (StageKind::Results, "results".to_string(), "results.json, predictions.jsonl".to_string()),
+                StageId::Results => {
+                    (StageKind::Results, "results".to_string(), "results.json, predictions.jsonl".to_string())
+                }
             };
             StagePlan { kind, name, title, detail }
         })
@@ -174,7 +192,11 @@ impl Worker {
     fn run(&mut self) {
         let plans = stage_plans(&self.exp);
         self.names = plans.iter().map(|p| p.name.clone()).collect();
-        self.send(TrainEvent::Planned { config: self.setup.name.clone(), settings: self.setup.settings(), stages: plans });
+        self.send(TrainEvent::Planned {
+            config: self.setup.name.clone(),
+            settings: self.setup.settings(),
+            stages: plans,
+        });
         self.report_done();
         let mut mode = Mode::Idle;
         loop {
@@ -211,7 +233,9 @@ impl Worker {
                     mode = Mode::Idle;
                 }
                 Ok(None) => {
-                    self.send(TrainEvent::Finished { results: self.exp.out.join("results.json").display().to_string() });
+                    self.send(TrainEvent::Finished {
+                        results: self.exp.out.join("results.json").display().to_string(),
+                    });
                     mode = Mode::Idle;
                 }
                 Err(e) => {
@@ -301,7 +325,13 @@ impl Worker {
     }
 
     /// Test metrics of a finished stage; PGR for students and bootstrap steps.
-    fn stage_done(&mut self, stage: &str, summary: &StageSummary, resumed: bool, run: Option<&crate::w2s::results::RunResult>) {
+    fn stage_done(
+        &mut self,
+        stage: &str,
+        summary: &StageSummary,
+        resumed: bool,
+        run: Option<&crate::w2s::results::RunResult>,
+    ) {
         let Some(i) = self.index(stage) else { return };
         let mut metrics: Vec<(String, f64)> = Vec::new();
         let mut pgr = None;
@@ -334,7 +364,11 @@ impl Worker {
         if let Some(r) = run {
             let m = &r.metrics;
             pgr = m.pgr;
-            metrics = vec![("test acc".into(), m.acc_w2s), ("weak acc".into(), m.acc_weak), ("ceiling acc".into(), m.acc_ceiling)];
+            metrics = vec![
+                ("test acc".into(), m.acc_w2s),
+                ("weak acc".into(), m.acc_weak),
+                ("ceiling acc".into(), m.acc_ceiling),
+            ];
             if let Some(a) = m.auroc_w2s {
                 metrics.push(("AUROC".into(), a));
             }
@@ -361,12 +395,17 @@ impl Worker {
         let weak = self.exp.cfg.ladder[0].clone();
         for s in self.exp.plan() {
             let run = match &s {
-                StageId::Student { model, loss } => {
-                    results.runs.iter().find(|r| r.info.weak == weak && r.info.strong == *model && r.info.loss == loss.to_string() && r.info.step.is_none())
-                }
-                StageId::Bootstrap { step } => {
-                    results.bootstrap.iter().find(|b| b.step == *step).and_then(|b| results.runs.iter().find(|r| r.info.id == b.run))
-                }
+                StageId::Student { model, loss } => results.runs.iter().find(|r| {
+                    r.info.weak == weak
+                        && r.info.strong == *model
+                        && r.info.loss == loss.to_string()
+                        && r.info.step.is_none()
+                }),
+                StageId::Bootstrap { step } => results
+                    .bootstrap
+                    .iter()
+                    .find(|b| b.step == *step)
+                    .and_then(|b| results.runs.iter().find(|r| r.info.id == b.run)),
                 _ => None,
             };
             if let Some(run) = run.cloned() {

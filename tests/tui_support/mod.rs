@@ -78,17 +78,34 @@ pub fn stream_item(app: &mut App, blind: bool) {
         for piece in text.split_inclusive(' ') {
             app.on_worker(w2sd::tui::worker::WorkerEvent::Debate(DebateEvent::Token { pane, piece: piece.into() }));
         }
-        app.on_worker(w2sd::tui::worker::WorkerEvent::Debate(DebateEvent::TurnDone { pane, stop_reason: "eos".into() }));
+        app.on_worker(w2sd::tui::worker::WorkerEvent::Debate(DebateEvent::TurnDone {
+            pane,
+            stop_reason: "eos".into(),
+        }));
     }
     app.on_worker(w2sd::tui::worker::WorkerEvent::Debate(DebateEvent::Argued));
 }
 
 fn profile(model: &str) -> DebaterProfile {
-    DebaterProfile { name: model.into(), model: model.into(), sees_passage: true, max_tokens: 64, sampling: Sampling::default(), template: "debater".into() }
+    DebaterProfile {
+        name: model.into(),
+        model: model.into(),
+        sees_passage: true,
+        max_tokens: 64,
+        sampling: Sampling::default(),
+        template: "debater".into(),
+    }
 }
 
 fn item(k: usize, q: &str, choices: &[&str], answer: usize) -> TaskItem {
-    TaskItem { id: format!("capitals-{k:04}"), question: q.into(), choices: choices.iter().map(|s| s.to_string()).collect(), answer, passage: None, meta: Default::default() }
+    TaskItem {
+        id: format!("capitals-{k:04}"),
+        question: q.into(),
+        choices: choices.iter().map(|s| s.to_string()).collect(),
+        answer,
+        passage: None,
+        meta: Default::default(),
+    }
 }
 
 /// A session of `task` with judged debates; `judge` names the human judge.
@@ -139,8 +156,24 @@ pub fn session(id: &str, created: &str, task: &str, judge: &str, ps: &[(f64, boo
             status: DebateStatus::Judged,
             preference: None,
             turns: vec![
-                Turn { round: 1, side: Side::Strong, answer: sa, text: format!("{} is the capital: it is where the government sits.", it.choices[sa]), tokens: 14, stop_reason: "eos".into(), seconds: 1.0 },
-                Turn { round: 1, side: Side::Weak, answer: wa, text: format!("{} is the capital because it is the best-known city.", it.choices[wa]), tokens: 13, stop_reason: "eos".into(), seconds: 0.5 },
+                Turn {
+                    round: 1,
+                    side: Side::Strong,
+                    answer: sa,
+                    text: format!("{} is the capital: it is where the government sits.", it.choices[sa]),
+                    tokens: 14,
+                    stop_reason: "eos".into(),
+                    seconds: 1.0,
+                },
+                Turn {
+                    round: 1,
+                    side: Side::Weak,
+                    answer: wa,
+                    text: format!("{} is the capital because it is the best-known city.", it.choices[wa]),
+                    tokens: 13,
+                    stop_reason: "eos".into(),
+                    seconds: 0.5,
+                },
             ],
             judgements: vec![Judgement {
                 kind: JudgeKind::Human,
@@ -171,19 +204,43 @@ pub fn session(id: &str, created: &str, task: &str, judge: &str, ps: &[(f64, boo
         mean_log_score: -0.4,
         ece: 0.12,
         brier: 0.18,
-        win_rates: WinRates { strong: strong_w / n, weak: 1.0 - strong_w / n, correct_side: correct / n, strong_when_correct: 0.8, strong_when_incorrect: 0.3 },
+        win_rates: WinRates {
+            strong: strong_w / n,
+            weak: 1.0 - strong_w / n,
+            correct_side: correct / n,
+            strong_when_correct: 0.8,
+            strong_when_incorrect: 0.3,
+        },
     });
     s
 }
 
 /// Two sessions as a scan of the data dir would find them.
 pub fn scan() -> Scan {
-    let a = session("capitals-20250301T101500-s42", "2025-03-01T10:15:00Z", "builtin:capitals", "alice", &[(0.85, true), (0.25, false), (0.6, true), (0.75, false), (0.95, true)]);
-    let b = session("arithmetic-20250302T091000-s7", "2025-03-02T09:10:00Z", "builtin:arithmetic", "bob", &[(0.4, true), (0.85, true), (0.15, false)]);
+    let a = session(
+        "capitals-20250301T101500-s42",
+        "2025-03-01T10:15:00Z",
+        "builtin:capitals",
+        "alice",
+        &[(0.85, true), (0.25, false), (0.6, true), (0.75, false), (0.95, true)],
+    );
+    let b = session(
+        "arithmetic-20250302T091000-s7",
+        "2025-03-02T09:10:00Z",
+        "builtin:arithmetic",
+        "bob",
+        &[(0.4, true), (0.85, true), (0.15, false)],
+    );
     Scan {
         entries: vec![
-            SessionEntry { path: PathBuf::from("/data/w2sd/sessions/capitals-20250301T101500-s42.json"), session: Arc::new(a) },
-            SessionEntry { path: PathBuf::from("/data/w2sd/sessions/arithmetic-20250302T091000-s7.json"), session: Arc::new(b) },
+            SessionEntry {
+                path: PathBuf::from("/data/w2sd/sessions/capitals-20250301T101500-s42.json"),
+                session: Arc::new(a),
+            },
+            SessionEntry {
+                path: PathBuf::from("/data/w2sd/sessions/arithmetic-20250302T091000-s7.json"),
+                session: Arc::new(b),
+            },
         ],
         errors: vec![],
     }
@@ -205,7 +262,11 @@ pub fn train_app(w: u16, h: u16) -> App {
     let dir = tempfile::tempdir().unwrap();
     let exp = w2sd::w2s::pipeline::Experiment::new(setup.cfg.clone(), dir.path()).unwrap();
     let stages = w2sd::tui::trainer::stage_plans(&exp);
-    a.on_worker(w2sd::tui::worker::WorkerEvent::Train(TrainEvent::Planned { config: setup.name.clone(), settings: setup.settings(), stages }));
+    a.on_worker(w2sd::tui::worker::WorkerEvent::Train(TrainEvent::Planned {
+        config: setup.name.clone(),
+        settings: setup.settings(),
+        stages,
+    }));
     a
 }
 

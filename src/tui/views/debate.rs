@@ -41,7 +41,11 @@ pub enum Phase {
     #[default]
     Idle,
     /// Pulling or loading models before the first item.
-    Preparing { what: String, done: u64, total: Option<u64> },
+    Preparing {
+        what: String,
+        done: u64,
+        total: Option<u64>,
+    },
     /// Turns are streaming in.
     Arguing,
     /// Every turn is in: waiting for the verdict.
@@ -52,7 +56,11 @@ pub enum Phase {
     Revealed(Reveal),
     /// Waiting for the next item.
     Waiting,
-    Finished { path: String, judged: usize, skipped: usize },
+    Finished {
+        path: String,
+        judged: usize,
+        skipped: usize,
+    },
     Failed(String),
 }
 
@@ -482,9 +490,14 @@ pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'s
         Span::styled(progress, Style::default().fg(t.accent).add_modifier(Modifier::BOLD)),
         Span::styled(format!("⏱ {} ", fmt_clock(s.elapsed_s)), Style::default().fg(t.warn)),
     ]);
-    let right_title = Line::styled(format!(" {mode}{blind} · judged {} · skipped {} ", s.judged, s.skipped), t.dimmed()).right_aligned();
+    let right_title =
+        Line::styled(format!(" {mode}{blind} · judged {} · skipped {} ", s.judged, s.skipped), t.dimmed())
+            .right_aligned();
     let w = lay.question.width.saturating_sub(2) as usize;
-    let mut q: Vec<Line> = wrap(&item.question, w).into_iter().map(|l| Line::styled(l, Style::default().fg(t.title).add_modifier(Modifier::BOLD))).collect();
+    let mut q: Vec<Line> = wrap(&item.question, w)
+        .into_iter()
+        .map(|l| Line::styled(l, Style::default().fg(t.title).add_modifier(Modifier::BOLD)))
+        .collect();
     if let Some(p) = &item.passage {
         q.push(Line::raw(""));
         q.extend(wrap(p, w).into_iter().map(|l| Line::styled(l, t.dimmed())));
@@ -494,7 +507,11 @@ pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'s
     let q: Vec<Line> = q.into_iter().skip(first).collect();
     f.render_widget(
         Paragraph::new(q).block(
-            Block::default().borders(Borders::ALL).border_style(t.border_style(s.focus == 2)).title(title).title(right_title),
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.border_style(s.focus == 2))
+                .title(title)
+                .title(right_title),
         ),
         lay.question,
     );
@@ -514,7 +531,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'s
             }
         };
         let arrow = if i == 0 { "◀" } else { "▶" };
-        let mut title = vec![Span::styled(format!(" {arrow} {} ", side.label), Style::default().fg(color).add_modifier(Modifier::BOLD))];
+        let mut title = vec![Span::styled(
+            format!(" {arrow} {} ", side.label),
+            Style::default().fg(color).add_modifier(Modifier::BOLD),
+        )];
         if let Phase::Revealed(r) = &s.phase {
             let right_side = (i == 1) == r.right_correct;
             title.push(if right_side {
@@ -549,8 +569,16 @@ pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'s
 
     // The judge bar.
     let status_line = judge_status(s, t, hint);
-    let orders: Vec<u8> = s.model_verdict.as_ref().map(|v| v.orders.iter().map(|(_, p)| (p * 100.0).round() as u8).collect()).unwrap_or_default();
-    let (ll, rl) = if lay.judge.width >= 60 { (short(&item.left.label), short(&item.right.label)) } else { ("left".into(), "right".into()) };
+    let orders: Vec<u8> = s
+        .model_verdict
+        .as_ref()
+        .map(|v| v.orders.iter().map(|(_, p)| (p * 100.0).round() as u8).collect())
+        .unwrap_or_default();
+    let (ll, rl) = if lay.judge.width >= 60 {
+        (short(&item.left.label), short(&item.right.label))
+    } else {
+        ("left".into(), "right".into())
+    };
     f.render_widget(
         JudgeBar {
             p_right: s.p_right,
@@ -585,10 +613,29 @@ fn judge_status(s: &DebateState, t: &Theme, hint: Line<'static>) -> Line<'static
     }
     match &s.phase {
         Phase::Revealed(r) => {
-            let verdict = if r.correct { Span::styled("✓ your verdict favoured the correct answer", Style::default().fg(t.good).add_modifier(Modifier::BOLD)) } else { Span::styled("✗ your verdict favoured the wrong answer", Style::default().fg(t.bad).add_modifier(Modifier::BOLD)) };
-            Line::from(vec![verdict, Span::raw(format!(" · D = {:+.3} · saved · ", r.d)), Span::styled("enter", t.key_style()), Span::raw(" next  "), Span::styled("u", t.key_style()), Span::raw(" undo")])
+            let verdict = if r.correct {
+                Span::styled(
+                    "✓ your verdict favoured the correct answer",
+                    Style::default().fg(t.good).add_modifier(Modifier::BOLD),
+                )
+            } else {
+                Span::styled(
+                    "✗ your verdict favoured the wrong answer",
+                    Style::default().fg(t.bad).add_modifier(Modifier::BOLD),
+                )
+            };
+            Line::from(vec![
+                verdict,
+                Span::raw(format!(" · D = {:+.3} · saved · ", r.d)),
+                Span::styled("enter", t.key_style()),
+                Span::raw(" next  "),
+                Span::styled("u", t.key_style()),
+                Span::raw(" undo"),
+            ])
         }
-        Phase::Saving if s.model_verdict.is_none() => Line::styled("saving the verdict…", Style::default().fg(t.accent)),
+        Phase::Saving if s.model_verdict.is_none() => {
+            Line::styled("saving the verdict…", Style::default().fg(t.accent))
+        }
         Phase::Waiting => Line::styled("saved · next item coming…", t.dimmed()),
         Phase::Finished { path, judged, skipped } => Line::from(vec![
             Span::styled("session done ", Style::default().fg(t.good).add_modifier(Modifier::BOLD)),
@@ -601,10 +648,24 @@ fn judge_status(s: &DebateState, t: &Theme, hint: Line<'static>) -> Line<'static
         Phase::Failed(e) => Line::styled(format!("error: {e}"), Style::default().fg(t.bad)),
         _ => match (&s.model_verdict, s.human()) {
             (Some(v), _) => {
-                let orders: Vec<String> = v.orders.iter().map(|(rf, p)| format!("{} first {:.2}", if *rf { "right" } else { "left" }, p)).collect();
-                Line::styled(format!("{}: p(right) = {:.2} · {}", v.judge, v.p_right, orders.join(" · ")), Style::default().fg(t.accent))
+                let orders: Vec<String> = v
+                    .orders
+                    .iter()
+                    .map(|(rf, p)| format!("{} first {:.2}", if *rf { "right" } else { "left" }, p))
+                    .collect();
+                Line::styled(
+                    format!("{}: p(right) = {:.2} · {}", v.judge, v.p_right, orders.join(" · ")),
+                    Style::default().fg(t.accent),
+                )
             }
-            (None, false) => Line::styled(if matches!(s.phase, Phase::Deciding) { "the model judge is deciding…" } else { "waiting for both sides…" }, t.dimmed()),
+            (None, false) => Line::styled(
+                if matches!(s.phase, Phase::Deciding) {
+                    "the model judge is deciding…"
+                } else {
+                    "waiting for both sides…"
+                },
+                t.dimmed(),
+            ),
             (None, true) => {
                 if !s.rationale.is_empty() {
                     Line::from(vec![Span::styled("rationale: ", t.dimmed()), Span::raw(s.rationale.clone())])
@@ -621,29 +682,59 @@ fn draw_idle(f: &mut Frame, area: Rect, t: &Theme) {
         Line::styled("No debate is running.", t.title_style()),
         Line::raw(""),
         Line::raw("Start one from the shell:"),
-        Line::styled("  w2sd                                    live debate on the offline default", Style::default().fg(t.accent)),
-        Line::styled("  w2sd judge --task SPEC [--blind]        judge a session yourself", Style::default().fg(t.accent)),
+        Line::styled(
+            "  w2sd                                    live debate on the offline default",
+            Style::default().fg(t.accent),
+        ),
+        Line::styled(
+            "  w2sd judge --task SPEC [--blind]        judge a session yourself",
+            Style::default().fg(t.accent),
+        ),
         Line::styled("  w2sd judge --task SPEC --model-judge M  watch a model judge", Style::default().fg(t.accent)),
         Line::raw(""),
         Line::styled("Saved sessions are on the Review screen (F2).", t.dimmed()),
     ];
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(Span::styled(" Debate ", t.title_style()))),
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.border_style(false))
+                .title(Span::styled(" Debate ", t.title_style())),
+        ),
         area,
     );
 }
 
 fn draw_preparing(f: &mut Frame, area: Rect, t: &Theme, what: &str, done: u64, total: Option<u64>) {
-    let block = Block::default().borders(Borders::ALL).border_style(t.border_style(true)).title(Span::styled(" Getting ready ", t.title_style()));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_style(true))
+        .title(Span::styled(" Getting ready ", t.title_style()));
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let [_, msg, bar, note, _] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2), Constraint::Length(1), Constraint::Length(2), Constraint::Fill(1)]).areas(inner);
+    let [_, msg, bar, note, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
     f.render_widget(Paragraph::new(Line::styled(what.to_string(), Style::default().fg(t.accent))).centered(), msg);
     let (ratio, label) = match total {
         Some(tot) if tot > 0 => ((done as f64 / tot as f64).clamp(0.0, 1.0), format!("{done}/{tot}")),
         _ => (0.0, if done > 0 { format!("{done}") } else { String::new() }),
     };
-    let [_, b, _] = Layout::horizontal([Constraint::Percentage(10), Constraint::Percentage(80), Constraint::Percentage(10)]).areas(bar);
-    f.render_widget(Gauge::default().ratio(ratio).label(label).gauge_style(Style::default().fg(t.chart_1).bg(t.status_bg)), b);
-    f.render_widget(Paragraph::new(Line::styled("models are pulled once into the cache; later starts skip this", t.dimmed())).centered(), note);
+    let [_, b, _] =
+        Layout::horizontal([Constraint::Percentage(10), Constraint::Percentage(80), Constraint::Percentage(10)])
+            .areas(bar);
+    f.render_widget(
+        Gauge::default().ratio(ratio).label(label).gauge_style(Style::default().fg(t.chart_1).bg(t.status_bg)),
+        b,
+    );
+    f.render_widget(
+        Paragraph::new(Line::styled("models are pulled once into the cache; later starts skip this", t.dimmed()))
+            .centered(),
+        note,
+    );
 }

@@ -22,7 +22,8 @@ pub fn draw(f: &mut Frame, app: &App) {
     let t = &app.theme;
     let area = f.area();
     f.render_widget(Block::default().style(t.base()), area);
-    let [tabs, body, status] = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [tabs, body, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
     draw_tabs(f, tabs, app);
     match app.screen {
         Screen::Debate => debate::draw(f, body, &app.debate, t, debate_hint(&app.keymap, t)),
@@ -38,7 +39,10 @@ pub fn draw(f: &mut Frame, app: &App) {
 
 fn draw_tabs(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let mut spans = vec![Span::styled(" w2sd ", Style::default().fg(t.bg).bg(t.accent).add_modifier(Modifier::BOLD)), Span::raw(" ")];
+    let mut spans = vec![
+        Span::styled(" w2sd ", Style::default().fg(t.bg).bg(t.accent).add_modifier(Modifier::BOLD)),
+        Span::raw(" "),
+    ];
     for s in Screen::ALL {
         let key = app.keymap.key_text(Scope::Global, s.action()).unwrap_or_default();
         let style = if s == app.screen { t.selected() } else { t.dimmed() };
@@ -177,7 +181,12 @@ fn draw_help(f: &mut Frame, area: Rect, app: &App, offset: usize) {
     f.render_widget(Paragraph::new(lines), inner);
     if rows.len() > visible {
         let more = format!(" {}-{} of {} · ↑↓ scroll ", offset + 1, (offset + visible).min(rows.len()), rows.len());
-        let r = Rect { x: popup.x + 2, y: popup.y + popup.height - 1, width: (more.chars().count() as u16).min(popup.width.saturating_sub(4)), height: 1 };
+        let r = Rect {
+            x: popup.x + 2,
+            y: popup.y + popup.height - 1,
+            width: (more.chars().count() as u16).min(popup.width.saturating_sub(4)),
+            height: 1,
+        };
         f.render_widget(Paragraph::new(Span::styled(more, t.dimmed())), r);
     }
 }

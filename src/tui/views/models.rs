@@ -65,7 +65,8 @@ impl ModelsState {
     }
 
     fn start_pull(&mut self, names: Vec<String>) -> Vec<Effect> {
-        let names: Vec<String> = names.into_iter().filter(|n| !self.pulls.get(n).is_some_and(|p| p.finished.is_none())).collect();
+        let names: Vec<String> =
+            names.into_iter().filter(|n| !self.pulls.get(n).is_some_and(|p| p.finished.is_none())).collect();
         if names.is_empty() {
             return vec![];
         }
@@ -76,7 +77,12 @@ impl ModelsState {
     }
 
     pub fn on_progress(&mut self, p: &PullProgress) {
-        let e = self.pulls.entry(p.model.clone()).or_insert(PullState { stage: String::new(), done: 0, total: None, finished: None });
+        let e = self.pulls.entry(p.model.clone()).or_insert(PullState {
+            stage: String::new(),
+            done: 0,
+            total: None,
+            finished: None,
+        });
         e.stage = p.stage.clone();
         e.done = p.done;
         e.total = p.total;
@@ -84,7 +90,12 @@ impl ModelsState {
 
     /// Returns true when every pull is finished (the list should be refreshed).
     pub fn on_pull_done(&mut self, name: &str, result: &Result<std::path::PathBuf, String>) -> bool {
-        let e = self.pulls.entry(name.to_string()).or_insert(PullState { stage: String::new(), done: 0, total: None, finished: None });
+        let e = self.pulls.entry(name.to_string()).or_insert(PullState {
+            stage: String::new(),
+            done: 0,
+            total: None,
+            finished: None,
+        });
         e.finished = Some(result.as_ref().map(|_| ()).map_err(|s| s.clone()));
         if result.is_ok() {
             e.stage = "done".into();
@@ -99,21 +110,34 @@ fn human_bytes(n: u64) -> String {
 
 pub fn draw(f: &mut Frame, area: Rect, s: &ModelsState, t: &Theme) {
     let n_pulls = s.pulls.len() as u16;
-    let [head, table, pulls] =
-        Layout::vertical([Constraint::Length(3), Constraint::Min(5), Constraint::Length(if n_pulls > 0 { n_pulls * 2 + 2 } else { 0 })])
-            .areas(area);
+    let [head, table, pulls] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(5),
+        Constraint::Length(if n_pulls > 0 { n_pulls * 2 + 2 } else { 0 }),
+    ])
+    .areas(area);
     let dev = Paragraph::new(vec![Line::from(vec![
         Span::styled("device ", t.dimmed()),
-        Span::styled(if s.device.is_empty() { "…".to_string() } else { s.device.clone() }, Style::default().fg(t.accent)),
+        Span::styled(
+            if s.device.is_empty() { "…".to_string() } else { s.device.clone() },
+            Style::default().fg(t.accent),
+        ),
         Span::styled("   cache ", t.dimmed()),
         Span::raw(crate::paths::models_dir().display().to_string()),
     ])])
-    .block(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(Span::styled(" Models ", t.title_style())));
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border_style(false))
+            .title(Span::styled(" Models ", t.title_style())),
+    );
     f.render_widget(dev, head);
 
     if let Some(e) = &s.error {
         f.render_widget(
-            Paragraph::new(format!("cannot list the catalog: {e}")).style(Style::default().fg(t.bad)).wrap(Wrap { trim: false }),
+            Paragraph::new(format!("cannot list the catalog: {e}"))
+                .style(Style::default().fg(t.bad))
+                .wrap(Wrap { trim: false }),
             table,
         );
     } else {
@@ -155,15 +179,21 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ModelsState, t: &Theme) {
         header.push("about");
         let title = if s.loading { " Catalog (scanning…) " } else { " Catalog " };
         f.render_widget(
-            Table::new(rows, widths)
-                .header(Row::new(header).style(t.dimmed().add_modifier(Modifier::BOLD)))
-                .block(Block::default().borders(Borders::ALL).border_style(t.border_style(true)).title(Span::styled(title, t.title_style()))),
+            Table::new(rows, widths).header(Row::new(header).style(t.dimmed().add_modifier(Modifier::BOLD))).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.border_style(true))
+                    .title(Span::styled(title, t.title_style())),
+            ),
             table,
         );
     }
 
     if n_pulls > 0 {
-        let block = Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(Span::styled(" Pulls ", t.title_style()));
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border_style(false))
+            .title(Span::styled(" Pulls ", t.title_style()));
         let inner = block.inner(pulls);
         f.render_widget(block, pulls);
         let rows = Layout::vertical(vec![Constraint::Length(2); s.pulls.len()]).split(inner);
@@ -174,7 +204,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ModelsState, t: &Theme) {
                 Some(Ok(())) => ("done".into(), Style::default().fg(t.good)),
                 Some(Err(e)) => (format!("failed: {e}"), Style::default().fg(t.bad)),
             };
-            f.render_widget(Paragraph::new(Line::from(vec![Span::raw(format!("{name}  ")), Span::styled(status, style)])), label);
+            f.render_widget(
+                Paragraph::new(Line::from(vec![Span::raw(format!("{name}  ")), Span::styled(status, style)])),
+                label,
+            );
             let ratio = match (&p.finished, p.total) {
                 (Some(Ok(())), _) => 1.0,
                 (_, Some(tot)) if tot > 0 => (p.done as f64 / tot as f64).clamp(0.0, 1.0),
@@ -185,7 +218,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ModelsState, t: &Theme) {
                 None if p.done > 0 => format!("{}", p.done),
                 None => String::new(),
             };
-            f.render_widget(Gauge::default().ratio(ratio).label(label).gauge_style(Style::default().fg(t.chart_1).bg(t.status_bg)), bar);
+            f.render_widget(
+                Gauge::default().ratio(ratio).label(label).gauge_style(Style::default().fg(t.chart_1).bg(t.status_bg)),
+                bar,
+            );
         }
     }
 }

@@ -88,7 +88,8 @@ pub fn scan(roots: &[PathBuf]) -> Scan {
             };
             push_dir(r);
             if let Ok(rd) = std::fs::read_dir(r) {
-                let mut subs: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+                let mut subs: Vec<PathBuf> =
+                    rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
                 subs.sort();
                 for s in subs {
                     push_dir(&s);
@@ -225,13 +226,17 @@ pub fn matches_filter(e: &SessionEntry, filter: &str) -> bool {
         Some(("model", v)) => contains_ci(e.strong(), v) || contains_ci(e.weak(), v),
         Some(("judge", v)) => contains_ci(&e.judges(), v),
         Some(("date", v)) => e.session.created.starts_with(v) || contains_ci(&e.date(), v),
-        _ => [e.task(), e.strong(), e.weak(), &e.judges(), &e.date(), &e.session.id].iter().any(|f| contains_ci(f, term)),
+        _ => {
+            [e.task(), e.strong(), e.weak(), &e.judges(), &e.date(), &e.session.id].iter().any(|f| contains_ci(f, term))
+        }
     })
 }
 
 /// Whether a debate's question, answers or turns contain `needle` (case-insensitive).
 pub fn debate_contains(d: &DebateRecord, needle: &str) -> bool {
-    contains_ci(&d.item.question, needle) || d.item.choices.iter().any(|c| contains_ci(c, needle)) || d.turns.iter().any(|t| contains_ci(&t.text, needle))
+    contains_ci(&d.item.question, needle)
+        || d.item.choices.iter().any(|c| contains_ci(c, needle))
+        || d.turns.iter().any(|t| contains_ci(&t.text, needle))
 }
 
 impl ReviewState {
@@ -242,7 +247,8 @@ impl ReviewState {
 
     /// Indices of `entries` shown, filtered and sorted.
     pub fn visible(&self) -> Vec<usize> {
-        let mut v: Vec<usize> = (0..self.entries.len()).filter(|&i| matches_filter(&self.entries[i], &self.filter)).collect();
+        let mut v: Vec<usize> =
+            (0..self.entries.len()).filter(|&i| matches_filter(&self.entries[i], &self.filter)).collect();
         let key = |i: &usize| -> String {
             let e = &self.entries[*i];
             match self.sort {
@@ -490,7 +496,8 @@ fn open_layout(area: Rect, d: &DebateRecord) -> (Rect, Rect, Rect, Rect) {
     let q_lines = wrap(&d.item.question, w).len() + 1;
     let q_h = (q_lines.min((area.height / 4).max(2) as usize) + 2) as u16;
     let v_h = (d.judgements.len().max(1) as u16 + 2).min(area.height / 4 + 1);
-    let [q, panes, v] = Layout::vertical([Constraint::Length(q_h), Constraint::Min(4), Constraint::Length(v_h)]).areas(area);
+    let [q, panes, v] =
+        Layout::vertical([Constraint::Length(q_h), Constraint::Min(4), Constraint::Length(v_h)]).areas(area);
     let [l, r] = if area.width < 80 {
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(panes)
     } else {
@@ -503,7 +510,8 @@ fn side_paragraphs(d: &DebateRecord, side: Side, t: &Theme) -> Vec<(String, Styl
     let ans = if side == Side::Strong { d.strong_answer } else { d.weak_answer };
     let letter = (b'A' + ans as u8) as char;
     let choice = d.item.choices.get(ans).cloned().unwrap_or_default();
-    let mut v = vec![(format!("Defends: {letter}) {choice}"), Style::default().fg(t.title).add_modifier(Modifier::BOLD))];
+    let mut v =
+        vec![(format!("Defends: {letter}) {choice}"), Style::default().fg(t.title).add_modifier(Modifier::BOLD))];
     let turns: Vec<_> = d.turns.iter().filter(|x| x.side == side).collect();
     if turns.is_empty() {
         v.push(("(no turns)".into(), t.dimmed()));
@@ -519,14 +527,22 @@ fn side_paragraphs(d: &DebateRecord, side: Side, t: &Theme) -> Vec<(String, Styl
 }
 
 pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
-    let [main, input] = Layout::vertical([Constraint::Min(4), Constraint::Length(if s.input.is_some() || s.notice.is_some() { 1 } else { 0 })]).areas(area);
+    let [main, input] = Layout::vertical([
+        Constraint::Min(4),
+        Constraint::Length(if s.input.is_some() || s.notice.is_some() { 1 } else { 0 }),
+    ])
+    .areas(area);
     if let Some((kind, buf)) = &s.input {
         let label = match kind {
             InputKind::Filter => "filter (task: model: judge: date:) ",
             InputKind::Search => "search transcripts ",
         };
         f.render_widget(
-            Paragraph::new(Line::from(vec![Span::styled(label, t.key_style()), Span::raw(buf.clone()), Span::styled("▏", Style::default().fg(t.accent))])),
+            Paragraph::new(Line::from(vec![
+                Span::styled(label, t.key_style()),
+                Span::raw(buf.clone()),
+                Span::styled("▏", Style::default().fg(t.accent)),
+            ])),
             input,
         );
     } else if let Some(n) = &s.notice {
@@ -555,7 +571,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
     if let Some(r) = stats {
         match s.selected_entry() {
             Some(e) => draw_stats(f, r, &s.entries[e], t, false),
-            None => f.render_widget(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(" Stats "), r),
+            None => f.render_widget(
+                Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(" Stats "),
+                r,
+            ),
         }
     }
 }
@@ -564,7 +583,10 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
     let vis = s.visible();
     let narrow = area.width < 100;
     let arrow = if s.reverse { "↓" } else { "↑" };
-    let mut title = vec![Span::styled(format!(" Sessions {}/{} ", vis.len(), s.entries.len()), t.title_style()), Span::styled(format!("sort {} {arrow} ", s.sort.name()), t.dimmed())];
+    let mut title = vec![
+        Span::styled(format!(" Sessions {}/{} ", vis.len(), s.entries.len()), t.title_style()),
+        Span::styled(format!("sort {} {arrow} ", s.sort.name()), t.dimmed()),
+    ];
     if !s.filter.is_empty() {
         title.push(Span::styled(format!("filter {:?} ", s.filter), Style::default().fg(t.accent)));
     }
@@ -574,7 +596,15 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
     let block = Block::default().borders(Borders::ALL).border_style(t.border_style(true)).title(Line::from(title));
     if vis.is_empty() {
         let mut lines = vec![Line::styled(
-            if s.entries.is_empty() { if s.scanned { "No sessions found." } else { "Looking for sessions…" } } else { "No session matches the filter." },
+            if s.entries.is_empty() {
+                if s.scanned {
+                    "No sessions found."
+                } else {
+                    "Looking for sessions…"
+                }
+            } else {
+                "No session matches the filter."
+            },
             t.dimmed(),
         )];
         if s.entries.is_empty() && s.scanned {
@@ -589,14 +619,16 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
         return;
     }
-    let short = |m: &str| if narrow { m.replace("qwen2.5-coder-", "qwen-").replace("-instruct", "") } else { m.to_string() };
+    let short =
+        |m: &str| if narrow { m.replace("qwen2.5-coder-", "qwen-").replace("-instruct", "") } else { m.to_string() };
     let rows: Vec<Row> = vis
         .iter()
         .enumerate()
         .map(|(k, &i)| {
             let e = &s.entries[i];
             let sc = e.session.scores.as_ref();
-            let acc = sc.filter(|x| x.judged > 0).map(|x| format!("{:.2}", x.judge_accuracy)).unwrap_or_else(|| "–".into());
+            let acc =
+                sc.filter(|x| x.judged > 0).map(|x| format!("{:.2}", x.judge_accuracy)).unwrap_or_else(|| "–".into());
             let mark = if s.mark.as_ref() == Some(&e.path) { "◆" } else { " " };
             let mut cells = vec![
                 Cell::from(format!("{mark}{}", e.date())),
@@ -608,7 +640,9 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
                 Cell::from(acc),
             ];
             if !narrow {
-                cells.push(Cell::from(sc.filter(|x| x.judged > 0).map(|x| format!("{:+.2}", x.mean_d)).unwrap_or_else(|| "–".into())));
+                cells.push(Cell::from(
+                    sc.filter(|x| x.judged > 0).map(|x| format!("{:+.2}", x.mean_d)).unwrap_or_else(|| "–".into()),
+                ));
             }
             let row = Row::new(cells);
             if k == s.selected {
@@ -635,13 +669,19 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
     let visible_rows = area.height.saturating_sub(3) as usize;
     let offset = s.selected.saturating_sub(visible_rows.saturating_sub(1));
     let rows: Vec<Row> = rows.into_iter().skip(offset).collect();
-    f.render_widget(Table::new(rows, widths).header(Row::new(header).style(t.dimmed().add_modifier(Modifier::BOLD))).block(block), area);
+    f.render_widget(
+        Table::new(rows, widths).header(Row::new(header).style(t.dimmed().add_modifier(Modifier::BOLD))).block(block),
+        area,
+    );
 }
 
 fn draw_stats(f: &mut Frame, area: Rect, e: &SessionEntry, t: &Theme, titled: bool) {
     let name = e.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let title = if titled { format!(" {name} ") } else { " Stats ".to_string() };
-    let block = Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(Span::styled(title, t.title_style()));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_style(false))
+        .title(Span::styled(title, t.title_style()));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let Some(sc) = e.session.scores.as_ref().filter(|s| s.judged > 0) else {
@@ -694,7 +734,10 @@ fn draw_open(f: &mut Frame, area: Rect, s: &ReviewState, o: &Opened, t: &Theme) 
     let (q, l, r, v) = open_layout(area, d);
     let w = q.width.saturating_sub(2) as usize;
     let truth = d.item.choices.get(d.item.answer).cloned().unwrap_or_default();
-    let mut lines: Vec<Line> = wrap(&d.item.question, w).into_iter().map(|x| Line::styled(x, Style::default().fg(t.title).add_modifier(Modifier::BOLD))).collect();
+    let mut lines: Vec<Line> = wrap(&d.item.question, w)
+        .into_iter()
+        .map(|x| Line::styled(x, Style::default().fg(t.title).add_modifier(Modifier::BOLD)))
+        .collect();
     lines.push(Line::from(vec![
         Span::styled("truth ", t.dimmed()),
         Span::styled(format!("{}) {truth}", (b'A' + d.item.answer as u8) as char), Style::default().fg(t.good)),
@@ -721,14 +764,33 @@ fn draw_open(f: &mut Frame, area: Rect, s: &ReviewState, o: &Opened, t: &Theme) 
             Side::Weak => ("Weak", e.weak(), t.weak),
         };
         let correct = (side == Side::Strong) == d.strong_correct;
-        let mark = if correct { Span::styled("✓ ", Style::default().fg(t.good)) } else { Span::styled("✗ ", Style::default().fg(t.bad)) };
+        let mark = if correct {
+            Span::styled("✓ ", Style::default().fg(t.good))
+        } else {
+            Span::styled("✗ ", Style::default().fg(t.bad))
+        };
         let mut paras = side_paragraphs(d, side, t);
         if !s.search.is_empty() && !s.hits.is_empty() {
-            paras = paras.into_iter().map(|(txt, st)| if contains_ci(&txt, &s.search) { (txt, st.add_modifier(Modifier::UNDERLINED)) } else { (txt, st) }).collect();
+            paras = paras
+                .into_iter()
+                .map(|(txt, st)| {
+                    if contains_ci(&txt, &s.search) {
+                        (txt, st.add_modifier(Modifier::UNDERLINED))
+                    } else {
+                        (txt, st)
+                    }
+                })
+                .collect();
         }
         f.render_widget(
             TextPane {
-                title: Line::from(vec![Span::styled(format!(" {label} · {model} "), Style::default().fg(color).add_modifier(Modifier::BOLD)), mark]),
+                title: Line::from(vec![
+                    Span::styled(
+                        format!(" {label} · {model} "),
+                        Style::default().fg(color).add_modifier(Modifier::BOLD),
+                    ),
+                    mark,
+                ]),
                 paragraphs: paras,
                 scroll: o.scroll[i],
                 focused: o.focus == i,
@@ -743,7 +805,11 @@ fn draw_open(f: &mut Frame, area: Rect, s: &ReviewState, o: &Opened, t: &Theme) 
         .judgements
         .iter()
         .map(|j| {
-            let ok = if j.correct { Span::styled("✓", Style::default().fg(t.good)) } else { Span::styled("✗", Style::default().fg(t.bad)) };
+            let ok = if j.correct {
+                Span::styled("✓", Style::default().fg(t.good))
+            } else {
+                Span::styled("✗", Style::default().fg(t.bad))
+            };
             let mut spans = vec![
                 ok,
                 Span::raw(format!(" {} ({:?})", j.name, j.kind).to_lowercase()),
@@ -753,7 +819,11 @@ fn draw_open(f: &mut Frame, area: Rect, s: &ReviewState, o: &Opened, t: &Theme) 
                 spans.push(Span::styled(" · blind", t.dimmed()));
             }
             if !j.orders.is_empty() {
-                let o: Vec<String> = j.orders.iter().map(|x| format!("{} first {:.2}", if x.strong_first { "strong" } else { "weak" }, x.p_strong)).collect();
+                let o: Vec<String> = j
+                    .orders
+                    .iter()
+                    .map(|x| format!("{} first {:.2}", if x.strong_first { "strong" } else { "weak" }, x.p_strong))
+                    .collect();
                 spans.push(Span::styled(format!(" · {}", o.join(", ")), t.dimmed()));
             }
             if let Some(r) = &j.rationale {
@@ -766,7 +836,12 @@ fn draw_open(f: &mut Frame, area: Rect, s: &ReviewState, o: &Opened, t: &Theme) 
         vl.push(Line::styled("no verdict", t.dimmed()));
     }
     f.render_widget(
-        Paragraph::new(vl).wrap(Wrap { trim: true }).block(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(Span::styled(" Verdicts ", t.title_style()))),
+        Paragraph::new(vl).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.border_style(false))
+                .title(Span::styled(" Verdicts ", t.title_style())),
+        ),
         v,
     );
 }

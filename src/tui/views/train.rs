@@ -27,7 +27,9 @@ pub enum StageKind {
     StrongCeiling,
     WeakToStrong,
     /// One bootstrapping step, from one rung of the model ladder to the next.
-    Bootstrap { step: usize },
+    Bootstrap {
+        step: usize,
+    },
     Results,
 }
 
@@ -47,20 +49,46 @@ pub struct StagePlan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrainEvent {
     /// The plan of a config (stages in order), with its settings to show.
-    Planned { config: String, settings: Vec<(String, String)>, stages: Vec<StagePlan> },
-    StageStarted { stage: usize },
+    Planned {
+        config: String,
+        settings: Vec<(String, String)>,
+        stages: Vec<StagePlan>,
+    },
+    StageStarted {
+        stage: usize,
+    },
     /// Feature extraction progress.
-    Progress { stage: usize, done: usize, total: usize },
+    Progress {
+        stage: usize,
+        done: usize,
+        total: usize,
+    },
     /// One epoch of the head `head` (a stage may train several: cross-fitting folds).
-    Epoch { stage: usize, head: String, epoch: usize, loss: f64, val_acc: f64 },
+    Epoch {
+        stage: usize,
+        head: String,
+        epoch: usize,
+        loss: f64,
+        val_acc: f64,
+    },
     /// A stage is done (`resumed`: found done on disk). `metrics` are test-split numbers.
-    StageDone { stage: usize, summary: String, metrics: Vec<(String, f64)>, pgr: Option<f64>, resumed: bool },
+    StageDone {
+        stage: usize,
+        summary: String,
+        metrics: Vec<(String, f64)>,
+        pgr: Option<f64>,
+        resumed: bool,
+    },
     /// The running stage was stopped before it finished (nothing of it is kept).
-    Cancelled { stage: usize },
+    Cancelled {
+        stage: usize,
+    },
     /// The worker stopped running stages (paused, or one stage done after `n`).
     Paused,
     /// Every stage is done; `results` is the results file.
-    Finished { results: String },
+    Finished {
+        results: String,
+    },
     Error(String),
 }
 
@@ -106,7 +134,16 @@ pub struct StageState {
 
 impl StageState {
     fn new(plan: StagePlan) -> StageState {
-        StageState { plan, status: StageStatus::Pending, curves: vec![], progress: None, summary: String::new(), metrics: vec![], pgr: None, resumed: false }
+        StageState {
+            plan,
+            status: StageStatus::Pending,
+            curves: vec![],
+            progress: None,
+            summary: String::new(),
+            metrics: vec![],
+            pgr: None,
+            resumed: false,
+        }
     }
 }
 
@@ -169,7 +206,9 @@ impl TrainState {
                 self.running = true;
                 return vec![Effect::Train(TrainCommand::StepStage)];
             }
-            Action::Pause if !self.running => self.notice = Some("nothing is running; r runs, n runs the next stage".into()),
+            Action::Pause if !self.running => {
+                self.notice = Some("nothing is running; r runs, n runs the next stage".into())
+            }
             Action::Pause if self.pausing => {
                 self.notice = Some("stopping the running stage…".into());
                 return vec![Effect::Train(TrainCommand::Cancel)];
@@ -238,7 +277,10 @@ impl TrainState {
                 }
                 self.running = false;
                 self.pausing = false;
-                self.notice = Some(format!("stopped {}; r or n runs it again", self.stages.get(stage).map(|s| s.plan.name.as_str()).unwrap_or("the stage")));
+                self.notice = Some(format!(
+                    "stopped {}; r or n runs it again",
+                    self.stages.get(stage).map(|s| s.plan.name.as_str()).unwrap_or("the stage")
+                ));
             }
             TrainEvent::Paused => {
                 self.running = false;
@@ -271,7 +313,8 @@ pub fn short_models(s: &str) -> String {
 pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
     let header_h = if s.settings.is_empty() { 0 } else { 4 };
     let notice_h = if s.notice.is_some() { 3 } else { 0 };
-    let [header, banner, body] = Layout::vertical([Constraint::Length(header_h), Constraint::Length(notice_h), Constraint::Min(4)]).areas(area);
+    let [header, banner, body] =
+        Layout::vertical([Constraint::Length(header_h), Constraint::Length(notice_h), Constraint::Min(4)]).areas(area);
     if header_h > 0 {
         let mut spans: Vec<Span> = Vec::new();
         let mut lines: Vec<Line> = Vec::new();
@@ -301,18 +344,29 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
         };
         f.render_widget(
             Paragraph::new(lines).block(
-                Block::default().borders(Borders::TOP).border_style(t.border_style(false)).title(Span::styled(format!(" Experiment · {}{state} ", s.config), t.title_style())),
+                Block::default()
+                    .borders(Borders::TOP)
+                    .border_style(t.border_style(false))
+                    .title(Span::styled(format!(" Experiment · {}{state} ", s.config), t.title_style())),
             ),
             header,
         );
     }
     if let Some(n) = &s.notice {
-        let style = if s.error { Style::default().fg(t.bad).add_modifier(Modifier::BOLD) } else { Style::default().fg(t.warn) };
-        f.render_widget(Paragraph::new(n.clone()).style(style).wrap(Wrap { trim: true }).block(Block::default().borders(Borders::ALL).border_style(style)), banner);
+        let style =
+            if s.error { Style::default().fg(t.bad).add_modifier(Modifier::BOLD) } else { Style::default().fg(t.warn) };
+        f.render_widget(
+            Paragraph::new(n.clone())
+                .style(style)
+                .wrap(Wrap { trim: true })
+                .block(Block::default().borders(Borders::ALL).border_style(style)),
+            banner,
+        );
     }
     let narrow = body.width < 80;
     let [list_area, detail] = if narrow {
-        Layout::vertical([Constraint::Length((s.stages.len() as u16 + 2).min(body.height / 2)), Constraint::Min(4)]).areas(body)
+        Layout::vertical([Constraint::Length((s.stages.len() as u16 + 2).min(body.height / 2)), Constraint::Min(4)])
+            .areas(body)
     } else {
         Layout::horizontal([Constraint::Length(42), Constraint::Min(30)]).areas(body)
     };
@@ -328,7 +382,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
             };
             let mut l = vec![Span::styled(format!("{mark} {:>2} {}", i + 1, short_models(&st.plan.title)), style)];
             if let Some(p) = st.pgr {
-                l.push(Span::styled(format!(" PGR {p:.2}"), Style::default().fg(t.chart_3).add_modifier(Modifier::BOLD)));
+                l.push(Span::styled(
+                    format!(" PGR {p:.2}"),
+                    Style::default().fg(t.chart_3).add_modifier(Modifier::BOLD),
+                ));
             } else if let Some((d, n)) = st.progress {
                 l.push(Span::styled(format!(" {d}/{n}"), Style::default().fg(t.accent)));
             } else if let Some((_, c)) = st.curves.last().filter(|_| st.status == StageStatus::Running) {
@@ -341,18 +398,30 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
         .collect();
     let done = s.stages.iter().filter(|x| x.status == StageStatus::Done).count();
     let mut ls = ListState::default().with_selected((!s.stages.is_empty()).then_some(s.selected));
-    let title = if s.stages.is_empty() { " Stages · opening… ".to_string() } else { format!(" Stages · {done}/{} done ", s.stages.len()) };
+    let title = if s.stages.is_empty() {
+        " Stages · opening… ".to_string()
+    } else {
+        format!(" Stages · {done}/{} done ", s.stages.len())
+    };
     f.render_stateful_widget(
-        List::new(items)
-            .highlight_style(t.selected())
-            .block(Block::default().borders(Borders::ALL).border_style(t.border_style(true)).title(Span::styled(title, t.title_style()))),
+        List::new(items).highlight_style(t.selected()).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.border_style(true))
+                .title(Span::styled(title, t.title_style())),
+        ),
         list_area,
         &mut ls,
     );
 
     let Some(st) = s.stages.get(s.selected) else { return };
-    let [chart_area, metrics_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(if s.opened { (st.metrics.len() as u16 + 5).max(8) } else { 5 })]).areas(detail);
-    let (head, curve): (&str, &[(usize, f64, f64)]) = st.curves.last().map(|(h, c)| (h.as_str(), c.as_slice())).unwrap_or(("", &[]));
+    let [chart_area, metrics_area] = Layout::vertical([
+        Constraint::Min(5),
+        Constraint::Length(if s.opened { (st.metrics.len() as u16 + 5).max(8) } else { 5 }),
+    ])
+    .areas(detail);
+    let (head, curve): (&str, &[(usize, f64, f64)]) =
+        st.curves.last().map(|(h, c)| (h.as_str(), c.as_slice())).unwrap_or(("", &[]));
     // Cross-fitting folds train extra heads: name the one drawn.
     let title = match head.split_once('/') {
         Some((_, fold)) => format!(" {} · {fold} · loss, val acc ", st.plan.title),
@@ -363,8 +432,15 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
         let msg = match (&st.status, st.progress) {
             (StageStatus::Running, Some((d, n))) => format!("extracting features: {d}/{n}"),
             (StageStatus::Running, None) => "running…".to_string(),
-            (StageStatus::Done, _) if st.resumed => "done in an earlier run (curves are drawn while a stage runs)".to_string(),
-            (StageStatus::Done, _) if matches!(st.plan.kind, StageKind::Data | StageKind::Features | StageKind::WeakLabels | StageKind::Results) => {
+            (StageStatus::Done, _) if st.resumed => {
+                "done in an earlier run (curves are drawn while a stage runs)".to_string()
+            }
+            (StageStatus::Done, _)
+                if matches!(
+                    st.plan.kind,
+                    StageKind::Data | StageKind::Features | StageKind::WeakLabels | StageKind::Results
+                ) =>
+            {
                 "this stage trains no head".to_string()
             }
             (StageStatus::Done, _) => "no curve in this session".to_string(),
@@ -382,23 +458,45 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
         let max_x = curve.last().map(|c| c.0 as f64).unwrap_or(1.0).max(1.0);
         let max_y = curve.iter().map(|c| c.1.max(c.2)).fold(1.0, f64::max);
         let datasets = vec![
-            Dataset::default().name("loss").marker(Marker::Braille).graph_type(GraphType::Line).style(Style::default().fg(t.chart_2)).data(&loss),
-            Dataset::default().name("val acc").marker(Marker::Braille).graph_type(GraphType::Line).style(Style::default().fg(t.chart_1)).data(&acc),
+            Dataset::default()
+                .name("loss")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(t.chart_2))
+                .data(&loss),
+            Dataset::default()
+                .name("val acc")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(t.chart_1))
+                .data(&acc),
         ];
         f.render_widget(
             Chart::new(datasets)
                 .block(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(title))
-                .x_axis(Axis::default().title(Span::styled("epoch", t.dimmed())).bounds([1.0, max_x]).labels(vec![Span::raw("1"), Span::raw(format!("{max_x:.0}"))]))
-                .y_axis(Axis::default().bounds([0.0, max_y]).labels(vec![Span::raw("0"), Span::raw(format!("{max_y:.1}"))])),
+                .x_axis(
+                    Axis::default()
+                        .title(Span::styled("epoch", t.dimmed()))
+                        .bounds([1.0, max_x])
+                        .labels(vec![Span::raw("1"), Span::raw(format!("{max_x:.0}"))]),
+                )
+                .y_axis(
+                    Axis::default().bounds([0.0, max_y]).labels(vec![Span::raw("0"), Span::raw(format!("{max_y:.1}"))]),
+                ),
             chart_area,
         );
     }
     let mut lines: Vec<Line> = vec![Line::styled(st.plan.detail.clone(), t.dimmed())];
     if let Some(p) = st.pgr {
-        lines.push(Line::from(vec![Span::styled(format!("{:<14}", "PGR"), t.dimmed()), Span::styled(format!("{p:.3}"), Style::default().fg(t.chart_3).add_modifier(Modifier::BOLD))]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<14}", "PGR"), t.dimmed()),
+            Span::styled(format!("{p:.3}"), Style::default().fg(t.chart_3).add_modifier(Modifier::BOLD)),
+        ]));
     }
     if s.opened {
-        lines.extend(st.metrics.iter().map(|(k, v)| Line::from(vec![Span::styled(format!("{k:<14}"), t.dimmed()), Span::raw(format!("{v:.4}"))])));
+        lines.extend(st.metrics.iter().map(|(k, v)| {
+            Line::from(vec![Span::styled(format!("{k:<14}"), t.dimmed()), Span::raw(format!("{v:.4}"))])
+        }));
     }
     if !st.summary.is_empty() {
         lines.push(Line::raw(st.summary.clone()));
@@ -407,9 +505,12 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
     }
     let title = if s.opened { " Results · enter closes ".to_string() } else { " Results · enter opens ".to_string() };
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::ALL).border_style(t.border_style(s.opened)).title(Span::styled(title, t.title_style()))),
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.border_style(s.opened))
+                .title(Span::styled(title, t.title_style())),
+        ),
         metrics_area,
     );
 }

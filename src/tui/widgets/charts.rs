@@ -11,7 +11,14 @@ use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragrap
 use crate::tui::theme::Theme;
 
 /// `label ███████░░░░ 0.72` for a value in `[0, 1]` (NaN shows `n/a`).
-pub fn proportion_line<'a>(label: &str, label_w: usize, value: f64, width: usize, color: Color, theme: &Theme) -> Line<'a> {
+pub fn proportion_line<'a>(
+    label: &str,
+    label_w: usize,
+    value: f64,
+    width: usize,
+    color: Color,
+    theme: &Theme,
+) -> Line<'a> {
     let bar_w = width.saturating_sub(label_w + 7).max(4);
     let mut spans = vec![Span::styled(format!("{label:<label_w$}"), theme.dimmed())];
     if value.is_finite() {
@@ -26,7 +33,14 @@ pub fn proportion_line<'a>(label: &str, label_w: usize, value: f64, width: usize
 }
 
 /// A number line with `lo ├──●──┤ hi` for a mean and its confidence interval.
-pub fn interval_line<'a>(label: &str, label_w: usize, mean: f64, ci: [f64; 2], width: usize, theme: &Theme) -> Line<'a> {
+pub fn interval_line<'a>(
+    label: &str,
+    label_w: usize,
+    mean: f64,
+    ci: [f64; 2],
+    width: usize,
+    theme: &Theme,
+) -> Line<'a> {
     let bar_w = width.saturating_sub(label_w + 24).max(8);
     let mut spans = vec![Span::styled(format!("{label:<label_w$}"), theme.dimmed())];
     if !mean.is_finite() {
@@ -77,14 +91,19 @@ impl Widget for CalibrationPlot<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let diag: Vec<(f64, f64)> = (0..=20).map(|i| (i as f64 / 20.0, i as f64 / 20.0)).collect();
-        let pts: Vec<(f64, f64)> = self.points.iter().filter(|p| p.count > 0).map(|p| (p.predicted, p.observed)).collect();
+        let pts: Vec<(f64, f64)> =
+            self.points.iter().filter(|p| p.count > 0).map(|p| (p.predicted, p.observed)).collect();
         let block = Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(self.title);
         if area.height < 6 || area.width < 20 {
             Paragraph::new("(too small for the calibration plot)").style(t.dimmed()).block(block).render(area, buf);
             return;
         }
         let datasets = vec![
-            Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(Style::default().fg(t.dim)).data(&diag),
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(t.dim))
+                .data(&diag),
             Dataset::default()
                 .name("judge")
                 .marker(Marker::Dot)

@@ -4,7 +4,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Margin, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget, Widget};
+use ratatui::widgets::{
+    Block, Borders, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget, Widget,
+};
 
 use crate::tui::theme::Theme;
 
@@ -153,10 +155,9 @@ impl Widget for TextPane<'_> {
         let h = inner.height as usize;
         let first = self.scroll.first_line(lines.len(), h);
         let shown: Vec<Line> = lines.iter().skip(first).take(h).map(|(l, s)| Line::styled(l.clone(), *s)).collect();
-        Paragraph::new(shown).style(Style::default().fg(self.theme.fg)).render(
-            Rect { width: inner.width.saturating_sub(1), ..inner },
-            buf,
-        );
+        Paragraph::new(shown)
+            .style(Style::default().fg(self.theme.fg))
+            .render(Rect { width: inner.width.saturating_sub(1), ..inner }, buf);
         if lines.len() > h {
             let mut st = ScrollbarState::new(lines.len().saturating_sub(h)).position(first);
             Scrollbar::new(ScrollbarOrientation::VerticalRight)
@@ -169,7 +170,6 @@ impl Widget for TextPane<'_> {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,106 @@
+//! Durable file writes: the one place where w2sd replaces a file on disk.
+//!
+//! [`write_atomic`] writes a temporary file in the target's folder, fsyncs it, renames it over
+//! the target and fsyncs the folder, so a reader (or a process killed at any moment) sees either
+//! the old file whole or the new file whole, never a torn one, and a completed write survives a
+//! power loss. Every writer of sessions, results, predictions, stage records, feature caches and
+//! reports goes through it.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A failed atomic write, naming the file. The previous file, if any, is left intact.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Replaces `path` with what `write` writes, atomically and durably.
+///
+/// The folder is created if missing. The temporary file is `.NAME.XXXX.tmp` in the same folder
+/// (so the rename never crosses file systems) and is removed if anything fails.
+pub fn write_atomic<F>(path: &Path, write: F) -> Result<(), WriteError>
+where
+    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+{
+    let err = |source: std::io::Error| WriteError { path: path.to_path_buf(), source };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(err)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let mut tmp =
+        tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(&dir).map_err(err)?;
+    {
+        let mut w = BufWriter::new(tmp.as_file_mut());
+        write(&mut w).map_err(err)?;
+        w.flush().map_err(err)?;
+    }
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(&dir) {
+        // The rename is durable only once the folder's entry is on disk.
+        d.sync_all().map_err(err)?;
+    }
+    Ok(())
+}
+
+/// [`write_atomic`] of a byte slice.
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomic(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] of `value` as pretty JSON with a final newline.
+pub fn write_json_atomic<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), WriteError> {
+    write_atomic(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        w.write_all(b"\n")
+    })
+}
+
+/// [`write_atomic`] of `rows` as JSON lines.
+pub fn write_jsonl_atomic<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<(), WriteError> {
+    write_atomic(path, |w| {
+        for r in rows {
+            serde_json::to_writer(&mut *w, r)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_whole_file_and_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub/x.json");
+        write_json_atomic(&p, &serde_json::json!({"a": 1})).unwrap();
+        write_bytes_atomic(&p, b"second").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(d.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn failed_write_keeps_previous_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.txt");
+        write_bytes_atomic(&p, b"old").unwrap();
+        let e = write_atomic(&p, |w| {
+            w.write_all(b"partial")?;
+            Err(std::io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("x.txt") && e.to_string().contains("disk full"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,35 @@
+//! The w2sd engine: everything but the user interface.
+//!
+//! - [`runtime`]: local models on candle (GGUF and safetensors), the catalog and pulls, tokenizers,
+//!   generation, scoring and pooled features, behind the [`runtime::LanguageModel`] trait.
+//! - [`tasks`]: task items, loaders and the built-in suites.
+//! - [`debate`]: protocols, debaters, judges, scores (D), metrics and facilitation Φ.
+//! - [`session`]: the versioned session file and its atomic store.
+//! - [`w2s`]: weak-to-strong training: data, features, heads, losses, the stepped pipeline.
+//! - [`stats`]: pure statistics shared by debate and training metrics.
+//!
+//! The engine depends on no terminal, UI or command-line crate; the `w2sd` binary drives it
+//! through these modules, and so can a researcher's own Rust code.
+//!
+//! ```no_run
+//! use w2sd_engine::runtime::{Model, ModelSpec};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! // Load the offline default weak model (pulled into the cache if missing) and score two
+//! // continuations of one prompt from a single prefill.
+//! let model = Model::load(&ModelSpec::parse("qwen2.5-coder-0.5b-instruct")?, &Default::default())?;
+//! let scores = model.score("The capital of France is", &[" Paris", " Berlin"])?;
+//! assert!(scores[0] > scores[1]);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod choice;
+pub mod debate;
+pub mod fsio;
+pub mod paths;
+pub mod runtime;
+pub mod session;
+pub mod stats;
+pub mod tasks;
+pub mod w2s;

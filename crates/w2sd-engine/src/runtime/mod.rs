@@ -1,0 +1,27 @@
+//! The local model runtime on candle: model specs and the built-in catalog, pulling
+//! and caching, exact tokenizers, decoder forwards (Gemma 3, Qwen 2, Llama), BERT
+//! encoders, streaming generation, continuation scoring and pooled features.
+//!
+//! Everything the rest of the product needs goes through [`Model`].
+
+pub mod bench;
+pub mod bert;
+pub mod catalog;
+pub mod chat;
+pub mod device;
+pub mod generate;
+pub mod hub;
+pub mod model;
+pub mod q5_0;
+pub mod spec;
+pub mod tokenizer;
+pub mod transformer;
+
+pub use generate::{CancelToken, ChatMessage, GenerateRequest, Generation, Pool, Prompt, Role, Sampling, StopReason};
+pub use hub::PullProgress;
+pub use model::{Model, ModelInfo};
+
+/// The first line of an error's message (candle appends a backtrace on later lines).
+pub fn first_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}

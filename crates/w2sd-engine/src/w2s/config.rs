@@ -1,0 +1,253 @@
+//! Experiment configs (TOML). Every field but `task.spec` has a default; see
+//! `docs/train.md` for a full example.
+//!
+//! ```toml
+//! ladder = ["bow", "minilm-l6", "gemma-3-270m", "qwen2.5-coder-0.5b-instruct"]
+//! losses = ["xent", "logconf"]
+//! seed = 0
+//!
+//! [task]
+//! spec = "builtin:sentiment"
+//! n = 400
+//!
+//! [head]
+//! kind = "logistic"
+//! epochs = 20
+//! ```
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use super::data::{McMode, SplitConfig};
+use super::features::FeatureOptions;
+use super::head::HeadConfig;
+use super::loss::{LossKind, LossParams};
+
+/// The offline default ladder, weakest first.
+pub const FULL_LADDER: [&str; 5] =
+    ["bow", "minilm-l6", "gemma-3-270m", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"];
+
+/// The default demo ladder: the fastest four rungs of [`FULL_LADDER`] by measured
+/// feature-extraction speed (qwen2.5-coder-1.5b-instruct is left out; see `docs/train.md`).
+pub const DEFAULT_LADDER: [&str; 4] = ["bow", "minilm-l6", "gemma-3-270m", "qwen2.5-coder-0.5b-instruct"];
+
+/// The demo task of `docs/train.md` (and of the TUI's Train screen).
+pub const DEMO_TASK: &str = "builtin:preference";
+
+/// Source items of the demo: small enough that every stage takes seconds on a CPU.
+pub const DEMO_N: usize = 300;
+
+/// Which task to load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConfig {
+    /// `builtin:NAME`, a data file, or `hf:owner/name[:file]` (see [`super::data`]).
+    pub spec: String,
+    /// Source items to keep (seeded sample); all when absent.
+    #[serde(default)]
+    pub n: Option<usize>,
+    #[serde(default)]
+    pub text_field: Option<String>,
+    #[serde(default)]
+    pub label_field: Option<String>,
+    #[serde(default)]
+    pub mc: McMode,
+}
+
+/// Bootstrap confidence intervals and calibration bins.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub resamples: usize,
+    pub level: f64,
+    pub ece_bins: usize,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { resamples: 1000, level: 0.95, ece_bins: 10 }
+    }
+}
+
+/// A whole experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    pub task: TaskConfig,
+    /// Models, weakest first: `ladder[0]` is the weak supervisor, the last is the strong
+    /// student, the ones between are bootstrapping steps.
+    #[serde(default = "default_ladder")]
+    pub ladder: Vec<String>,
+    /// Student losses; each gets a direct run from the weak supervisor to every stronger rung.
+    #[serde(default = "default_losses")]
+    pub losses: Vec<LossKind>,
+    /// Loss of the bootstrap chain (the first of `losses` when absent).
+    #[serde(default)]
+    pub bootstrap_loss: Option<LossKind>,
+    /// Seeds the sample, the splits, the heads and the bootstrap CIs.
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub split: SplitConfig,
+    #[serde(default)]
+    pub features: FeatureOptions,
+    #[serde(default)]
+    pub head: HeadConfig,
+    #[serde(default)]
+    pub loss: LossParams,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+fn default_ladder() -> Vec<String> {
+    DEFAULT_LADDER.iter().map(|s| s.to_string()).collect()
+}
+
+fn default_losses() -> Vec<LossKind> {
+    vec![LossKind::Xent, LossKind::Logconf]
+}
+
+impl ExperimentConfig {
+    /// A config with defaults for everything but the task.
+    pub fn for_task(spec: &str) -> Self {
+        Self {
+            task: TaskConfig { spec: spec.to_string(), n: None, text_field: None, label_field: None, mc: McMode::Pair },
+            ladder: default_ladder(),
+            losses: default_losses(),
+            bootstrap_loss: None,
+            seed: 0,
+            split: SplitConfig::default(),
+            features: FeatureOptions::default(),
+            head: HeadConfig::default(),
+            loss: LossParams::default(),
+            metrics: MetricsConfig::default(),
+        }
+    }
+
+    /// The demo experiment `docs/train.md` starts with: [`DEMO_TASK`], [`DEMO_N`] items,
+    /// the default ladder and losses (`w2sd train --task builtin:preference --n 300`).
+    pub fn demo() -> Self {
+        let mut c = Self::for_task(DEMO_TASK);
+        c.task.n = Some(DEMO_N);
+        c
+    }
+
+    /// A folder name for this config: `<task slug>-<hash of the config>`, so the same
+    /// config always lands in the same folder (and resumes there).
+    pub fn run_name(&self) -> String {
+        use sha2::Digest;
+        let slug: String = self
+            .task
+            .spec
+            .rsplit(['/', ':'])
+            .next()
+            .unwrap_or("task")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(40)
+            .collect();
+        let h = hex::encode(sha2::Sha256::digest(self.to_toml().unwrap_or_default().as_bytes()));
+        format!("{slug}-{}", &h[..10])
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let c: Self = toml::from_str(text).context("invalid experiment config")?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Self::from_toml(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+
+    /// The bootstrap loss (explicit, else the first loss).
+    pub fn bootstrap_loss(&self) -> LossKind {
+        self.bootstrap_loss.unwrap_or(self.losses[0])
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.ladder.len() < 2 {
+            bail!("the ladder needs at least two models (weak supervisor and strong student), got {:?}", self.ladder);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for m in &self.ladder {
+            if !seen.insert(m) {
+                bail!("model {m:?} appears twice in the ladder");
+            }
+        }
+        if self.losses.is_empty() {
+            bail!("at least one loss is needed");
+        }
+        if self.head.epochs == 0 || self.head.batch_size == 0 {
+            bail!("head.epochs and head.batch_size must be positive");
+        }
+        if !(self.metrics.level > 0.0 && self.metrics.level < 1.0) || self.metrics.ece_bins == 0 {
+            bail!("metrics.level must be in (0, 1) and metrics.ece_bins positive");
+        }
+        if self.features.bow_dim == 0 || self.features.max_tokens < 2 {
+            bail!("features.bow_dim must be positive and features.max_tokens at least 2");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_and_full_configs() {
+        let c = ExperimentConfig::from_toml("[task]\nspec = \"builtin:sentiment\"\n").unwrap();
+        assert_eq!(c.ladder, default_ladder());
+        assert_eq!(c.losses, vec![LossKind::Xent, LossKind::Logconf]);
+        assert_eq!(c.bootstrap_loss(), LossKind::Xent);
+        let c = ExperimentConfig::from_toml(
+            r#"
+            ladder = ["bow", "minilm-l6"]
+            losses = ["logconf", "product"]
+            bootstrap_loss = "product"
+            seed = 3
+            [task]
+            spec = "data.csv"
+            n = 100
+            label_field = "y"
+            mc = "all"
+            [split]
+            test = 0.3
+            [features]
+            pool = "last"
+            [head]
+            kind = "mlp"
+            hidden = 16
+            [loss]
+            aux_coef = 0.25
+            [metrics]
+            resamples = 10
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.task.n, Some(100));
+        assert_eq!(c.split.test, 0.3);
+        assert_eq!(c.split.val, 0.1);
+        assert_eq!(c.features.pool, crate::runtime::Pool::Last);
+        assert_eq!(c.head.hidden, 16);
+        assert_eq!(c.loss.aux_coef, 0.25);
+        assert_eq!(c.bootstrap_loss(), LossKind::Product);
+        // round trip
+        assert_eq!(ExperimentConfig::from_toml(&c.to_toml().unwrap()).unwrap(), c);
+    }
+
+    #[test]
+    fn bad_configs_are_rejected() {
+        assert!(ExperimentConfig::from_toml("ladder = [\"bow\"]\n[task]\nspec = \"x\"\n").is_err());
+        assert!(ExperimentConfig::from_toml("ladder = [\"bow\", \"bow\"]\n[task]\nspec = \"x\"\n").is_err());
+        assert!(ExperimentConfig::from_toml("losses = [\"hinge\"]\n[task]\nspec = \"x\"\n").is_err());
+        assert!(ExperimentConfig::from_toml("[task]\nspec = \"x\"\n[head]\nepochz = 3\n").is_err());
+    }
+}

@@ -1,0 +1,464 @@
+//! Weak-to-strong datasets: every task becomes binary examples `(text, label)`.
+//!
+//! - **Binary classification** (sentiment, BoolQ, ETHICS…): the text and its 0/1 label.
+//! - **Multiple choice** (SciQ, Cosmos QA, the built-in reading/capitals/arithmetic
+//!   suites): as in Burns et al., one binary example per (question, candidate) — label 1
+//!   when the candidate is correct. By default ([`McMode::Pair`]) each question keeps its
+//!   correct answer and one seeded random distractor, so classes are balanced. All
+//!   candidates of a question share a `group` and always land in the same split.
+//! - **Pairwise preference** (reward modelling): chosen and rejected are shown together
+//!   in one text, in a seeded random order, and the label says whether response A is the
+//!   better one. (A single response alone sits at chance for every model.)
+//! - **Chess**: generated mate-in-one positions with a candidate move; label 1 when the
+//!   move mates (decided by legal-move search with shakmaty).
+//!
+//! Task specs: `builtin:NAME` (`chess`, `preference`, and the shared suites of
+//! [`crate::tasks`]), a `.jsonl`/`.json`/`.csv`/`.tsv` path, or `hf:owner/name[:file]`
+//! (a Hugging Face dataset through hf-hub, cache-first, honouring `HF_HUB_OFFLINE`). A
+//! path or `hf:` spec may end with `?text=FIELD&label=FIELD` to name its columns.
+
+pub mod chess;
+pub mod files;
+pub mod preference;
+
+use anyhow::{bail, Result};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::tasks::TaskItem;
+
+/// What kind of task the examples came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    Binary,
+    MultipleChoice,
+    Preference,
+    Chess,
+}
+
+/// One binary example.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    /// Unique within the dataset (`<item>` or `<item>/<candidate>`).
+    pub id: String,
+    /// Examples of one group (the candidates of one question) share a split.
+    pub group: String,
+    pub text: String,
+    pub label: bool,
+}
+
+/// A loaded task, converted to binary examples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    pub spec: String,
+    pub kind: TaskKind,
+    pub examples: Vec<Example>,
+}
+
+/// How multiple-choice items become binary examples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum McMode {
+    /// The correct candidate and one random distractor per question (balanced classes).
+    #[default]
+    Pair,
+    /// Every candidate (class 1 share = 1/#choices).
+    All,
+}
+
+/// Options for [`load`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadOptions {
+    /// Source items to keep (questions, rows, pairs, positions), a seeded uniform sample
+    /// (never the head of the file: some files are sorted by label). `None` = all
+    /// (the generators then make 500).
+    pub n: Option<usize>,
+    pub seed: u64,
+    /// Column/field holding the text (auto-detected when `None`).
+    pub text_field: Option<String>,
+    /// Column/field holding the label (`label` when `None`).
+    pub label_field: Option<String>,
+    pub mc: McMode,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { n: None, seed: 0, text_field: None, label_field: None, mc: McMode::Pair }
+    }
+}
+
+/// Items the generators make when `n` is not given.
+pub const DEFAULT_GENERATED: usize = 500;
+
+/// Loads a task spec into binary examples.
+pub fn load(spec: &str, opts: &LoadOptions) -> Result<Dataset> {
+    let spec = spec.trim();
+    let (base, query) = match spec.split_once('?') {
+        Some((b, q)) if !spec.starts_with("builtin:") => (b, Some(q)),
+        _ => (spec, None),
+    };
+    let mut opts = opts.clone();
+    if let Some(q) = query {
+        for kv in q.split('&').filter(|s| !s.is_empty()) {
+            match kv.split_once('=') {
+                Some(("text", v)) => opts.text_field = Some(v.to_string()),
+                Some(("label", v)) => opts.label_field = Some(v.to_string()),
+                _ => bail!("unknown option {kv:?} in task spec {spec:?}: use ?text=FIELD&label=FIELD"),
+            }
+        }
+    }
+    let mut ds = if let Some(name) = base.strip_prefix("builtin:") {
+        let n = opts.n.unwrap_or(DEFAULT_GENERATED);
+        match name {
+            "chess" => chess::dataset(n, opts.seed)?,
+            "preference" => preference::dataset(n, opts.seed),
+            other => {
+                let items = crate::tasks::load(&format!("builtin:{other}"), opts.n, opts.seed)?;
+                from_items(&items, opts.mc, opts.seed)
+            }
+        }
+    } else if let Some(rest) = base.strip_prefix("hf:") {
+        let path = files::hf_dataset_file(rest)?;
+        files::load_file(&path, &opts)?
+    } else {
+        let path = std::path::Path::new(base.strip_prefix("jsonl:").unwrap_or(base));
+        if !path.exists() {
+            bail!("task {base:?} is neither builtin:NAME, hf:owner/name[:file] nor an existing file");
+        }
+        files::load_file(path, &opts)?
+    };
+    ds.spec = spec.to_string();
+    if ds.examples.is_empty() {
+        bail!("task {spec:?} has no examples");
+    }
+    check_unique_ids(&ds)?;
+    Ok(ds)
+}
+
+fn check_unique_ids(ds: &Dataset) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for e in &ds.examples {
+        if !seen.insert(e.id.as_str()) {
+            bail!("task {:?}: example id {:?} occurs twice", ds.spec, e.id);
+        }
+    }
+    Ok(())
+}
+
+/// Keeps a seeded uniform sample of `n` of `len` items (all when `n ≥ len`), in their
+/// original order.
+pub fn sample_indices(len: usize, n: Option<usize>, seed: u64) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..len).collect();
+    if let Some(n) = n.filter(|&n| n < len) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x5eed_5a3b_1e00);
+        idx.shuffle(&mut rng);
+        idx.truncate(n);
+        idx.sort_unstable();
+    }
+    idx
+}
+
+/// Whether a two-choice item's choices are class names (`negative/positive`,
+/// `false/true`, `no/yes`) rather than candidate answers.
+fn choices_are_classes(choices: &[String]) -> bool {
+    let c: Vec<String> = choices.iter().map(|s| s.trim().to_lowercase()).collect();
+    matches!(
+        (c[0].as_str(), c[1].as_str()),
+        ("negative", "positive")
+            | ("false", "true")
+            | ("no", "yes")
+            | ("neg", "pos")
+            | ("incorrect", "correct")
+            | ("wrong", "right")
+    )
+}
+
+/// Converts task items to binary examples (Burns-style).
+///
+/// Two-choice items whose choices are class names (`["negative", "positive"]`, …) become
+/// one example: the text (question, then passage, so truncation keeps the question) with label
+/// `answer == 1`. Other items are multiple choice: one example per kept candidate, text
+/// `"{passage}\n\nQ: {question}\nA: {candidate}"`, label `candidate is correct`.
+pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x00c0_ffee);
+    let binary = !items.is_empty() && items.iter().all(|it| it.choices.len() == 2 && choices_are_classes(&it.choices));
+    let mut examples = Vec::new();
+    for it in items {
+        if binary {
+            // The generators keep the bare text in `meta.text`; else question + passage.
+            let bare = it.meta.get("text").and_then(|v| v.as_str()).map(|s| s.trim().to_string());
+            let text = match &it.passage {
+                _ if bare.is_some() => bare.unwrap(),
+                Some(p) if !it.question.trim().is_empty() => format!("{}\n{}", it.question.trim(), p.trim()),
+                Some(p) => p.trim().to_string(),
+                None => it.question.trim().to_string(),
+            };
+            examples.push(Example { id: it.id.clone(), group: it.id.clone(), text, label: it.answer == 1 });
+            continue;
+        }
+        let keep: Vec<usize> = match mc {
+            McMode::All => (0..it.choices.len()).collect(),
+            McMode::Pair => {
+                let others: Vec<usize> = (0..it.choices.len()).filter(|&c| c != it.answer).collect();
+                let d = others[rng.random_range(0..others.len())];
+                vec![it.answer, d]
+            }
+        };
+        for c in keep {
+            let qa = format!("Q: {}\nA: {}", it.question.trim(), it.choices[c].trim());
+            let text = match &it.passage {
+                Some(p) if !p.trim().is_empty() => format!("{}\n\n{qa}", p.trim()),
+                _ => qa,
+            };
+            examples.push(Example { id: format!("{}/{c}", it.id), group: it.id.clone(), text, label: c == it.answer });
+        }
+    }
+    Dataset { spec: String::new(), kind: if binary { TaskKind::Binary } else { TaskKind::MultipleChoice }, examples }
+}
+
+/// Split fractions (of groups).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SplitConfig {
+    pub test: f64,
+    pub val: f64,
+    /// Down-sample the majority class to the minority's size before splitting (binary
+    /// tasks whose groups are single examples; ignored for grouped tasks).
+    pub balance: bool,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        Self { test: 0.2, val: 0.1, balance: false }
+    }
+}
+
+/// Indices into `Dataset::examples` for each split.
+///
+/// `weak_train` and `strong_train` are the two disjoint halves of what remains after the
+/// test and validation groups are taken (Burns et al.): the weak supervisor and nobody
+/// else learns from `weak_train`'s ground truth; the ceiling learns from
+/// `strong_train`'s ground truth and the student from its weak labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Splits {
+    pub weak_train: Vec<usize>,
+    pub strong_train: Vec<usize>,
+    pub val: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// Class counts of one split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClassBalance {
+    pub n: usize,
+    pub positives: usize,
+    /// Share of class 1.
+    pub frac_pos: f64,
+}
+
+impl ClassBalance {
+    pub fn of(ds: &Dataset, idx: &[usize]) -> Self {
+        let positives = idx.iter().filter(|&&i| ds.examples[i].label).count();
+        Self {
+            n: idx.len(),
+            positives,
+            frac_pos: if idx.is_empty() { f64::NAN } else { positives as f64 / idx.len() as f64 },
+        }
+    }
+}
+
+/// Class balance of every split (and of the whole dataset).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SplitBalance {
+    pub all: ClassBalance,
+    pub weak_train: ClassBalance,
+    pub strong_train: ClassBalance,
+    pub val: ClassBalance,
+    pub test: ClassBalance,
+}
+
+impl Splits {
+    pub fn balance(&self, ds: &Dataset) -> SplitBalance {
+        let all: Vec<usize> = (0..ds.examples.len()).collect();
+        SplitBalance {
+            all: ClassBalance::of(ds, &all),
+            weak_train: ClassBalance::of(ds, &self.weak_train),
+            strong_train: ClassBalance::of(ds, &self.strong_train),
+            val: ClassBalance::of(ds, &self.val),
+            test: ClassBalance::of(ds, &self.test),
+        }
+    }
+}
+
+/// Down-samples the majority class (seeded) when every group is one example; returns
+/// the dataset unchanged otherwise.
+pub fn balance_classes(ds: &Dataset, seed: u64) -> Dataset {
+    if ds.examples.iter().any(|e| e.group != e.id) {
+        return ds.clone();
+    }
+    let mut pos: Vec<usize> = (0..ds.examples.len()).filter(|&i| ds.examples[i].label).collect();
+    let mut neg: Vec<usize> = (0..ds.examples.len()).filter(|&i| !ds.examples[i].label).collect();
+    let k = pos.len().min(neg.len());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0xba1a_0ce0);
+    pos.shuffle(&mut rng);
+    neg.shuffle(&mut rng);
+    let mut keep: Vec<usize> = pos[..k].iter().chain(&neg[..k]).copied().collect();
+    keep.sort_unstable();
+    Dataset {
+        spec: ds.spec.clone(),
+        kind: ds.kind,
+        examples: keep.into_iter().map(|i| ds.examples[i].clone()).collect(),
+    }
+}
+
+/// Splits by group with a seeded shuffle: the first `test` share of groups is the test
+/// split, the next `val` share validation, and the rest is halved into `weak_train` and
+/// `strong_train`. Within a split, examples keep dataset order.
+pub fn split(ds: &Dataset, cfg: &SplitConfig, seed: u64) -> Result<Splits> {
+    if !(0.0..1.0).contains(&cfg.test) || !(0.0..1.0).contains(&cfg.val) || cfg.test + cfg.val >= 1.0 {
+        bail!(
+            "split fractions test = {} and val = {} must be in [0, 1) and leave room for training",
+            cfg.test,
+            cfg.val
+        );
+    }
+    let mut groups: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for e in &ds.examples {
+        if !seen.contains_key(e.group.as_str()) {
+            seen.insert(e.group.as_str(), groups.len());
+            groups.push(e.group.as_str());
+        }
+    }
+    let g = groups.len();
+    let mut order: Vec<usize> = (0..g).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x5b11_75ed);
+    order.shuffle(&mut rng);
+    let n_test = ((g as f64) * cfg.test).round() as usize;
+    let n_val = ((g as f64) * cfg.val).round() as usize;
+    let rest = g.saturating_sub(n_test + n_val);
+    if n_test == 0 || rest < 2 {
+        bail!("{g} groups are too few to split into test ({n_test}), val ({n_val}) and two training halves; use more examples");
+    }
+    // 0 = test, 1 = val, 2 = weak_train, 3 = strong_train
+    let mut which = vec![0u8; g];
+    for (rank, &gi) in order.iter().enumerate() {
+        which[gi] = if rank < n_test {
+            0
+        } else if rank < n_test + n_val {
+            1
+        } else if rank < n_test + n_val + rest / 2 {
+            2
+        } else {
+            3
+        };
+    }
+    let mut s = Splits { weak_train: vec![], strong_train: vec![], val: vec![], test: vec![] };
+    for (i, e) in ds.examples.iter().enumerate() {
+        match which[seen[e.group.as_str()]] {
+            0 => s.test.push(i),
+            1 => s.val.push(i),
+            2 => s.weak_train.push(i),
+            _ => s.strong_train.push(i),
+        }
+    }
+    if s.val.is_empty() {
+        // Early stopping needs validation rows; borrow them from neither training half.
+        bail!("the validation split is empty: raise split.val or use more examples");
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, choices: &[&str], answer: usize) -> TaskItem {
+        TaskItem {
+            id: id.into(),
+            question: format!("question {id}"),
+            choices: choices.iter().map(|s| s.to_string()).collect(),
+            answer,
+            passage: None,
+            meta: Default::default(),
+        }
+    }
+
+    #[test]
+    fn sentiment_items_become_single_examples() {
+        let mut a = item("a", &["negative", "positive"], 1);
+        a.question = String::new();
+        a.passage = Some("a fine film ".into());
+        let ds = from_items(&[a, item("b", &["negative", "positive"], 0)], McMode::Pair, 0);
+        assert_eq!(ds.kind, TaskKind::Binary);
+        assert_eq!(ds.examples.len(), 2);
+        assert_eq!(ds.examples[0].text, "a fine film");
+        assert!(ds.examples[0].label && !ds.examples[1].label);
+    }
+
+    #[test]
+    fn multiple_choice_pairs_keep_the_answer_and_one_distractor() {
+        let items: Vec<TaskItem> = (0..20).map(|i| item(&format!("q{i}"), &["w", "x", "y", "z"], i % 4)).collect();
+        let ds = from_items(&items, McMode::Pair, 3);
+        assert_eq!(ds.kind, TaskKind::MultipleChoice);
+        assert_eq!(ds.examples.len(), 40);
+        for pair in ds.examples.chunks(2) {
+            assert_eq!(pair[0].group, pair[1].group);
+            assert!(pair[0].label && !pair[1].label);
+        }
+        let all = from_items(&items, McMode::All, 3);
+        assert_eq!(all.examples.len(), 80);
+        assert_eq!(all.examples.iter().filter(|e| e.label).count(), 20);
+        assert!(all.examples[0].text.ends_with("Q: question q0\nA: w"));
+    }
+
+    #[test]
+    fn splits_are_disjoint_grouped_and_seeded() {
+        let items: Vec<TaskItem> = (0..100).map(|i| item(&format!("q{i}"), &["w", "x", "y"], i % 3)).collect();
+        let ds = from_items(&items, McMode::Pair, 0);
+        let cfg = SplitConfig::default();
+        let s = split(&ds, &cfg, 7).unwrap();
+        let total = s.weak_train.len() + s.strong_train.len() + s.val.len() + s.test.len();
+        assert_eq!(total, 200);
+        // 100 groups: 20 test, 10 val, 35 + 35 train → ×2 examples
+        assert_eq!((s.test.len(), s.val.len(), s.weak_train.len(), s.strong_train.len()), (40, 20, 70, 70));
+        let group_of =
+            |v: &Vec<usize>| v.iter().map(|&i| ds.examples[i].group.clone()).collect::<std::collections::HashSet<_>>();
+        let (a, b, c, d) = (group_of(&s.test), group_of(&s.val), group_of(&s.weak_train), group_of(&s.strong_train));
+        assert!(
+            a.is_disjoint(&b)
+                && a.is_disjoint(&c)
+                && a.is_disjoint(&d)
+                && b.is_disjoint(&c)
+                && b.is_disjoint(&d)
+                && c.is_disjoint(&d)
+        );
+        assert_eq!(s, split(&ds, &cfg, 7).unwrap());
+        assert_ne!(s, split(&ds, &cfg, 8).unwrap());
+        let bal = s.balance(&ds);
+        assert_eq!(bal.test.positives, 20);
+        assert_eq!(bal.all.frac_pos, 0.5);
+    }
+
+    #[test]
+    fn balancing_downsamples_the_majority() {
+        let examples: Vec<Example> = (0..10)
+            .map(|i| Example { id: format!("{i}"), group: format!("{i}"), text: format!("t{i}"), label: i < 7 })
+            .collect();
+        let ds = Dataset { spec: "x".into(), kind: TaskKind::Binary, examples };
+        let b = balance_classes(&ds, 1);
+        assert_eq!(b.examples.len(), 6);
+        assert_eq!(b.examples.iter().filter(|e| e.label).count(), 3);
+    }
+
+    #[test]
+    fn sampling_is_uniform_not_the_head() {
+        let idx = sample_indices(1000, Some(100), 5);
+        assert_eq!(idx.len(), 100);
+        assert!(idx.iter().any(|&i| i >= 500), "a sample of a sorted file must not be its head");
+        assert_eq!(idx, sample_indices(1000, Some(100), 5));
+        assert_eq!(sample_indices(10, None, 5), (0..10).collect::<Vec<_>>());
+    }
+}

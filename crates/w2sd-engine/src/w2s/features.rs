@@ -1,0 +1,427 @@
+//! Features for the heads: pooled hidden states of any runtime model, cached on disk,
+//! and the hashed n-gram bag of words (`bow`), the cheapest weak rung.
+//!
+//! **Cache.** Model features live in `<cache>/features/<key>.bin` (+ a `.json` note),
+//! where `key = sha256("w2sd-features-v1", model identity, pooling, max tokens, every
+//! text)` and the model identity is the sha256 of its weight file. The same model on
+//! the same texts with the same pooling is never run twice; any change to a text, the
+//! weights, the pooling or the length cap gives a new key. Files are written to a
+//! temporary name and renamed, so a cache file is always complete.
+
+use anyhow::{anyhow, bail, Context, Result};
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::runtime::{CancelToken, Model, Pool};
+
+/// Row-major `n × dim` features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureMatrix {
+    pub n: usize,
+    pub dim: usize,
+    pub data: Vec<f32>,
+}
+
+impl FeatureMatrix {
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// The rows `idx` as a `[idx.len(), dim]` tensor on `device`.
+    pub fn select(&self, idx: &[usize], device: &Device) -> Result<Tensor> {
+        let mut v = Vec::with_capacity(idx.len() * self.dim);
+        for &i in idx {
+            v.extend_from_slice(self.row(i));
+        }
+        Ok(Tensor::from_vec(v, (idx.len(), self.dim), device)?)
+    }
+}
+
+/// How features are extracted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeatureOptions {
+    /// Pooling of the model's final hidden states.
+    pub pool: Pool,
+    /// Longest input in tokens (longer texts keep their start).
+    pub max_tokens: usize,
+    /// Token budget of one forward batch (rows × longest row).
+    pub batch_tokens: usize,
+    /// Buckets of the hashed bag of words.
+    pub bow_dim: usize,
+}
+
+impl Default for FeatureOptions {
+    fn default() -> Self {
+        Self { pool: Pool::Mean, max_tokens: 256, batch_tokens: 2048, bow_dim: 4096 }
+    }
+}
+
+/// What an extraction did and how fast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureStats {
+    pub model: String,
+    pub n: usize,
+    pub dim: usize,
+    /// Wall time of this call (loading from the cache when `cached`).
+    pub seconds: f64,
+    /// `n / seconds` of this call.
+    pub examples_per_s: f64,
+    /// Whether the features came from the on-disk cache.
+    pub cached: bool,
+    /// Throughput when the features were first computed (from the cache note).
+    pub computed_examples_per_s: Option<f64>,
+    pub cache_file: Option<PathBuf>,
+}
+
+/// Whether a ladder entry is the bag-of-words featurizer: `bow` (with
+/// `features.bow_dim` buckets) or `bow:DIM` (with `DIM` buckets — several of these make
+/// a cheap ladder of increasing capacity).
+pub fn is_bow(spec: &str) -> bool {
+    bow_dim_of(spec, 1).is_some()
+}
+
+/// The bucket count of a bag-of-words spec (`default` for plain `bow`); `None` when the
+/// spec is not a bag of words.
+pub fn bow_dim_of(spec: &str, default: usize) -> Option<usize> {
+    match spec.trim() {
+        "bow" => Some(default),
+        s => s.strip_prefix("bow:").and_then(|d| d.parse::<usize>().ok()).filter(|&d| d > 0),
+    }
+}
+
+/// Features of `texts` for one ladder entry: `bow`, or any spec [`Model::load`] accepts.
+/// `on_progress(done, total)` is called as texts finish; `cancel` is checked between chunks.
+pub fn extract(
+    spec: &str,
+    texts: &[String],
+    opts: &FeatureOptions,
+    cancel: &CancelToken,
+    on_progress: &mut dyn FnMut(usize, usize),
+) -> Result<(FeatureMatrix, FeatureStats)> {
+    let t0 = Instant::now();
+    if let Some(dim) = bow_dim_of(spec, opts.bow_dim) {
+        let m = bow_features(texts, dim);
+        on_progress(texts.len(), texts.len());
+        let s = t0.elapsed().as_secs_f64();
+        let stats = FeatureStats {
+            model: spec.to_string(),
+            n: m.n,
+            dim: m.dim,
+            seconds: s,
+            examples_per_s: m.n as f64 / s.max(1e-9),
+            cached: false,
+            computed_examples_per_s: None,
+            cache_file: None,
+        };
+        return Ok((m, stats));
+    }
+    let identity = model_identity(spec)?;
+    let key = cache_key(&identity, opts, texts);
+    let dir = features_dir();
+    let file = dir.join(format!("{}.bin", &key[..40]));
+    if let Some(m) = read_matrix(&file)? {
+        if m.n == texts.len() {
+            on_progress(texts.len(), texts.len());
+            let s = t0.elapsed().as_secs_f64();
+            let note: Option<CacheNote> =
+                std::fs::read_to_string(file.with_extension("json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+            return Ok((
+                m.clone(),
+                FeatureStats {
+                    model: spec.to_string(),
+                    n: m.n,
+                    dim: m.dim,
+                    seconds: s,
+                    examples_per_s: m.n as f64 / s.max(1e-9),
+                    cached: true,
+                    computed_examples_per_s: note.map(|n| n.examples_per_s),
+                    cache_file: Some(file),
+                },
+            ));
+        }
+    }
+    let mut model = Model::load(spec, &mut |_| {}).with_context(|| format!("cannot load {spec} for features"))?;
+    model.max_feature_tokens = opts.max_tokens;
+    let load_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let m = model_features(&mut model, texts, opts, cancel, on_progress)?;
+    let compute_s = t1.elapsed().as_secs_f64();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    write_matrix(&file, &m)?;
+    let note = CacheNote {
+        model: spec.to_string(),
+        identity,
+        pool: opts.pool,
+        max_tokens: opts.max_tokens,
+        n: m.n,
+        dim: m.dim,
+        load_seconds: load_s,
+        seconds: compute_s,
+        examples_per_s: m.n as f64 / compute_s.max(1e-9),
+    };
+    crate::fsio::write_json_atomic(&file.with_extension("json"), &note)?;
+    Ok((
+        m.clone(),
+        FeatureStats {
+            model: spec.to_string(),
+            n: m.n,
+            dim: m.dim,
+            seconds: t0.elapsed().as_secs_f64(),
+            examples_per_s: note.examples_per_s,
+            cached: false,
+            computed_examples_per_s: Some(note.examples_per_s),
+            cache_file: Some(file),
+        },
+    ))
+}
+
+/// Pooled features from a loaded model, in chunks of texts sorted by length (so that
+/// batches pad little and cancellation is checked between chunks), returned in input order.
+pub fn model_features(
+    model: &mut Model,
+    texts: &[String],
+    opts: &FeatureOptions,
+    cancel: &CancelToken,
+    on_progress: &mut dyn FnMut(usize, usize),
+) -> Result<FeatureMatrix> {
+    let dim = model.info().hidden_size;
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| texts[i].len());
+    let mut data = vec![0f32; texts.len() * dim];
+    let mut done = 0;
+    on_progress(0, texts.len());
+    for chunk in order.chunks(64) {
+        if cancel.is_cancelled() {
+            bail!("feature extraction cancelled");
+        }
+        let batch: Vec<String> = chunk.iter().map(|&i| texts[i].clone()).collect();
+        let base = done;
+        let vecs =
+            model.embed_batched(&batch, opts.pool, opts.batch_tokens, &mut |k| on_progress(base + k, texts.len()))?;
+        for (&i, v) in chunk.iter().zip(vecs) {
+            if v.len() != dim {
+                bail!("{} returned a feature of size {} instead of {dim}", model.info().spec, v.len());
+            }
+            data[i * dim..(i + 1) * dim].copy_from_slice(&v);
+        }
+        done += chunk.len();
+    }
+    Ok(FeatureMatrix { n: texts.len(), dim, data })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CacheNote {
+    model: String,
+    identity: String,
+    pool: Pool,
+    max_tokens: usize,
+    n: usize,
+    dim: usize,
+    load_seconds: f64,
+    seconds: f64,
+    examples_per_s: f64,
+}
+
+/// `<cache>/features`.
+pub fn features_dir() -> PathBuf {
+    crate::paths::cache_dir().join("features")
+}
+
+/// A content identity for a model spec without loading it: the sha256 of its weight
+/// file (GGUF, or `model.safetensors` / the shard index of a folder).
+pub fn model_identity(spec: &str) -> Result<String> {
+    let path = crate::runtime::spec::ModelSpec::parse(spec)?.resolve(&mut |_| {})?;
+    let main = if path.is_dir() {
+        ["model.safetensors", "model.safetensors.index.json"]
+            .iter()
+            .map(|f| path.join(f))
+            .find(|p| p.exists())
+            .ok_or_else(|| anyhow!("{} has no model.safetensors", path.display()))?
+    } else {
+        path
+    };
+    crate::runtime::hub::known_sha256(&main).ok_or_else(|| anyhow!("cannot hash {}", main.display()))
+}
+
+/// The cache key of (model identity, pooling, length cap, texts), hex sha256.
+pub fn cache_key(identity: &str, opts: &FeatureOptions, texts: &[String]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"w2sd-features-v1\n");
+    h.update(identity.as_bytes());
+    h.update(format!("\n{}\n{}\n{}\n", opts.pool, opts.max_tokens, texts.len()).as_bytes());
+    for t in texts {
+        h.update((t.len() as u64).to_le_bytes());
+        h.update(t.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+const MAGIC: &[u8; 8] = b"W2SFEAT1";
+
+/// Writes `MAGIC, n: u64, dim: u64, n·dim f32` (little-endian) atomically.
+pub fn write_matrix(path: &Path, m: &FeatureMatrix) -> Result<()> {
+    crate::fsio::write_atomic(path, |w| {
+        w.write_all(MAGIC)?;
+        w.write_all(&(m.n as u64).to_le_bytes())?;
+        w.write_all(&(m.dim as u64).to_le_bytes())?;
+        for x in &m.data {
+            w.write_all(&x.to_le_bytes())?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Reads a matrix written by [`write_matrix`]; `None` when the file does not exist.
+pub fn read_matrix(path: &Path) -> Result<Option<FeatureMatrix>> {
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
+    };
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)?;
+    if bytes.len() < 24 || &bytes[..8] != MAGIC {
+        bail!("{} is not a w2sd feature file; delete it", path.display());
+    }
+    let n = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+    let dim = u64::from_le_bytes(bytes[16..24].try_into().unwrap()) as usize;
+    if bytes.len() != 24 + 4 * n * dim {
+        bail!("{} is truncated ({} bytes for {n}×{dim}); delete it", path.display(), bytes.len());
+    }
+    let data = bytes[24..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+    Ok(Some(FeatureMatrix { n, dim, data }))
+}
+
+/// 64-bit FNV-1a (stable across platforms and Rust versions).
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, p) in parts.iter().enumerate() {
+        if k > 0 {
+            h ^= 0x1f;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in p.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Lower-cased alphanumeric tokens of `s`.
+fn tokens(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(|t| t.to_lowercase()).collect()
+}
+
+/// Hashed bag of uni- and bigrams, `dim` buckets with signed hashing.
+///
+/// Each n-gram `g` adds `±1` to bucket `h(g) mod dim` (the sign from another bit of
+/// the hash), once on its own and once qualified by its section (`s0|g`, `s1|g`, …;
+/// sections are separated by blank lines, capped at 3) — so a preference pair's
+/// "Response A" and "Response B" words are told apart. The counts `c` become
+/// `sign(c)·ln(1 + |c|)` and each row is scaled to unit L2 norm.
+pub fn bow_features(texts: &[String], dim: usize) -> FeatureMatrix {
+    assert!(dim > 0);
+    let mut data = vec![0f32; texts.len() * dim];
+    for (i, t) in texts.iter().enumerate() {
+        let row = &mut data[i * dim..(i + 1) * dim];
+        for (s, section) in t.split("\n\n").enumerate() {
+            let sec = format!("s{}", s.min(3));
+            let toks = tokens(section);
+            let mut add = |parts: &[&str]| {
+                let h = fnv1a(parts);
+                let sign = if (h >> 63) & 1 == 1 { -1.0 } else { 1.0 };
+                row[(h % dim as u64) as usize] += sign;
+            };
+            for k in 0..toks.len() {
+                add(&[&toks[k]]);
+                add(&[&sec, &toks[k]]);
+                if k + 1 < toks.len() {
+                    add(&[&toks[k], &toks[k + 1]]);
+                    add(&[&sec, &toks[k], &toks[k + 1]]);
+                }
+            }
+        }
+        for x in row.iter_mut() {
+            *x = x.signum() * x.abs().ln_1p();
+        }
+        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for x in row.iter_mut() {
+                *x /= norm;
+            }
+        }
+    }
+    FeatureMatrix { n: texts.len(), dim, data }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bow_is_deterministic_normalised_and_section_aware() {
+        let texts = vec![
+            "Good film, good!".to_string(),
+            "Response A: yes\n\nResponse B: no".into(),
+            "Response A: no\n\nResponse B: yes".into(),
+            String::new(),
+        ];
+        let m = bow_features(&texts, 256);
+        assert_eq!((m.n, m.dim), (4, 256));
+        assert_eq!(m, bow_features(&texts, 256));
+        for i in 0..3 {
+            let norm: f32 = m.row(i).iter().map(|x| x * x).sum();
+            assert!((norm - 1.0).abs() < 1e-5);
+        }
+        assert!(m.row(3).iter().all(|&x| x == 0.0));
+        // same words, swapped sections → different features
+        assert_ne!(m.row(1), m.row(2));
+        // case and punctuation do not matter
+        let a = bow_features(&["good film".into()], 64);
+        let b = bow_features(&["GOOD, film!".into()], 64);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn bow_specs() {
+        assert_eq!(bow_dim_of("bow", 4096), Some(4096));
+        assert_eq!(bow_dim_of("bow:256", 4096), Some(256));
+        assert_eq!(bow_dim_of("bow:0", 4096), None);
+        assert_eq!(bow_dim_of("bow:x", 4096), None);
+        assert_eq!(bow_dim_of("minilm-l6", 4096), None);
+        assert!(is_bow("bow:64") && !is_bow("bowl"));
+    }
+
+    #[test]
+    fn fnv_known_value() {
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c
+        assert_eq!(fnv1a(&["a"]), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn matrix_round_trip_and_key_sensitivity() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("m.bin");
+        let m = FeatureMatrix { n: 2, dim: 3, data: vec![1.0, -2.5, 3.0, 0.0, 1e-7, f32::MAX] };
+        write_matrix(&p, &m).unwrap();
+        assert_eq!(read_matrix(&p).unwrap().unwrap(), m);
+        assert_eq!(read_matrix(&d.path().join("none.bin")).unwrap(), None);
+        std::fs::write(&p, b"W2SFEAT1short").unwrap();
+        assert!(read_matrix(&p).is_err());
+        let o = FeatureOptions::default();
+        let t = vec!["a".to_string(), "b".to_string()];
+        let k = cache_key("sha", &o, &t);
+        assert_eq!(k, cache_key("sha", &o, &t));
+        assert_ne!(k, cache_key("sha2", &o, &t));
+        assert_ne!(k, cache_key("sha", &FeatureOptions { pool: Pool::Last, ..o }, &t));
+        assert_ne!(k, cache_key("sha", &o, &["ab".to_string()]));
+        assert_ne!(k, cache_key("sha", &o, &["a".to_string(), "c".to_string()]));
+    }
+}

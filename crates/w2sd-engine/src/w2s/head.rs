@@ -1,0 +1,432 @@
+//! Trainable heads on frozen features: logistic regression or a one-hidden-layer MLP,
+//! trained with candle-nn in f32 on the CPU.
+//!
+//! Training: AdamW (decoupled weight decay) with a cosine learning-rate schedule
+//! `lr(t) = lr₀ · ½(1 + cos(π t / T))` over all `T` optimizer steps, shuffled
+//! mini-batches (seeded), and — when enabled — early stopping on the validation loss
+//! with `patience` epochs, restoring the best epoch's weights. Weights are initialised
+//! from the seed (zeros for the logistic head, uniform `±1/√fan_in` for the MLP), so a
+//! run is reproducible. Features are scaled with statistics of the training rows
+//! (see [`Scaling`]).
+
+use anyhow::{bail, Result};
+use candle_core::{DType, Device, Module, Tensor, Var};
+use candle_nn::{Linear, Optimizer, VarBuilder, VarMap};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use super::loss::{self, LossKind, LossParams};
+use crate::runtime::CancelToken;
+
+/// Head architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeadKind {
+    Logistic,
+    Mlp,
+}
+
+/// Head and optimiser settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadConfig {
+    pub kind: HeadKind,
+    /// Hidden units of the MLP.
+    pub hidden: usize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Peak learning rate `lr₀`.
+    pub lr: f64,
+    pub weight_decay: f64,
+    /// L2 penalty `λ` on the weights (not the biases): the loss becomes
+    /// `L + λ/2 · Σ w²`, the ridge of L2-regularised logistic regression.
+    pub l2: f64,
+    /// Epochs without a lower validation loss before stopping.
+    pub patience: usize,
+    /// Early stopping for the weak supervisor and the ceilings (validated on ground truth).
+    pub early_stopping: bool,
+    /// Early stopping for students too (validated on the *weak* labels of the validation
+    /// split, all a student may see). Off by default, as in Burns et al.
+    pub student_early_stopping: bool,
+}
+
+impl Default for HeadConfig {
+    fn default() -> Self {
+        Self {
+            kind: HeadKind::Logistic,
+            hidden: 128,
+            epochs: 20,
+            batch_size: 32,
+            lr: 1e-3,
+            weight_decay: 0.01,
+            l2: 0.0,
+            patience: 4,
+            early_stopping: true,
+            student_early_stopping: false,
+        }
+    }
+}
+
+/// One epoch of a training curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// 1-based.
+    pub epoch: usize,
+    pub epochs: usize,
+    /// Mean training loss over the epoch's batches.
+    pub train_loss: f64,
+    /// xent of the validation predictions against the validation targets.
+    pub val_loss: f64,
+    /// Accuracy against the validation targets (ground truth, or weak labels for a student).
+    pub val_acc: f64,
+    /// Accuracy against the validation ground truth, for display only (never used to
+    /// select a student).
+    pub val_acc_gt: Option<f64>,
+    pub lr: f64,
+}
+
+/// How raw features are scaled before the head (statistics of the training rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scaling {
+    /// Per-feature `(x − mean) / std`: dense hidden states, whose dimensions differ in scale.
+    ZScore,
+    /// `x / rms(x)` with one scalar: sparse features (the bag of words), which z-scoring
+    /// would blow up on rare buckets; this keeps sparsity and gives active entries a
+    /// magnitude the optimiser moves at the same pace as z-scored ones.
+    Rms,
+    None,
+}
+
+/// What to train on.
+pub struct TrainSet<'a> {
+    pub x: &'a Tensor,
+    /// Target probability of class 1 per row.
+    pub y: &'a [f32],
+}
+
+/// A trained head.
+pub struct Head {
+    kind: HeadKind,
+    varmap: VarMap,
+    layers: Vec<Linear>,
+    mean: Option<Tensor>,
+    std: Option<Tensor>,
+}
+
+/// A head with its training curve.
+pub struct Trained {
+    pub head: Head,
+    pub curve: Vec<EpochStats>,
+    /// Epoch whose weights were kept (1-based).
+    pub best_epoch: usize,
+    pub stopped_early: bool,
+}
+
+fn seeded(varmap: &VarMap, name: &str, shape: &[usize], bound: f64, rng: &mut impl Rng, dev: &Device) -> Result<()> {
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> =
+        if bound == 0.0 { vec![0.0; n] } else { (0..n).map(|_| rng.random_range(-bound..bound) as f32).collect() };
+    let t = Tensor::from_vec(v, shape, dev)?;
+    varmap.data().lock().unwrap().insert(name.to_string(), Var::from_tensor(&t)?);
+    Ok(())
+}
+
+impl Head {
+    fn new(kind: HeadKind, dim: usize, hidden: usize, seed: u64, dev: &Device) -> Result<Head> {
+        let varmap = VarMap::new();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x4ead_0000);
+        let dims: Vec<(usize, usize)> = match kind {
+            HeadKind::Logistic => vec![(dim, 1)],
+            HeadKind::Mlp => vec![(dim, hidden), (hidden, 1)],
+        };
+        for (k, &(i, o)) in dims.iter().enumerate() {
+            let bound = if kind == HeadKind::Logistic { 0.0 } else { 1.0 / (i as f64).sqrt() };
+            seeded(&varmap, &format!("l{k}.weight"), &[o, i], bound, &mut rng, dev)?;
+            seeded(&varmap, &format!("l{k}.bias"), &[o], bound, &mut rng, dev)?;
+        }
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, dev);
+        let layers = dims
+            .iter()
+            .enumerate()
+            .map(|(k, &(i, o))| candle_nn::linear(i, o, vb.pp(format!("l{k}"))))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(Head { kind, varmap, layers, mean: None, std: None })
+    }
+
+    fn standardize(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(match (&self.mean, &self.std) {
+            (Some(m), Some(s)) => x.broadcast_sub(m)?.broadcast_div(s)?,
+            (None, Some(s)) => x.broadcast_div(s)?,
+            _ => x.clone(),
+        })
+    }
+
+    /// Logits `[n]` for already-standardised rows.
+    fn logits_std(&self, x: &Tensor) -> Result<Tensor> {
+        let mut h = x.clone();
+        for (k, l) in self.layers.iter().enumerate() {
+            h = l.forward(&h)?;
+            if k + 1 < self.layers.len() {
+                h = h.relu()?;
+            }
+        }
+        Ok(h.squeeze(1)?)
+    }
+
+    /// Logits `[n]` for raw feature rows `[n, dim]`.
+    pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        self.logits_std(&self.standardize(x)?)
+    }
+
+    /// Probability of class 1 per row, `σ(z)` computed in f64.
+    pub fn predict(&self, x: &Tensor) -> Result<Vec<f64>> {
+        let z = self.logits(x)?.to_vec1::<f32>()?;
+        Ok(z.into_iter().map(|v| crate::stats::sigmoid(v as f64)).collect())
+    }
+
+    pub fn kind(&self) -> HeadKind {
+        self.kind
+    }
+
+    /// `Σ w²` over the weight matrices.
+    fn weight_penalty(&self) -> Result<Tensor> {
+        let mut total: Option<Tensor> = None;
+        for l in &self.layers {
+            let s = l.weight().sqr()?.sum_all()?;
+            total = Some(match total {
+                Some(t) => (t + s)?,
+                None => s,
+            });
+        }
+        total.ok_or_else(|| anyhow::anyhow!("the head has no layers"))
+    }
+
+    fn snapshot(&self) -> Result<HashMap<String, Tensor>> {
+        let data = self.varmap.data().lock().unwrap();
+        data.iter().map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?))).collect()
+    }
+
+    fn restore(&self, snap: &HashMap<String, Tensor>) -> Result<()> {
+        let data = self.varmap.data().lock().unwrap();
+        for (k, v) in data.iter() {
+            v.set(&snap[k])?;
+        }
+        Ok(())
+    }
+}
+
+fn mean_std(x: &Tensor) -> Result<(Tensor, Tensor)> {
+    let mean = x.mean_keepdim(0)?;
+    let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
+    let std = (var.sqrt()? + 1e-6)?;
+    Ok((mean, std))
+}
+
+/// Trains a head with `loss` on `train`, validating each epoch on `val`.
+///
+/// `val_gt` (ground truth of the validation rows) is only reported. `early_stopping`
+/// stops after `cfg.patience` epochs without a lower validation loss and restores the
+/// best weights; otherwise the last epoch's weights are kept.
+#[allow(clippy::too_many_arguments)]
+pub fn train(
+    train: &TrainSet,
+    val: &TrainSet,
+    val_gt: Option<&[bool]>,
+    loss_kind: LossKind,
+    loss_params: &LossParams,
+    cfg: &HeadConfig,
+    early_stopping: bool,
+    scaling: Scaling,
+    seed: u64,
+    cancel: &CancelToken,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<Trained> {
+    let dev = train.x.device().clone();
+    let (n, dim) = train.x.dims2()?;
+    if n == 0 || n != train.y.len() || val.x.dims2()?.0 != val.y.len() {
+        bail!("training needs rows with one target each (got {n} rows, {} targets)", train.y.len());
+    }
+    if cfg.batch_size == 0 || cfg.epochs == 0 {
+        bail!("batch_size and epochs must be positive");
+    }
+    let mut head = Head::new(cfg.kind, dim, cfg.hidden, seed, &dev)?;
+    match scaling {
+        Scaling::ZScore => {
+            let (m, s) = mean_std(train.x)?;
+            head.mean = Some(m);
+            head.std = Some(s);
+        }
+        Scaling::Rms => {
+            let rms = (train.x.sqr()?.mean_all()?.sqrt()? + 1e-12)?;
+            head.std = Some(rms.reshape((1, 1))?);
+        }
+        Scaling::None => {}
+    }
+    let xs = head.standardize(train.x)?;
+    let xv = head.standardize(val.x)?;
+    let ys = Tensor::from_slice(train.y, n, &dev)?;
+    let yv = Tensor::from_slice(val.y, val.y.len(), &dev)?;
+    let yv_hard: Vec<bool> = val.y.iter().map(|&y| y >= 0.5).collect();
+    let mut opt = candle_nn::AdamW::new(
+        head.varmap.all_vars(),
+        candle_nn::ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() },
+    )?;
+    let steps_per_epoch = n.div_ceil(cfg.batch_size);
+    let total = (cfg.epochs * steps_per_epoch) as f64;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x0ba7_c4e5);
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let mut step = 0usize;
+    let mut curve = Vec::new();
+    let mut best = (f64::INFINITY, 0usize, None);
+    let mut stopped_early = false;
+    for epoch in 1..=cfg.epochs {
+        if cancel.is_cancelled() {
+            bail!("training cancelled");
+        }
+        order.shuffle(&mut rng);
+        let mut loss_sum = 0.0;
+        let mut lr_now = cfg.lr;
+        for batch in order.chunks(cfg.batch_size) {
+            let idx = Tensor::from_slice(batch, batch.len(), &dev)?;
+            let xb = xs.index_select(&idx, 0)?;
+            let yb = ys.index_select(&idx, 0)?;
+            lr_now = cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total).cos());
+            opt.set_learning_rate(lr_now);
+            let z = head.logits_std(&xb)?;
+            let mut l = loss::compute(loss_kind, &z, &yb, loss_params, step as f64 / total)?;
+            if cfg.l2 > 0.0 {
+                l = (l + (head.weight_penalty()? * (cfg.l2 / 2.0))?)?;
+            }
+            opt.backward_step(&l)?;
+            loss_sum += l.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+            step += 1;
+        }
+        let zv = head.logits_std(&xv)?;
+        let val_loss = loss::xent(&zv, &yv)?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        let pv: Vec<f64> = zv.to_vec1::<f32>()?.into_iter().map(|z| crate::stats::sigmoid(z as f64)).collect();
+        let stats = EpochStats {
+            epoch,
+            epochs: cfg.epochs,
+            train_loss: loss_sum / steps_per_epoch as f64,
+            val_loss,
+            val_acc: crate::stats::accuracy(&pv, &yv_hard),
+            val_acc_gt: val_gt.map(|g| crate::stats::accuracy(&pv, g)),
+            lr: lr_now,
+        };
+        on_epoch(&stats);
+        curve.push(stats);
+        if !val_loss.is_finite() {
+            bail!("the validation loss became {val_loss} at epoch {epoch}; lower the learning rate");
+        }
+        if val_loss < best.0 - 1e-7 {
+            best = (val_loss, epoch, if early_stopping { Some(head.snapshot()?) } else { None });
+        } else if early_stopping && epoch - best.1 >= cfg.patience {
+            stopped_early = true;
+            break;
+        }
+    }
+    let best_epoch = if early_stopping {
+        if let Some(s) = &best.2 {
+            head.restore(s)?;
+        }
+        best.1
+    } else {
+        curve.len()
+    };
+    Ok(Trained { head, curve, best_epoch, stopped_early })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two Gaussian blobs in 5-d separated along the first axis.
+    fn blobs(n: usize, seed: u64) -> (Tensor, Vec<f32>) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..n {
+            let c = (i % 2) as f32;
+            for d in 0..5 {
+                let noise: f32 = rng.random_range(-1.0..1.0);
+                x.push(if d == 0 { (c * 2.0 - 1.0) * 1.5 + noise } else { noise * 3.0 });
+            }
+            y.push(c);
+        }
+        (Tensor::from_vec(x, (n, 5), &Device::Cpu).unwrap(), y)
+    }
+
+    #[test]
+    fn logistic_and_mlp_learn_separable_blobs_reproducibly() {
+        let (xt, yt) = blobs(200, 1);
+        let (xv, yv) = blobs(100, 2);
+        for kind in [HeadKind::Logistic, HeadKind::Mlp] {
+            let cfg = HeadConfig { kind, epochs: 15, lr: 1e-2, ..Default::default() };
+            let run = || {
+                let mut epochs = 0;
+                let t = train(
+                    &TrainSet { x: &xt, y: &yt },
+                    &TrainSet { x: &xv, y: &yv },
+                    None,
+                    LossKind::Xent,
+                    &LossParams::default(),
+                    &cfg,
+                    true,
+                    Scaling::ZScore,
+                    7,
+                    &CancelToken::new(),
+                    &mut |_| epochs += 1,
+                )
+                .unwrap();
+                assert_eq!(epochs, t.curve.len());
+                t
+            };
+            let t = run();
+            let p = t.head.predict(&xv).unwrap();
+            let labels: Vec<bool> = yv.iter().map(|&y| y > 0.5).collect();
+            let acc = crate::stats::accuracy(&p, &labels);
+            assert!(acc > 0.9, "{kind:?} accuracy {acc}");
+            assert!(t.curve.last().unwrap().train_loss < t.curve[0].train_loss);
+            // the cosine schedule decays the learning rate
+            assert!(t.curve.last().unwrap().lr < cfg.lr * 0.5);
+            // same seed, same predictions
+            assert_eq!(p, run().head.predict(&xv).unwrap());
+        }
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_best_epoch() {
+        // Random labels: the validation loss cannot improve for long, so training stops.
+        let (xt, _) = blobs(100, 3);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        let yt: Vec<f32> = (0..100).map(|_| if rng.random_bool(0.5) { 1.0 } else { 0.0 }).collect();
+        let (xv, _) = blobs(60, 4);
+        let yv: Vec<f32> = (0..60).map(|_| if rng.random_bool(0.5) { 1.0 } else { 0.0 }).collect();
+        let cfg = HeadConfig { kind: HeadKind::Mlp, epochs: 60, lr: 3e-2, patience: 3, ..Default::default() };
+        let t = train(
+            &TrainSet { x: &xt, y: &yt },
+            &TrainSet { x: &xv, y: &yv },
+            None,
+            LossKind::Xent,
+            &LossParams::default(),
+            &cfg,
+            true,
+            Scaling::ZScore,
+            1,
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(t.stopped_early && t.curve.len() < 60);
+        assert_eq!(t.curve.len(), t.best_epoch + 3);
+        let best = t.curve[t.best_epoch - 1].val_loss;
+        assert!(t.curve.iter().all(|e| e.val_loss >= best));
+        // the restored weights reproduce the best epoch's validation loss
+        let z = t.head.logits(&xv).unwrap();
+        let yvt = Tensor::from_slice(&yv, 60, &Device::Cpu).unwrap();
+        let l = loss::xent(&z, &yvt).unwrap().to_scalar::<f32>().unwrap() as f64;
+        assert!((l - best).abs() < 1e-5, "{l} vs {best}");
+    }
+}

@@ -1,0 +1,250 @@
+//! Weak-to-strong metrics: accuracy, AUROC, PGR on both, ECE, student–supervisor
+//! agreement and percentile-bootstrap confidence intervals.
+//!
+//! Everything here is a pure function of per-example probabilities and labels, so
+//! anyone holding `predictions.jsonl` recomputes the same numbers bit for bit: the
+//! bootstrap is seeded and resamples rows in file order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats;
+
+/// Smallest `|ceiling − weak|` for which PGR is reported. Below it PGR is `None`
+/// (`null` in JSON) with a warning: the ceiling does not beat the weak supervisor, so
+/// there is no gap to recover and the ratio would be `±∞` or `0/0`.
+pub const PGR_MIN_GAP: f64 = 1e-9;
+
+/// Performance gap recovered: `PGR = (student − weak) / (ceiling − weak)`.
+///
+/// 0 means the student is no better than its supervisor, 1 means it matches the ceiling
+/// trained on ground truth; values outside `[0, 1]` are possible. `None` when
+/// `|ceiling − weak| < PGR_MIN_GAP` or an input is not finite.
+pub fn pgr(weak: f64, ceiling: f64, student: f64) -> Option<f64> {
+    let gap = ceiling - weak;
+    if !(weak.is_finite() && ceiling.is_finite() && student.is_finite()) || gap.abs() < PGR_MIN_GAP {
+        return None;
+    }
+    Some((student - weak) / gap)
+}
+
+/// Student–supervisor agreement: the share of rows where both predict the same class
+/// (`p ≥ 0.5` ⇔ class 1).
+pub fn agreement(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let same: Vec<bool> = a.iter().zip(b).map(|(x, y)| (*x >= 0.5) == (*y >= 0.5)).collect();
+    stats::fraction(&same)
+}
+
+/// A finite number, else `None` (JSON has no NaN).
+pub fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// How confidence intervals are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CiSpec {
+    pub resamples: usize,
+    pub level: f64,
+    pub seed: u64,
+}
+
+/// One example's probabilities of class 1 from the three models of a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunRow {
+    pub label: bool,
+    /// The ladder's weak supervisor (`M1`).
+    pub weak: f64,
+    /// The ceiling: the strong model trained on ground truth.
+    pub ceiling: f64,
+    /// The student: the strong model trained on its supervisor's labels.
+    pub student: f64,
+    /// The model whose labels the student was trained on (the weak supervisor for a
+    /// direct run, the previous student for a bootstrap step).
+    pub supervisor: f64,
+}
+
+/// A confidence interval `[lo, hi]`; `None` when no resample gave a finite value.
+pub type Ci = Option<[f64; 2]>;
+
+fn ci_pair((lo, hi): (f64, f64)) -> Ci {
+    (lo.is_finite() && hi.is_finite()).then_some([lo, hi])
+}
+
+/// Intervals for a run (same resamples for every statistic).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunCis {
+    pub acc_weak: Ci,
+    pub acc_ceiling: Ci,
+    pub acc_w2s: Ci,
+    pub auroc_w2s: Ci,
+    pub pgr: Ci,
+    pub pgr_auroc: Ci,
+}
+
+/// Every metric of one run, computed from its rows by [`run_metrics`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    pub n: usize,
+    pub acc_weak: f64,
+    pub acc_ceiling: f64,
+    pub acc_w2s: f64,
+    pub pgr: Option<f64>,
+    pub auroc_weak: Option<f64>,
+    pub auroc_ceiling: Option<f64>,
+    pub auroc_w2s: Option<f64>,
+    pub pgr_auroc: Option<f64>,
+    /// ECE with `ece_bins` equal-width bins (see [`crate::stats::ece`]).
+    pub ece_weak: f64,
+    pub ece_ceiling: f64,
+    pub ece_w2s: f64,
+    /// Student–supervisor agreement (see [`agreement`]).
+    pub agreement: f64,
+    pub ci: RunCis,
+}
+
+fn acc_of(rows: &[RunRow], idx: &[usize], f: impl Fn(&RunRow) -> f64) -> f64 {
+    let hits = idx.iter().filter(|&&i| (f(&rows[i]) >= 0.5) == rows[i].label).count();
+    hits as f64 / idx.len() as f64
+}
+
+fn auroc_of(rows: &[RunRow], idx: &[usize], f: impl Fn(&RunRow) -> f64) -> f64 {
+    let s: Vec<f64> = idx.iter().map(|&i| f(&rows[i])).collect();
+    let y: Vec<bool> = idx.iter().map(|&i| rows[i].label).collect();
+    stats::auroc(&s, &y)
+}
+
+/// Computes a run's metrics from its rows (in file order) with bootstrap CIs.
+///
+/// - accuracies: [`crate::stats::accuracy`] (threshold 0.5);
+/// - AUROCs: [`crate::stats::auroc`] (Mann–Whitney, ties ½);
+/// - `pgr` from accuracies and `pgr_auroc` from AUROCs, by [`pgr`];
+/// - ECE: [`crate::stats::ece`] with `ece_bins` bins;
+/// - CIs: [`crate::stats::bootstrap_ci`] over rows with `ci.seed`, every statistic
+///   recomputed on the same resamples; resamples where a statistic is undefined are dropped.
+pub fn run_metrics(rows: &[RunRow], ece_bins: usize, ci: &CiSpec) -> RunMetrics {
+    let all: Vec<usize> = (0..rows.len()).collect();
+    let labels: Vec<bool> = rows.iter().map(|r| r.label).collect();
+    let col = |f: fn(&RunRow) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
+    let (w, c, s, sup) = (col(|r| r.weak), col(|r| r.ceiling), col(|r| r.student), col(|r| r.supervisor));
+    let acc_weak = acc_of(rows, &all, |r| r.weak);
+    let acc_ceiling = acc_of(rows, &all, |r| r.ceiling);
+    let acc_w2s = acc_of(rows, &all, |r| r.student);
+    let auroc_weak = auroc_of(rows, &all, |r| r.weak);
+    let auroc_ceiling = auroc_of(rows, &all, |r| r.ceiling);
+    let auroc_w2s = auroc_of(rows, &all, |r| r.student);
+    let boot = |stat: &dyn Fn(&[usize]) -> f64| {
+        ci_pair(stats::bootstrap_ci(rows.len(), ci.resamples, ci.level, ci.seed, stat))
+    };
+    let pgr_acc_at = |idx: &[usize]| {
+        pgr(acc_of(rows, idx, |r| r.weak), acc_of(rows, idx, |r| r.ceiling), acc_of(rows, idx, |r| r.student))
+            .unwrap_or(f64::NAN)
+    };
+    let pgr_auroc_at = |idx: &[usize]| {
+        pgr(auroc_of(rows, idx, |r| r.weak), auroc_of(rows, idx, |r| r.ceiling), auroc_of(rows, idx, |r| r.student))
+            .unwrap_or(f64::NAN)
+    };
+    RunMetrics {
+        n: rows.len(),
+        acc_weak,
+        acc_ceiling,
+        acc_w2s,
+        pgr: pgr(acc_weak, acc_ceiling, acc_w2s),
+        auroc_weak: finite(auroc_weak),
+        auroc_ceiling: finite(auroc_ceiling),
+        auroc_w2s: finite(auroc_w2s),
+        pgr_auroc: pgr(auroc_weak, auroc_ceiling, auroc_w2s),
+        ece_weak: stats::ece(&w, &labels, ece_bins),
+        ece_ceiling: stats::ece(&c, &labels, ece_bins),
+        ece_w2s: stats::ece(&s, &labels, ece_bins),
+        agreement: agreement(&s, &sup),
+        ci: RunCis {
+            acc_weak: boot(&|idx| acc_of(rows, idx, |r| r.weak)),
+            acc_ceiling: boot(&|idx| acc_of(rows, idx, |r| r.ceiling)),
+            acc_w2s: boot(&|idx| acc_of(rows, idx, |r| r.student)),
+            auroc_w2s: boot(&|idx| auroc_of(rows, idx, |r| r.student)),
+            pgr: boot(&pgr_acc_at),
+            pgr_auroc: boot(&pgr_auroc_at),
+        },
+    }
+}
+
+/// Accuracy, AUROC and ECE of one model on one split (for stage reports).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitMetrics {
+    pub n: usize,
+    pub acc: f64,
+    pub auroc: Option<f64>,
+    pub ece: f64,
+}
+
+pub fn split_metrics(probs: &[f64], labels: &[bool], ece_bins: usize) -> SplitMetrics {
+    SplitMetrics {
+        n: probs.len(),
+        acc: stats::accuracy(probs, labels),
+        auroc: finite(stats::auroc(probs, labels)),
+        ece: stats::ece(probs, labels, ece_bins),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgr_by_hand() {
+        // weak 0.6, ceiling 0.9, student 0.81 → 0.21 / 0.3 = 0.7
+        assert!((pgr(0.6, 0.9, 0.81).unwrap() - 0.7).abs() < 1e-12);
+        // student below the weak supervisor → negative
+        assert!((pgr(0.6, 0.8, 0.55).unwrap() + 0.25).abs() < 1e-12);
+        // student above the ceiling → above 1
+        assert!((pgr(0.5, 0.7, 0.8).unwrap() - 1.5).abs() < 1e-12);
+        // no gap → None, never ±inf
+        assert_eq!(pgr(0.7, 0.7, 0.75), None);
+        assert_eq!(pgr(0.7, 0.7 + 1e-12, 0.75), None);
+        assert_eq!(pgr(f64::NAN, 0.9, 0.8), None);
+    }
+
+    #[test]
+    fn agreement_by_hand() {
+        // classes: a = [1,0,1,0], b = [1,1,1,0] → 3 of 4 agree; 0.5 counts as class 1
+        assert_eq!(agreement(&[0.9, 0.1, 0.5, 0.2], &[0.7, 0.6, 0.99, 0.49]), 0.75);
+    }
+
+    #[test]
+    fn run_metrics_by_hand() {
+        // 4 rows. labels T T F F.
+        // weak    0.6 0.4 0.3 0.7 → correct: T F T F → acc 0.5; AUROC: pos {0.6,0.4} vs neg {0.3,0.7}: 0.6>0.3, 0.4>0.3 → 2/4 = 0.5
+        // ceiling 0.9 0.8 0.2 0.1 → acc 1.0; AUROC 1.0
+        // student 0.8 0.6 0.2 0.6 → correct: T T T F → acc 0.75
+        //   AUROC: pos {0.8,0.6} vs neg {0.2,0.6}: 0.8>0.2, 0.8>0.6, 0.6>0.2, 0.6=0.6 (½) → 3.5/4 = 0.875
+        // PGR = (0.75 − 0.5)/(1 − 0.5) = 0.5; PGR_auroc = (0.875 − 0.5)/(1 − 0.5) = 0.75
+        // agreement student vs supervisor (= weak): classes s = 1 1 0 1, w = 1 0 0 1 → 3/4
+        let labels = [true, true, false, false];
+        let weak = [0.6, 0.4, 0.3, 0.7];
+        let ceil = [0.9, 0.8, 0.2, 0.1];
+        let stud = [0.8, 0.6, 0.2, 0.6];
+        let rows: Vec<RunRow> = (0..4)
+            .map(|i| RunRow {
+                label: labels[i],
+                weak: weak[i],
+                ceiling: ceil[i],
+                student: stud[i],
+                supervisor: weak[i],
+            })
+            .collect();
+        let m = run_metrics(&rows, 10, &CiSpec { resamples: 200, level: 0.9, seed: 1 });
+        assert_eq!((m.acc_weak, m.acc_ceiling, m.acc_w2s), (0.5, 1.0, 0.75));
+        assert_eq!(m.auroc_weak, Some(0.5));
+        assert_eq!(m.auroc_ceiling, Some(1.0));
+        assert_eq!(m.auroc_w2s, Some(0.875));
+        assert_eq!(m.pgr, Some(0.5));
+        assert_eq!(m.pgr_auroc, Some(0.75));
+        assert_eq!(m.agreement, 0.75);
+        // ECE of the ceiling with 10 bins: bins 0.1 (F), 0.2 (F), 0.8 (T), 0.9 (T): ¼(0.1 + 0.2 + 0.2 + 0.1) = 0.15
+        assert!((m.ece_ceiling - 0.15).abs() < 1e-12);
+        let [lo, hi] = m.ci.acc_w2s.unwrap();
+        assert!((0.0..=0.75).contains(&lo) && (0.75..=1.0).contains(&hi), "{lo} {hi}");
+        // the same seed gives the same intervals
+        assert_eq!(m, run_metrics(&rows, 10, &CiSpec { resamples: 200, level: 0.9, seed: 1 }));
+    }
+}
