@@ -12,23 +12,24 @@ use super::prompts::Templates;
 use super::protocol::{JudgeView, TurnContext, TurnOutput};
 use super::render;
 use super::score;
-use crate::runtime::{CancelToken, GenerateRequest, Model, Prompt, StopReason};
+use crate::runtime::{CancelToken, GenerateRequest, LanguageModel, Prompt, StopReason};
 use crate::session::{now_rfc3339, DebaterProfile, JudgeKind, Judgement, ModelRecord};
 use crate::tasks::TaskItem;
 
-/// A loaded model shared between roles. Models take turns on the CPU anyway.
-pub type SharedModel = Arc<Mutex<Model>>;
+/// A loaded model shared between roles (any [`LanguageModel`] backend). Models take turns on the
+/// CPU anyway.
+pub type SharedModel = Arc<Mutex<Box<dyn LanguageModel>>>;
 
-pub fn share(model: Model) -> SharedModel {
-    Arc::new(Mutex::new(model))
+pub fn share(model: impl LanguageModel + 'static) -> SharedModel {
+    Arc::new(Mutex::new(Box::new(model)))
 }
 
-fn lock(m: &SharedModel) -> Result<MutexGuard<'_, Model>> {
+fn lock(m: &SharedModel) -> Result<MutexGuard<'_, Box<dyn LanguageModel>>> {
     m.lock().map_err(|_| anyhow!("the model was poisoned by a panic in another thread"))
 }
 
 /// The provenance record of a loaded model.
-pub fn model_record(m: &Model) -> ModelRecord {
+pub fn model_record(m: &dyn LanguageModel) -> ModelRecord {
     let i = m.info();
     ModelRecord { spec: i.spec.clone(), arch: i.arch.clone(), sha256: i.sha256.clone() }
 }
@@ -82,7 +83,7 @@ impl Debater for ModelDebater {
     }
 
     fn model_record(&self) -> Option<ModelRecord> {
-        lock(&self.model).ok().map(|m| model_record(&m))
+        lock(&self.model).ok().map(|m| model_record(m.as_ref()))
     }
 
     /// The reply is started with the `<template>_prefix` words (after the opened
@@ -162,7 +163,7 @@ impl Judge for ModelJudge {
     }
 
     fn model_record(&self) -> Option<ModelRecord> {
-        lock(&self.model).ok().map(|m| model_record(&m))
+        lock(&self.model).ok().map(|m| model_record(m.as_ref()))
     }
 
     /// `p_strong` is the mean over both orders of `softmax(ℓ_A, ℓ_B)` at the strong

@@ -1,4 +1,5 @@
-//! Running a whole session headless, with resume.
+//! The session loop, one step at a time ([`SessionRun`]), and the headless run built on it
+//! ([`run_session`]), with resume.
 //!
 //! The session file is written atomically after the session is created, after every
 //! turn and after every judgement, so a crash loses at most the turn being generated.
@@ -14,11 +15,11 @@ use anyhow::{bail, Context, Result};
 use super::agents::{Debater, Judge};
 use super::metrics;
 use super::prompts::Templates;
-use super::protocol::{Debate, TurnSpec};
+use super::protocol::{Debate, TurnOutput, TurnSpec};
 use crate::runtime::CancelToken;
 use crate::session::{
     now_rfc3339, store, Assignment, DebateRecord, DebateStatus, DebaterProfile, JudgeSetting, Judgement, Provenance,
-    Session, Settings, Turn,
+    Session, Settings, Side, Turn,
 };
 use crate::tasks::{self, TaskItem};
 
@@ -182,8 +183,296 @@ pub fn open_or_create(
     Ok((s, false))
 }
 
-/// Runs (or resumes) every debate of a plan. `judge` must be given when the settings
-/// name a model judge. Returns the saved session.
+/// Where a [`SessionRun`] stands after one call of [`SessionRun::next`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Debate `index` begins (new or resumed): its record so far is [`SessionRun::current`].
+    Started { index: usize },
+    /// One turn of debate `index` was written and saved.
+    Turn { index: usize },
+    /// The turn being written was cancelled through the [`CancelToken`]; nothing of it was
+    /// recorded. Call [`SessionRun::cancel_remaining_turns`] (record the debate's remaining turns
+    /// as cancelled), [`SessionRun::skip`], [`SessionRun::undo`], or stop; or `next` to retry.
+    Cancelled { index: usize },
+    /// Every turn of debate `index` is written and a person's verdict is wanted: call
+    /// [`SessionRun::verdict`], [`SessionRun::skip`] or [`SessionRun::undo`].
+    NeedsVerdict { index: usize },
+    /// The model judge's verdict on debate `index` was recorded and saved.
+    Judged { index: usize },
+    /// Both sides prefer the same answer (self-assignment): nothing to debate.
+    Agreement { index: usize },
+    /// Debate `index` was left for later (already judged, or argued and waiting for a person in
+    /// another run).
+    Passed { index: usize },
+    /// Every debate is done.
+    Done,
+}
+
+/// Who gives the verdicts of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdicts {
+    /// The judge passed to [`SessionRun::next`] (a model).
+    Judge,
+    /// A person, now: argued debates stop at [`Step::NeedsVerdict`].
+    Person,
+    /// Nobody in this run: argued debates are saved for later.
+    Later,
+}
+
+/// A session run one step at a time: the one session loop behind `w2sd debate run`, `w2sd judge`
+/// and the Debate screen.
+///
+/// The session file is written atomically after the session is created, after every turn, after
+/// every verdict, skip-free undo and cancellation, so a crash loses at most the turn being
+/// generated. Opening an existing file with the same settings resumes it.
+pub struct SessionRun {
+    plan: RunPlan,
+    items: Vec<TaskItem>,
+    session: Session,
+    resumed: bool,
+    verdicts: Verdicts,
+    /// The debate in progress (index = `cursor`), once started.
+    current: Option<Debate>,
+    cursor: usize,
+    /// Verdicts given in this run, newest last (what `undo` takes back).
+    given: Vec<usize>,
+    skipped: usize,
+}
+
+impl SessionRun {
+    /// Opens (resumes) or creates the session of `plan`. The task is loaded here, so a bad task
+    /// fails before any turn. `judge` is the model judge when the settings name one.
+    pub fn open(
+        plan: RunPlan,
+        strong: &dyn Debater,
+        weak: &dyn Debater,
+        judge: Option<&dyn Judge>,
+        verdicts: Verdicts,
+    ) -> Result<SessionRun> {
+        if verdicts == Verdicts::Judge && judge.is_none() {
+            bail!("the settings name a model judge but none was given");
+        }
+        let items = tasks::load(&plan.settings.task, Some(plan.settings.n), plan.settings.seed)?;
+        let (session, resumed) = open_or_create(&plan, &items, strong, weak, judge)?;
+        Ok(SessionRun {
+            plan,
+            items,
+            session,
+            resumed,
+            verdicts,
+            current: None,
+            cursor: 0,
+            given: Vec::new(),
+            skipped: 0,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.plan.out
+    }
+    pub fn settings(&self) -> &Settings {
+        &self.plan.settings
+    }
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+    pub fn into_session(self) -> Session {
+        self.session
+    }
+    pub fn total(&self) -> usize {
+        self.items.len()
+    }
+    /// Whether an existing file was resumed, and how many of its debates need no more work.
+    pub fn resumed(&self) -> Option<usize> {
+        self.resumed.then(|| {
+            self.session
+                .debates
+                .iter()
+                .filter(|d| matches!(d.status, DebateStatus::Judged | DebateStatus::Agreement))
+                .count()
+        })
+    }
+    /// The debate in progress.
+    pub fn current(&self) -> Option<&Debate> {
+        self.current.as_ref()
+    }
+    /// Debates skipped in this run.
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+    /// Debates judged in the session.
+    pub fn judged(&self) -> usize {
+        self.session.debates.iter().filter(|d| d.status == DebateStatus::Judged).count()
+    }
+
+    fn store_current(&mut self) -> Result<()> {
+        if let Some(d) = &self.current {
+            let i = d.record.index;
+            self.session.debates[i] = d.record.clone();
+        }
+        save(&self.plan.out, &mut self.session).with_context(|| format!("cannot save {}", self.plan.out.display()))
+    }
+
+    fn advance(&mut self) {
+        self.current = None;
+        self.cursor += 1;
+    }
+
+    /// Does the next piece of work and says what it was. Turns stream through `on_event`
+    /// ([`RunEvent::TurnStart`], [`RunEvent::Text`], [`RunEvent::TurnEnd`]), as do the other
+    /// events of the step.
+    pub fn next(
+        &mut self,
+        strong: &mut dyn Debater,
+        weak: &mut dyn Debater,
+        judge: Option<&mut (dyn Judge + '_)>,
+        cancel: &CancelToken,
+        on_event: &mut dyn FnMut(RunEvent),
+    ) -> Result<Step> {
+        let settings = self.plan.settings.clone();
+        let Some(mut debate) = self.current.take() else {
+            let i = self.cursor;
+            if i >= self.items.len() {
+                return Ok(Step::Done);
+            }
+            let debate = match self.session.debates.get(i) {
+                Some(rec) => Debate::from_record(&settings, rec.clone()),
+                None => {
+                    let item = self.items[i].clone();
+                    let d = match settings.assignment {
+                        Assignment::Assigned => Debate::assigned(i, item, &settings, settings.seed),
+                        Assignment::SelfChosen => {
+                            let s_lp = strong.choice_logprobs(&item, None)?;
+                            let w_lp = weak.choice_logprobs(&item, None)?;
+                            Debate::self_chosen(i, item, &settings, s_lp, w_lp)
+                        }
+                    };
+                    self.session.debates.push(d.record.clone());
+                    save(&self.plan.out, &mut self.session)?;
+                    d
+                }
+            };
+            let status = debate.record.status;
+            let waits_for_person = status == DebateStatus::Argued && self.verdicts == Verdicts::Later;
+            if matches!(status, DebateStatus::Judged | DebateStatus::Agreement) || waits_for_person {
+                on_event(RunEvent::Skipped { index: i, status });
+                self.advance();
+                return Ok(Step::Passed { index: i });
+            }
+            on_event(RunEvent::DebateStart { index: i, total: self.items.len(), record: &debate.record });
+            self.current = Some(debate);
+            return Ok(Step::Started { index: i });
+        };
+        let i = debate.record.index;
+        if let Some(spec) = debate.next_turn() {
+            on_event(RunEvent::TurnStart { index: i, spec: &spec });
+            let side: &mut dyn Debater = match spec.side {
+                Side::Strong => strong,
+                Side::Weak => weak,
+            };
+            let ctx = debate.turn_context(&spec, side.profile().sees_passage);
+            let out = side.argue(&ctx, cancel, &mut |piece| on_event(RunEvent::Text(piece)))?;
+            if out.stop_reason == "cancelled" {
+                self.current = Some(debate);
+                return Ok(Step::Cancelled { index: i });
+            }
+            debate.record_turn(&spec, out)?;
+            self.current = Some(debate);
+            self.store_current()?;
+            let turn = self.session.debates[i].turns.last().expect("a turn was just recorded");
+            on_event(RunEvent::TurnEnd { index: i, turn });
+            return Ok(Step::Turn { index: i });
+        }
+        if debate.record.status == DebateStatus::Agreement {
+            on_event(RunEvent::Agreement { index: i });
+            self.current = Some(debate);
+            self.store_current()?;
+            self.advance();
+            return Ok(Step::Agreement { index: i });
+        }
+        match (self.verdicts, judge) {
+            (Verdicts::Judge, Some(j)) if debate.record.status == DebateStatus::Argued => {
+                let v = j.judge(&debate.judge_view())?;
+                debate.record_judgement(v)?;
+                self.current = Some(debate);
+                self.store_current()?;
+                self.given.push(i);
+                let jd = self.session.debates[i].judgements.last().expect("a verdict was just recorded");
+                on_event(RunEvent::Judged { index: i, judgement: jd });
+                self.current = None;
+                self.cursor = i + 1;
+                Ok(Step::Judged { index: i })
+            }
+            (Verdicts::Person, _) if debate.record.status == DebateStatus::Argued => {
+                self.current = Some(debate);
+                Ok(Step::NeedsVerdict { index: i })
+            }
+            _ => {
+                self.current = Some(debate);
+                self.store_current()?;
+                self.advance();
+                Ok(Step::Passed { index: i })
+            }
+        }
+    }
+
+    /// Records a verdict on the debate waiting at [`Step::NeedsVerdict`], saves, and moves on.
+    pub fn verdict(&mut self, judgement: Judgement) -> Result<&Judgement> {
+        let Some(d) = self.current.as_mut().filter(|d| d.ready_for_judgement()) else {
+            bail!("no debate is waiting for a verdict");
+        };
+        d.record_judgement(judgement)?;
+        let i = d.record.index;
+        self.store_current()?;
+        self.given.push(i);
+        self.advance();
+        Ok(self.session.debates[i].judgements.last().expect("a verdict was just recorded"))
+    }
+
+    /// Leaves the current debate as it is (saved, unjudged) and moves to the next one.
+    pub fn skip(&mut self) -> Result<Option<usize>> {
+        let Some(d) = &self.current else { return Ok(None) };
+        let i = d.record.index;
+        self.store_current()?;
+        self.skipped += 1;
+        self.advance();
+        Ok(Some(i))
+    }
+
+    /// Records the current debate's remaining turns as cancelled (empty, `stop_reason =
+    /// "cancelled"`), as when a person stops generation with Esc, and saves.
+    pub fn cancel_remaining_turns(&mut self) -> Result<()> {
+        let Some(d) = self.current.as_mut() else { return Ok(()) };
+        while let Some(spec) = d.next_turn() {
+            let out = TurnOutput { text: String::new(), tokens: 0, stop_reason: "cancelled".into(), seconds: 0.0 };
+            d.record_turn(&spec, out)?;
+        }
+        self.store_current()
+    }
+
+    /// Takes back the newest verdict given in this run, saves, and goes back to its debate (which
+    /// then waits for a verdict again). Returns its index, or `None` when there is none.
+    pub fn undo(&mut self) -> Result<Option<usize>> {
+        let Some(k) = self.given.pop() else { return Ok(None) };
+        if self.current.is_some() {
+            self.store_current()?;
+        }
+        let rec = &mut self.session.debates[k];
+        rec.judgements.pop();
+        if rec.judgements.is_empty() {
+            rec.status = DebateStatus::Argued;
+        }
+        save(&self.plan.out, &mut self.session)?;
+        self.current = None;
+        self.cursor = k;
+        Ok(Some(k))
+    }
+}
+
+/// Runs (or resumes) every debate of a plan, headless. `judge` must be given when the settings
+/// name a model judge; otherwise argued debates are saved for a person to judge later. Returns
+/// the saved session. A cancellation stops the run with everything before the cancelled turn
+/// saved.
 pub fn run_session(
     plan: &RunPlan,
     strong: &mut dyn Debater,
@@ -192,116 +481,30 @@ pub fn run_session(
     cancel: &CancelToken,
     on_event: &mut dyn FnMut(RunEvent),
 ) -> Result<Session> {
-    let settings = &plan.settings;
-    if matches!(settings.judge, JudgeSetting::Model { .. }) && judge.is_none() {
-        bail!("the settings name a model judge but none was given");
+    let verdicts = match (&plan.settings.judge, judge.is_some()) {
+        (JudgeSetting::Model { .. }, _) => Verdicts::Judge,
+        (_, true) => Verdicts::Judge,
+        _ => Verdicts::Later,
+    };
+    let mut run = SessionRun::open(plan.clone(), &*strong, &*weak, judge.as_deref(), verdicts)?;
+    if let Some(done) = run.resumed() {
+        on_event(RunEvent::Resumed { path: &plan.out, done, total: run.total() });
     }
-    let items = tasks::load(&settings.task, Some(settings.n), settings.seed)?;
-    let (mut session, resumed) = open_or_create(plan, &items, &*strong, &*weak, judge.as_deref())?;
-    let path = plan.out.as_path();
-    let total = items.len();
-    if resumed {
-        let done = session
-            .debates
-            .iter()
-            .filter(|d| matches!(d.status, DebateStatus::Judged | DebateStatus::Agreement))
-            .count();
-        on_event(RunEvent::Resumed { path, done, total });
-    }
-    for (i, item) in items.iter().enumerate() {
-        let mut debate = match session.debates.get(i) {
-            Some(rec) => Debate::from_record(settings, rec.clone()),
-            None => {
-                let d = match settings.assignment {
-                    Assignment::Assigned => Debate::assigned(i, item.clone(), settings, settings.seed),
-                    Assignment::SelfChosen => {
-                        let s_lp = strong.choice_logprobs(item, None)?;
-                        let w_lp = weak.choice_logprobs(item, None)?;
-                        Debate::self_chosen(i, item.clone(), settings, s_lp, w_lp)
-                    }
-                };
-                session.debates.push(d.record.clone());
-                save(path, &mut session)?;
-                d
-            }
-        };
-        let status = debate.record.status;
-        let waits_for_human = status == DebateStatus::Argued && judge.is_none();
-        if matches!(status, DebateStatus::Judged | DebateStatus::Agreement) || waits_for_human {
-            on_event(RunEvent::Skipped { index: i, status });
-            continue;
-        }
-        on_event(RunEvent::DebateStart { index: i, total, record: &debate.record });
-        run_debate(
-            &mut debate,
-            &mut *strong,
-            &mut *weak,
-            judge.as_deref_mut(),
-            cancel,
-            &mut |d: &Debate| {
-                session.debates[i] = d.record.clone();
-                save(path, &mut session).with_context(|| format!("cannot save {}", path.display()))
-            },
-            on_event,
-        )?;
-    }
-    save(path, &mut session)?;
-    Ok(session)
-}
-
-/// Drives one debate to its end: every remaining turn (streamed through `on_event`),
-/// then the judge's verdict when a judge is given. `checkpoint` is called after each
-/// recorded turn and after the judgement (the CLI saves the session there; the TUI can
-/// do the same). Agreements and finished debates return at once.
-pub fn run_debate(
-    debate: &mut Debate,
-    strong: &mut dyn Debater,
-    weak: &mut dyn Debater,
-    judge: Option<&mut (dyn Judge + '_)>,
-    cancel: &CancelToken,
-    checkpoint: &mut dyn FnMut(&Debate) -> Result<()>,
-    on_event: &mut dyn FnMut(RunEvent),
-) -> Result<()> {
-    let i = debate.record.index;
-    while let Some(spec) = debate.next_turn() {
+    loop {
         if cancel.is_cancelled() {
-            bail!(
-                "cancelled before round {} of the {} side; everything before it is saved",
-                spec.round,
-                spec.side.as_str()
-            );
+            bail!("cancelled; everything before the cancelled turn is saved in {}", plan.out.display());
         }
-        on_event(RunEvent::TurnStart { index: i, spec: &spec });
-        let side_debater: &mut dyn Debater = match spec.side {
-            crate::session::Side::Strong => &mut *strong,
-            crate::session::Side::Weak => &mut *weak,
-        };
-        let ctx = debate.turn_context(&spec, side_debater.profile().sees_passage);
-        let out = side_debater.argue(&ctx, cancel, &mut |piece| on_event(RunEvent::Text(piece)))?;
-        if out.stop_reason == "cancelled" {
-            bail!(
-                "cancelled during round {} of the {} side; everything before it is saved",
-                spec.round,
-                spec.side.as_str()
-            );
-        }
-        debate.record_turn(&spec, out)?;
-        checkpoint(debate)?;
-        on_event(RunEvent::TurnEnd { index: i, turn: debate.record.turns.last().unwrap() });
-    }
-    if debate.record.status == DebateStatus::Agreement {
-        on_event(RunEvent::Agreement { index: i });
-        return Ok(());
-    }
-    if let Some(j) = judge {
-        if debate.record.status == DebateStatus::Argued {
-            let verdict = j.judge(&debate.judge_view())?;
-            debate.record_judgement(verdict)?;
-            checkpoint(debate)?;
-            on_event(RunEvent::Judged { index: i, judgement: debate.record.judgements.last().unwrap() });
+        match run.next(&mut *strong, &mut *weak, judge.as_deref_mut(), cancel, on_event)? {
+            Step::Done => break,
+            Step::Cancelled { index } => {
+                bail!("cancelled during debate {}; everything before the cancelled turn is saved", index + 1)
+            }
+            _ => {}
         }
     }
-    Ok(())
+    let mut s = run.into_session();
+    save(&plan.out, &mut s)?;
+    Ok(s)
 }
 
 /// Adds the verdicts of another judge to every argued debate of a saved session that
@@ -333,4 +536,180 @@ pub fn judge_saved(path: &Path, judge: &mut dyn Judge, on_event: &mut dyn FnMut(
         on_event(RunEvent::Judged { index: i, judgement: session.debates[i].judgements.last().unwrap() });
     }
     Ok(added)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::debate::agents::{share, ModelDebater, ModelJudge};
+    use crate::debate::human::{human_judgement, HumanVerdict};
+    use crate::runtime::scripted::ScriptedModel;
+    use crate::runtime::Sampling;
+    use crate::session::{Protocol, TurnOrder};
+
+    fn profile(name: &str) -> DebaterProfile {
+        DebaterProfile {
+            name: name.into(),
+            model: name.into(),
+            sees_passage: true,
+            max_tokens: 40,
+            sampling: Sampling::default(),
+            template: "debater".into(),
+        }
+    }
+
+    fn plan(dir: &Path, protocol: Protocol, assignment: Assignment, judge: JudgeSetting) -> RunPlan {
+        let settings = Settings {
+            task: "builtin:capitals".into(),
+            n: 3,
+            seed: 7,
+            protocol,
+            assignment,
+            rounds: if protocol == Protocol::Blind { 0 } else { 1 },
+            turn_order: TurnOrder::Sequential,
+            judge,
+            judge_sees_passage: false,
+        };
+        RunPlan {
+            settings,
+            strong: profile("strong"),
+            weak: profile("weak"),
+            out: dir.join("s.json"),
+            templates: Templates::load().unwrap(),
+            command: None,
+        }
+    }
+
+    /// Scripted debaters: the strong one prefers choice A, the weak one choice B.
+    fn debaters(t: &Templates) -> (ModelDebater, ModelDebater) {
+        let lean =
+            |k: usize| move |_: &str, c: &[String]| (0..c.len()).map(|i| if i == k { -0.1 } else { -2.0 }).collect();
+        let s = ScriptedModel::new("strong", "My answer is right because the passage says so.").with_scorer(lean(0));
+        let w = ScriptedModel::new("weak", "The other answer misreads the question entirely.").with_scorer(lean(1));
+        (
+            ModelDebater::new(profile("strong"), share(s), t.clone()),
+            ModelDebater::new(profile("weak"), share(w), t.clone()),
+        )
+    }
+
+    fn person(run: &SessionRun) -> Judgement {
+        let v =
+            HumanVerdict { judge_name: "ada".into(), percent_strong: 80, rationale: None, seconds: 1.0, blind: None };
+        human_judgement(&run.current().unwrap().record, &v).unwrap()
+    }
+
+    #[test]
+    fn a_person_judges_step_by_step_with_undo_and_skip() {
+        let d = tempfile::tempdir().unwrap();
+        let p = plan(d.path(), Protocol::Debate, Assignment::Assigned, JudgeSetting::Human);
+        let (mut s, mut w) = debaters(&p.templates);
+        let mut run = SessionRun::open(p.clone(), &s, &w, None, Verdicts::Person).unwrap();
+        let cancel = CancelToken::new();
+        let mut steps = Vec::new();
+        let mut streamed = String::new();
+        loop {
+            let st = run
+                .next(&mut s, &mut w, None, &cancel, &mut |e| {
+                    if let RunEvent::Text(t) = e {
+                        streamed.push_str(t)
+                    }
+                })
+                .unwrap();
+            steps.push(st);
+            if let Step::NeedsVerdict { .. } = st {
+                break;
+            }
+        }
+        assert_eq!(
+            steps,
+            vec![
+                Step::Started { index: 0 },
+                Step::Turn { index: 0 },
+                Step::Turn { index: 0 },
+                Step::NeedsVerdict { index: 0 }
+            ]
+        );
+        assert!(streamed.contains("passage says so") && streamed.contains("misreads"), "{streamed}");
+        // Every turn is on disk before the verdict.
+        assert_eq!(store::load(&p.out).unwrap().debates[0].turns.len(), 2);
+        let j = person(&run);
+        run.verdict(j).unwrap();
+        let on_disk = store::load(&p.out).unwrap();
+        assert_eq!(on_disk.debates[0].status, DebateStatus::Judged);
+        // Undo takes it back on disk, and the same debate waits again.
+        assert_eq!(run.undo().unwrap(), Some(0));
+        assert_eq!(store::load(&p.out).unwrap().debates[0].status, DebateStatus::Argued);
+        assert_eq!(run.next(&mut s, &mut w, None, &cancel, &mut |_| {}).unwrap(), Step::Started { index: 0 });
+        assert_eq!(run.next(&mut s, &mut w, None, &cancel, &mut |_| {}).unwrap(), Step::NeedsVerdict { index: 0 });
+        let j = person(&run);
+        run.verdict(j).unwrap();
+        // Skip the second debate after it started; judge the third.
+        assert_eq!(run.next(&mut s, &mut w, None, &cancel, &mut |_| {}).unwrap(), Step::Started { index: 1 });
+        assert_eq!(run.skip().unwrap(), Some(1));
+        loop {
+            match run.next(&mut s, &mut w, None, &cancel, &mut |_| {}).unwrap() {
+                Step::NeedsVerdict { index } => {
+                    assert_eq!(index, 2);
+                    let j = person(&run);
+                    run.verdict(j).unwrap();
+                }
+                Step::Done => break,
+                _ => {}
+            }
+        }
+        assert_eq!((run.judged(), run.skipped()), (2, 1));
+        // Reopening resumes: the judged debates are passed over, the skipped one waits.
+        let mut again = SessionRun::open(p, &s, &w, None, Verdicts::Person).unwrap();
+        assert_eq!(again.resumed(), Some(2));
+        assert_eq!(again.next(&mut s, &mut w, None, &cancel, &mut |_| {}).unwrap(), Step::Passed { index: 0 });
+        assert_eq!(again.next(&mut s, &mut w, None, &cancel, &mut |_| {}).unwrap(), Step::Started { index: 1 });
+    }
+
+    #[test]
+    fn every_protocol_and_assignment_runs_to_a_model_verdict() {
+        for protocol in [Protocol::Debate, Protocol::Consultancy, Protocol::Blind] {
+            for assignment in [Assignment::Assigned, Assignment::SelfChosen] {
+                let d = tempfile::tempdir().unwrap();
+                let judge = JudgeSetting::Model { spec: "judge".into() };
+                let p = plan(d.path(), protocol, assignment, judge);
+                let (mut s, mut w) = debaters(&p.templates);
+                // The judge favours the letter A.
+                let jm = ScriptedModel::new("judge", "").with_scorer(|_, c| vec![-0.2, -1.8][..c.len()].to_vec());
+                let mut j = ModelJudge::new(share(jm), p.templates.clone()).unwrap();
+                let session = run_session(&p, &mut s, &mut w, Some(&mut j), &CancelToken::new(), &mut |_| {}).unwrap();
+                let want_turns = match protocol {
+                    Protocol::Debate => 2,
+                    Protocol::Consultancy => 1,
+                    Protocol::Blind => 0,
+                };
+                for rec in &session.debates {
+                    // Self-assignment: the strong side prefers A and the weak side B, so they differ.
+                    assert_eq!(rec.status, DebateStatus::Judged, "{protocol:?} {assignment:?}");
+                    assert_eq!(rec.turns.len(), want_turns, "{protocol:?} {assignment:?}");
+                    assert_ne!(rec.strong_answer, rec.weak_answer);
+                    assert_eq!(rec.judgements.len(), 1);
+                    assert!(rec.judgements[0].p_strong > 0.0 && rec.judgements[0].p_strong < 1.0);
+                }
+                assert_eq!(store::load(&p.out).unwrap().debates, session.debates);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cancelled_turn_is_not_recorded_and_esc_marks_the_rest() {
+        let d = tempfile::tempdir().unwrap();
+        let p = plan(d.path(), Protocol::Debate, Assignment::Assigned, JudgeSetting::Human);
+        let (mut s, mut w) = debaters(&p.templates);
+        let mut run = SessionRun::open(p.clone(), &s, &w, None, Verdicts::Person).unwrap();
+        let cancel = CancelToken::new();
+        assert_eq!(run.next(&mut s, &mut w, None, &cancel, &mut |_| {}).unwrap(), Step::Started { index: 0 });
+        cancel.cancel();
+        assert_eq!(run.next(&mut s, &mut w, None, &cancel, &mut |_| {}).unwrap(), Step::Cancelled { index: 0 });
+        assert!(store::load(&p.out).unwrap().debates[0].turns.is_empty());
+        run.cancel_remaining_turns().unwrap();
+        cancel.reset();
+        assert_eq!(run.next(&mut s, &mut w, None, &cancel, &mut |_| {}).unwrap(), Step::NeedsVerdict { index: 0 });
+        let rec = &store::load(&p.out).unwrap().debates[0];
+        assert!(rec.turns.iter().all(|t| t.stop_reason == "cancelled" && t.text.is_empty()), "{rec:?}");
+    }
 }

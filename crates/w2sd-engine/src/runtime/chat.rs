@@ -43,7 +43,24 @@ impl ChatFormat {
         }
     }
 
+    /// Renders chat messages with this template and opens the assistant turn. When the last
+    /// message is the assistant's, its text is written into that opened turn and left open, so
+    /// the model continues it (a reply started with fixed words).
     pub fn render(&self, messages: &[ChatMessage]) -> String {
+        match messages.split_last() {
+            Some((last, rest)) if last.role == Role::Assistant => {
+                let mut s = self.render_open(rest);
+                if *self == ChatFormat::Plain && !last.content.is_empty() {
+                    s.push(' ');
+                }
+                s.push_str(&last.content);
+                s
+            }
+            _ => self.render_open(messages),
+        }
+    }
+
+    fn render_open(&self, messages: &[ChatMessage]) -> String {
         let mut s = String::new();
         match self {
             ChatFormat::ChatMl { qwen_default_system } => {
@@ -115,5 +132,14 @@ mod tests {
     fn gemma_folds_system_into_user() {
         let s = ChatFormat::Gemma.render(&[ChatMessage::system("Be brief."), ChatMessage::user("Why?")]);
         assert_eq!(s, "<start_of_turn>user\nBe brief.\n\nWhy?<end_of_turn>\n<start_of_turn>model\n");
+    }
+
+    #[test]
+    fn trailing_assistant_message_is_continued() {
+        let f = ChatFormat::ChatMl { qwen_default_system: false };
+        let msgs = [ChatMessage::user("Hi"), ChatMessage::assistant("I argue that")];
+        assert_eq!(f.render(&msgs), format!("{}I argue that", f.render(&msgs[..1])));
+        let g = ChatFormat::Gemma;
+        assert_eq!(g.render(&msgs), "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nI argue that");
     }
 }

@@ -2,7 +2,8 @@
 //! and caching, exact tokenizers, decoder forwards (Gemma 3, Qwen 2, Llama), BERT
 //! encoders, streaming generation, continuation scoring and pooled features.
 //!
-//! Everything the rest of the product needs goes through [`Model`].
+//! Everything the rest of the engine needs goes through the [`LanguageModel`] trait, which the
+//! local [`Model`] implements (and [`scripted::ScriptedModel`], for tests without weights).
 
 pub mod bench;
 pub mod bert;
@@ -11,14 +12,17 @@ pub mod chat;
 pub mod device;
 pub mod generate;
 pub mod hub;
+pub mod language_model;
 pub mod model;
 pub mod q5_0;
+pub mod scripted;
 pub mod spec;
 pub mod tokenizer;
 pub mod transformer;
 
 pub use generate::{CancelToken, ChatMessage, GenerateRequest, Generation, Pool, Prompt, Role, Sampling, StopReason};
 pub use hub::PullProgress;
+pub use language_model::LanguageModel;
 pub use model::{Model, ModelInfo};
 
 /// The first line of an error's message (candle appends a backtrace on later lines).

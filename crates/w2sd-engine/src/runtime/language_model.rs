@@ -1,0 +1,93 @@
+//! [`LanguageModel`]: everything debate, facilitation and training need from a model.
+//!
+//! Debaters, judges, facilitation and feature extraction reach models only through this trait,
+//! so a backend other than the local candle runtime ([`super::Model`]), such as a remote inference
+//! server, needs no change in debate or weak-to-strong code. [`super::scripted::ScriptedModel`]
+//! implements it without weights, for engine unit tests.
+
+use anyhow::Result;
+
+use super::generate::{CancelToken, GenerateRequest, Generation, Pool, Prompt};
+use super::model::ModelInfo;
+
+/// A model that can write, score and embed.
+///
+/// A [`Prompt::Chat`] whose last message is the assistant's asks the model to continue that
+/// assistant turn (the message's text is already written); any other chat prompt opens a new
+/// assistant turn after the messages.
+pub trait LanguageModel: Send {
+    /// Provenance: the spec it was loaded from, its architecture, its weights' hash, its sizes.
+    fn info(&self) -> &ModelInfo;
+
+    /// A stable identity for cache keys and provenance: the spec and, when known, the sha256 of
+    /// the weights (`spec@sha256`). Two loads of the same file have the same identity.
+    fn identity(&self) -> String {
+        let i = self.info();
+        match &i.sha256 {
+            Some(h) => format!("{}@{h}", i.spec),
+            None => i.spec.clone(),
+        }
+    }
+
+    /// The text the model reads for a prompt: the chat template applied to chat prompts (with the
+    /// assistant turn opened or continued), raw prompts as they are.
+    fn prompt_text(&self, prompt: &Prompt) -> String;
+
+    /// Streams a generation. `on_text` receives each new piece of text as soon as it is final
+    /// (never a part of a stop string); generation ends at a stop string (not returned), an end of
+    /// turn, `max_tokens`, a full context, or when `cancel` fires.
+    fn generate(
+        &mut self,
+        req: &GenerateRequest,
+        cancel: &CancelToken,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation>;
+
+    /// `Σ_t log p(c_t | prompt, c_<t)` for each continuation `c`, all from one prefill of the
+    /// prompt. Continuations are tokenized on their own, without BOS.
+    fn score(&mut self, prompt: &Prompt, continuations: &[String]) -> Result<Vec<f64>>;
+
+    /// Pooled hidden states, one vector of [`ModelInfo::hidden_size`] per text, in input order.
+    /// Texts longer than `max_tokens` tokens are cut; `on_batch` gets the number of texts done.
+    fn features(
+        &mut self,
+        texts: &[String],
+        pool: Pool,
+        max_tokens: usize,
+        on_batch: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>>;
+}
+
+impl LanguageModel for super::Model {
+    fn info(&self) -> &ModelInfo {
+        super::Model::info(self)
+    }
+
+    fn prompt_text(&self, prompt: &Prompt) -> String {
+        super::Model::prompt_text(self, prompt)
+    }
+
+    fn generate(
+        &mut self,
+        req: &GenerateRequest,
+        cancel: &CancelToken,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation> {
+        super::Model::generate(self, req, cancel, on_text)
+    }
+
+    fn score(&mut self, prompt: &Prompt, continuations: &[String]) -> Result<Vec<f64>> {
+        super::Model::score(self, prompt, continuations)
+    }
+
+    fn features(
+        &mut self,
+        texts: &[String],
+        pool: Pool,
+        max_tokens: usize,
+        on_batch: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>> {
+        self.max_feature_tokens = max_tokens;
+        self.embed_batched(texts, pool, 2048, on_batch)
+    }
+}
