@@ -5,11 +5,12 @@ mod tui_support;
 
 use insta::assert_snapshot;
 use tui_support::*;
+use w2sd::session::{JudgeSetting, Protocol};
 use w2sd::tui::action::Action;
 use w2sd::tui::app::Screen;
-use w2sd::tui::views::debate::{DebateSummary, JudgeMode, Phase};
-use w2sd::tui::views::train::TrainEvent;
-use w2sd::tui::worker::{DebateEvent, ModelRow, ModelVerdict, Pane, Reveal, WorkerEvent};
+use w2sd::tui::message::TrainEvent;
+use w2sd::tui::message::{DebateEvent, ModelRow, ModelVerdict, Pane, Reveal, WorkerEvent};
+use w2sd::tui::views::debate::{DebateSummary, Phase};
 
 const SIZES: [(u16, u16, &str); 2] = [(80, 24, "80x24"), (140, 40, "wide")];
 
@@ -17,7 +18,9 @@ fn debate_app(w: u16, h: u16, blind: bool) -> w2sd::tui::app::App {
     let mut a = app(w, h);
     a.debate.summary = Some(DebateSummary {
         task: "builtin:capitals".into(),
-        judge: JudgeMode::Human { name: "alice".into() },
+        judge: JudgeSetting::Human,
+        judge_name: "alice".into(),
+        protocol: Protocol::Debate,
         blind,
         reveal: true,
         out: "/data/w2sd/sessions/x.json".into(),
@@ -42,7 +45,9 @@ fn debate_streaming_narrow_panes_stack() {
     let mut a = app(64, 30);
     a.debate.summary = Some(DebateSummary {
         task: "builtin:capitals".into(),
-        judge: JudgeMode::Human { name: "alice".into() },
+        judge: JudgeSetting::Human,
+        judge_name: "alice".into(),
+        protocol: Protocol::Debate,
         blind: false,
         reveal: true,
         out: String::new(),
@@ -72,7 +77,7 @@ fn debate_blind_after_verdict_reveals() {
 fn debate_model_judge_shows_both_orders() {
     for (w, h, name) in SIZES {
         let mut a = debate_app(w, h, false);
-        a.debate.summary.as_mut().unwrap().judge = JudgeMode::Model { spec: "qwen2.5-coder-0.5b-instruct".into() };
+        a.debate.summary.as_mut().unwrap().judge = JudgeSetting::Model { spec: "qwen2.5-coder-0.5b-instruct".into() };
         a.on_worker(WorkerEvent::Debate(DebateEvent::ModelJudged(ModelVerdict {
             judge: "qwen2.5-coder-0.5b-instruct".into(),
             p_right: 0.31,

@@ -4,12 +4,15 @@ mod tui_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_support::*;
+use w2sd::session::{JudgeSetting, Protocol};
 use w2sd::tui::action::Action;
-use w2sd::tui::app::{Effect, Screen};
+use w2sd::tui::app::Screen;
 use w2sd::tui::keymap::{Keymap, Scope};
-use w2sd::tui::views::debate::{DebateSummary, JudgeMode, Phase};
-use w2sd::tui::views::train::{StageStatus, TrainCommand, TrainEvent};
-use w2sd::tui::worker::{DebateCommand, DebateEvent, Pane, Reveal, WorkerEvent};
+use w2sd::tui::message::Effect;
+use w2sd::tui::message::{DebateCommand, DebateEvent, Pane, Reveal, WorkerEvent};
+use w2sd::tui::message::{TrainCommand, TrainEvent};
+use w2sd::tui::views::debate::{DebateSummary, Phase};
+use w2sd::tui::views::train::StageStatus;
 
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
@@ -19,7 +22,9 @@ fn judging_app() -> w2sd::tui::app::App {
     let mut a = app(100, 30);
     a.debate.summary = Some(DebateSummary {
         task: "builtin:capitals".into(),
-        judge: JudgeMode::Human { name: "t".into() },
+        judge: JudgeSetting::Human,
+        judge_name: "t".into(),
+        protocol: Protocol::Debate,
         blind: false,
         reveal: true,
         out: String::new(),
@@ -211,7 +216,7 @@ fn models_pull() {
     let mut a = app(80, 24);
     a.screen = Screen::Models;
     a.on_worker(WorkerEvent::Models {
-        rows: Ok(vec![w2sd::tui::worker::ModelRow {
+        rows: Ok(vec![w2sd::tui::message::ModelRow {
             name: "gemma-3-270m".into(),
             about: String::new(),
             format: "gguf".into(),

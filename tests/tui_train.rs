@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use tui_support::*;
 use w2sd::tui::app::Screen;
 use w2sd::tui::event::{Event, Events};
-use w2sd::tui::trainer::{spawn_train, TrainSetup};
-use w2sd::tui::views::train::{StageStatus, TrainCommand, TrainEvent};
-use w2sd::tui::worker::WorkerEvent;
+use w2sd::tui::message::WorkerEvent;
+use w2sd::tui::message::{TrainCommand, TrainEvent};
+use w2sd::tui::views::train::StageStatus;
+use w2sd::tui::workers::train::{spawn_train, TrainSetup};
 use w2sd::w2s::config::ExperimentConfig;
 
 /// The next train event, within `wait`.

@@ -1,6 +1,5 @@
 //! `w2sd debate run|judge`, `w2sd sessions list|show|stats|export`, `w2sd facilitate`.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,14 +9,14 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::debate::agents::{share, ModelDebater, ModelJudge, SharedModel};
+use crate::debate::agents::{ModelDebater, ModelJudge};
 use crate::debate::facilitate::{self, FacilitationEvent};
 use crate::debate::metrics;
 use crate::debate::prompts::Templates;
 use crate::debate::runner::{self, RunEvent, RunPlan};
 use crate::debate::{Debater, Judge};
 use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
-use crate::runtime::{CancelToken, Sampling};
+use crate::runtime::{CancelToken, ModelPool, Sampling, SharedModel};
 use crate::session::{
     self, store, Assignment, DebateStatus, DebaterProfile, JudgeSetting, Protocol, Session, Settings, Side, TurnOrder,
 };
@@ -55,13 +54,44 @@ pub enum DebateCmd {
     Judge(JudgeArgs),
 }
 
-/// Who judges: a model (log-probabilities of the answer letters), a person later in
-/// the TUI, or nobody.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum JudgeChoice {
-    Model,
-    Human,
-    None,
+/// The protocol options shared by `w2sd debate run` and `w2sd judge` (the Debate screen).
+#[derive(Args, Debug, Clone)]
+pub struct ProtocolArgs {
+    /// The debate protocol.
+    #[arg(long, value_parser = super::args::choice::<Protocol>(), default_value_t = Protocol::Debate)]
+    pub protocol: Protocol,
+    /// How answers are given to the sides.
+    #[arg(long, value_parser = super::args::choice::<Assignment>(), default_value_t = Assignment::Assigned)]
+    pub assignment: Assignment,
+    /// Whether the two turns of a round see each other.
+    #[arg(long, value_parser = super::args::choice::<TurnOrder>(), default_value_t = TurnOrder::Sequential)]
+    pub turn_order: TurnOrder,
+    /// Show the judge the passage (off by default, as in QuALITY debates).
+    #[arg(long)]
+    pub judge_sees_passage: bool,
+}
+
+impl ProtocolArgs {
+    /// The session settings of these options.
+    pub fn settings(&self, task: &str, n: usize, seed: u64, rounds: usize, judge: JudgeSetting) -> Result<Settings> {
+        if rounds == 0 && self.protocol != Protocol::Blind {
+            bail!("--rounds must be at least 1 (use --protocol blind for no arguments)");
+        }
+        if n == 0 {
+            bail!("--n must be at least 1");
+        }
+        Ok(Settings {
+            task: task.to_string(),
+            n,
+            seed,
+            protocol: self.protocol,
+            assignment: self.assignment,
+            rounds: if self.protocol == Protocol::Blind { 0 } else { rounds },
+            turn_order: self.turn_order,
+            judge,
+            judge_sees_passage: self.judge_sees_passage,
+        })
+    }
 }
 
 /// Debater options shared by `debate run` and `facilitate`.
@@ -94,22 +124,18 @@ pub struct RunArgs {
     pub task: String,
     #[command(flatten)]
     pub debaters: DebaterArgs,
-    #[arg(long, value_enum, default_value_t = JudgeChoice::Model)]
-    pub judge: JudgeChoice,
+    /// Who judges: `model` (the --judge-model, by default the weak debater's model), `model:SPEC`,
+    /// `human` (a person, later, in `w2sd review`/the UI) or `none`.
+    #[arg(long, default_value = "model")]
+    pub judge: JudgeSetting,
     /// Model spec of the model judge (default: the weak debater's model, so weak supervises strong).
     #[arg(long)]
     pub judge_model: Option<String>,
-    #[arg(long, value_parser = super::args::choice::<Protocol>(), default_value_t = Protocol::Debate)]
-    pub protocol: Protocol,
-    #[arg(long, value_parser = super::args::choice::<Assignment>(), default_value_t = Assignment::Assigned)]
-    pub assignment: Assignment,
+    #[command(flatten)]
+    pub protocol: ProtocolArgs,
+    /// Debate rounds (0 only with --protocol blind).
     #[arg(long, default_value_t = 2)]
     pub rounds: usize,
-    #[arg(long, value_parser = super::args::choice::<TurnOrder>(), default_value_t = TurnOrder::Sequential)]
-    pub turn_order: TurnOrder,
-    /// Show the judge the passage (off by default, as in QuALITY debates).
-    #[arg(long)]
-    pub judge_sees_passage: bool,
     /// Number of task items.
     #[arg(long, default_value_t = 20)]
     pub n: usize,
@@ -261,21 +287,20 @@ pub fn resolve_profile(arg: &str, sees_passage: bool, a: &DebaterArgs) -> Result
     }
 }
 
-/// Loaded models by spec, each loaded once and shared between roles.
+/// The engine's [`ModelPool`] with a progress bar on stderr while a model is pulled or loaded.
 #[derive(Default)]
 pub struct ModelSet {
-    models: HashMap<String, SharedModel>,
+    pool: ModelPool,
 }
 
 impl ModelSet {
     pub fn get(&mut self, spec: &str) -> Result<SharedModel> {
-        if let Some(m) = self.models.get(spec) {
-            return Ok(m.clone());
+        if !self.pool.contains(spec) {
+            eprintln!("loading {spec} …");
         }
-        eprintln!("loading {spec} …");
-        let m = share(super::runtime::load_with_progress(spec)?);
-        self.models.insert(spec.to_string(), m.clone());
-        Ok(m)
+        let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let bar = super::progress::PullBar::new(quiet);
+        self.pool.get(spec, &mut |p| bar.update(&p))
     }
 }
 
@@ -311,34 +336,16 @@ fn fmt(x: f64) -> String {
 
 fn run(a: RunArgs) -> Result<()> {
     let t0 = Instant::now();
-    if a.rounds == 0 && a.protocol != Protocol::Blind {
-        bail!("--rounds must be at least 1 (use --protocol blind for no arguments)");
-    }
-    if a.n == 0 {
-        bail!("--n must be at least 1");
-    }
     // Check the task spec before loading any model.
     crate::tasks::TaskSpec::parse(&a.task)?;
     let strong_p = resolve_profile(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters)?;
     let weak_p = resolve_profile(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters)?;
-    let judge_setting = match a.judge {
-        JudgeChoice::Model => {
-            JudgeSetting::Model { spec: a.judge_model.clone().unwrap_or_else(|| weak_p.model.clone()) }
-        }
-        JudgeChoice::Human => JudgeSetting::Human,
-        JudgeChoice::None => JudgeSetting::None,
+    let judge_setting = match (&a.judge, &a.judge_model) {
+        (JudgeSetting::Model { .. }, Some(spec)) => JudgeSetting::Model { spec: spec.clone() },
+        (JudgeSetting::Model { spec }, None) if spec.is_empty() => JudgeSetting::Model { spec: weak_p.model.clone() },
+        (j, _) => j.clone(),
     };
-    let settings = Settings {
-        task: a.task.clone(),
-        n: a.n,
-        seed: a.seed,
-        protocol: a.protocol,
-        assignment: a.assignment,
-        rounds: if a.protocol == Protocol::Blind { 0 } else { a.rounds },
-        turn_order: a.turn_order,
-        judge: judge_setting.clone(),
-        judge_sees_passage: a.judge_sees_passage,
-    };
+    let settings = a.protocol.settings(&a.task, a.n, a.seed, a.rounds, judge_setting.clone())?;
     let out = match &a.out {
         Some(p) => p.clone(),
         None => sessions_dir(&a.sessions_dir).join(runner::default_file_name(&settings, &strong_p, &weak_p)),

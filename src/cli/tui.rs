@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use crate::cli::debate::{resolve_profile, DebaterArgs};
+use crate::cli::debate::{resolve_profile, DebaterArgs, ProtocolArgs};
+use crate::debate::runner::default_file_name;
 use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
-use crate::tui::worker::{DebateConfig, JudgeChoice};
+use crate::session::{Assignment, JudgeSetting, Protocol, TurnOrder};
+use crate::tui::message::DebateConfig;
 use crate::tui::{Options, Start};
 
 /// The task of the default live debate (`w2sd` with no arguments).
@@ -41,6 +43,9 @@ pub struct JudgeArgs {
     /// Debaters (--strong, --weak, --max-tokens, --temperature, passage access), as in `w2sd debate run`.
     #[command(flatten)]
     pub debaters: DebaterArgs,
+    /// Protocol, assignment, turn order and the judge's passage access, as in `w2sd debate run`.
+    #[command(flatten)]
+    pub protocol: ProtocolArgs,
     /// Debate rounds.
     #[arg(long, default_value_t = 1)]
     pub rounds: usize,
@@ -52,10 +57,8 @@ pub struct JudgeArgs {
     /// Hide the ground truth and D after each verdict.
     #[arg(long)]
     pub no_reveal: bool,
-    /// Show the judge the passage (reading tasks).
-    #[arg(long)]
-    pub judge_sees_passage: bool,
-    /// The session file to write (default: a new file in the data dir's sessions/).
+    /// The session file (default: `<data>/sessions/<task>-<strong>-vs-<weak>-<protocol>-r<rounds>-n<n>-s<seed>.json`,
+    /// as `w2sd debate run` names it; an existing file with the same settings is resumed).
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
 }
@@ -76,40 +79,40 @@ impl JudgeArgs {
                 strong_no_passage: false,
                 weak_no_passage: false,
             },
+            protocol: ProtocolArgs {
+                protocol: Protocol::Debate,
+                assignment: Assignment::Assigned,
+                turn_order: TurnOrder::Sequential,
+                judge_sees_passage: false,
+            },
             rounds: 1,
             n: 5,
             seed: 42,
             no_reveal: false,
-            judge_sees_passage: false,
             out: None,
         }
     }
 
     pub fn config(&self) -> Result<DebateConfig> {
         let judge = match &self.model_judge {
-            Some(spec) => JudgeChoice::Model { spec: spec.clone() },
-            None => JudgeChoice::Human { name: self.judge_name.clone().unwrap_or_else(default_judge_name) },
+            Some(spec) => JudgeSetting::Model { spec: spec.clone() },
+            None => JudgeSetting::Human,
         };
-        let out = self.out.clone().unwrap_or_else(|| {
-            let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
-            let task =
-                crate::tasks::TaskSpec::parse(&self.task).map(|t| t.short_name()).unwrap_or_else(|_| "tasks".into());
-            crate::paths::sessions_dir().join(format!("{task}-{stamp}-s{}.json", self.seed))
-        });
+        let settings = self.protocol.settings(&self.task, self.n, self.seed, self.rounds, judge)?;
         let d = &self.debaters;
         let strong = resolve_profile(&d.strong, !d.strong_no_passage, d)?;
         let weak = resolve_profile(&d.weak, !d.weak_no_passage, d)?;
+        let out = self
+            .out
+            .clone()
+            .unwrap_or_else(|| crate::paths::sessions_dir().join(default_file_name(&settings, &strong, &weak)));
         Ok(DebateConfig {
-            task: self.task.clone(),
-            n: self.n,
-            seed: self.seed,
+            settings,
             strong,
             weak,
-            rounds: self.rounds.max(1),
-            judge,
+            judge_name: self.judge_name.clone().unwrap_or_else(default_judge_name),
             blind: self.blind,
             reveal: !self.no_reveal,
-            judge_sees_passage: self.judge_sees_passage,
             out,
         })
     }

@@ -10,12 +10,12 @@ use ratatui::layout::Rect;
 
 use super::action::Action;
 use super::keymap::{Key, Keymap, Scope};
+use super::message::{Effect, WorkerEvent};
 use super::theme::{Theme, ThemeSet};
 use super::views::debate::DebateState;
 use super::views::models::ModelsState;
 use super::views::review::ReviewState;
-use super::views::train::{TrainCommand, TrainState};
-use super::worker::{DebateCommand, WorkerEvent};
+use super::views::train::TrainState;
 
 /// The screens, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,20 +59,6 @@ impl Screen {
     fn index(&self) -> usize {
         Screen::ALL.iter().position(|s| s == self).unwrap_or(0)
     }
-}
-
-/// What the runtime loop must do after an update.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Quit,
-    /// Cancel the generation in progress (shared cancel token).
-    CancelGeneration,
-    Debate(DebateCommand),
-    ListModels,
-    Pull(Vec<String>),
-    /// Rescan the session directories.
-    ScanSessions,
-    Train(TrainCommand),
 }
 
 pub struct App {

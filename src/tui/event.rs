@@ -8,7 +8,7 @@ use crossterm::event::{Event as TermEvent, EventStream, KeyEvent, KeyEventKind, 
 use futures::StreamExt;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use super::worker::WorkerEvent;
+use super::message::WorkerEvent;
 
 /// Everything the app loop reacts to.
 #[derive(Debug)]

@@ -13,14 +13,13 @@
 
 pub mod action;
 pub mod app;
-pub mod driver;
 pub mod event;
 pub mod keymap;
+pub mod message;
 pub mod theme;
-pub mod trainer;
 pub mod views;
 pub mod widgets;
-pub mod worker;
+pub mod workers;
 
 use std::io::{self, Stdout, Write};
 use std::path::PathBuf;
@@ -34,15 +33,16 @@ use crossterm::{cursor, execute};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
-use app::{App, Effect, Screen};
+use app::{App, Screen};
 use event::{Event, Events, Rates};
-use worker::DebateHandle;
+use message::Effect;
+use workers::DebateHandle;
 
 /// What the UI opens on.
 #[derive(Debug, Clone)]
 pub enum Start {
     /// A debate session (the default: a live debate on the offline default models).
-    Debate(worker::DebateConfig),
+    Debate(message::DebateConfig),
     /// The review screen over these files or directories (empty: the default places).
     Review(Vec<PathBuf>),
 }
@@ -131,7 +131,7 @@ pub fn build_app(opts: &Options) -> App {
                     app.review.roots.push(dir.to_path_buf());
                 }
             }
-            app.debate.summary = Some(cfg.summary());
+            app.debate.summary = Some(views::debate::DebateSummary::of(cfg));
             app.debate.phase = views::debate::Phase::Preparing { what: "starting…".into(), done: 0, total: None };
         }
     }
@@ -140,7 +140,7 @@ pub fn build_app(opts: &Options) -> App {
 
 /// The Train screen before its experiment is opened: the demo experiment's settings.
 pub fn default_train_state() -> views::train::TrainState {
-    trainer::TrainSetup::demo().state()
+    workers::train::TrainSetup::demo().state()
 }
 
 /// Runs the UI until the user quits.
@@ -162,10 +162,10 @@ async fn run_async(opts: Options) -> Result<()> {
     let tx = events.sender();
 
     let mut debate: Option<DebateHandle> = None;
-    let train_setup = trainer::TrainSetup::demo();
-    let mut train: Option<trainer::TrainHandle> = None;
+    let train_setup = workers::train::TrainSetup::demo();
+    let mut train: Option<workers::train::TrainHandle> = None;
     match &opts.start {
-        Start::Debate(cfg) => debate = Some(worker::spawn_debate(cfg.clone(), tx.clone())),
+        Start::Debate(cfg) => debate = Some(workers::spawn_debate(cfg.clone(), tx.clone())),
         Start::Review(_) => spawn_scan(app.review.roots.clone(), tx.clone()),
     }
 
@@ -226,22 +226,22 @@ async fn run_async(opts: Options) -> Result<()> {
                         d.send(c);
                     }
                 }
-                Effect::ListModels => worker::spawn_list_models(tx.clone()),
-                Effect::Pull(names) => worker::spawn_pull(names, tx.clone()),
+                Effect::ListModels => workers::spawn_list_models(tx.clone()),
+                Effect::Pull(names) => workers::spawn_pull(names, tx.clone()),
                 Effect::ScanSessions => spawn_scan(app.review.roots.clone(), tx.clone()),
                 Effect::Train(c) => {
                     if train.is_none() {
-                        match trainer::spawn_train(train_setup.clone(), tx.clone()) {
+                        match workers::train::spawn_train(train_setup.clone(), tx.clone()) {
                             Ok(h) => train = Some(h),
                             Err(e) => {
                                 tracing::error!("train: {e:#}");
-                                tx.send(worker::WorkerEvent::Train(views::train::TrainEvent::Error(format!(
+                                tx.send(message::WorkerEvent::Train(message::TrainEvent::Error(format!(
                                     "cannot open the experiment: {e:#}"
                                 ))));
                             }
                         }
                     }
-                    if let (Some(h), false) = (&train, c == views::train::TrainCommand::Open) {
+                    if let (Some(h), false) = (&train, c == message::TrainCommand::Open) {
                         h.send(c);
                     }
                 }
@@ -267,7 +267,7 @@ async fn run_async(opts: Options) -> Result<()> {
 fn spawn_scan(roots: Vec<PathBuf>, tx: event::Sender) {
     std::thread::Builder::new()
         .name("w2sd-scan".into())
-        .spawn(move || tx.send(worker::WorkerEvent::Sessions(views::review::scan(&roots))))
+        .spawn(move || tx.send(message::WorkerEvent::Sessions(views::review::scan(&roots))))
         .expect("spawn scan thread");
 }
 

@@ -12,10 +12,10 @@ use w2sd::session::*;
 use w2sd::tasks::TaskItem;
 use w2sd::tui::app::App;
 use w2sd::tui::keymap::Keymap;
+use w2sd::tui::message::{DebateEvent, ItemView, Pane, SideView};
+use w2sd::tui::message::{Scan, SessionEntry};
 use w2sd::tui::theme::ThemeSet;
 use w2sd::tui::views;
-use w2sd::tui::views::review::{Scan, SessionEntry};
-use w2sd::tui::worker::{DebateEvent, ItemView, Pane, SideView};
 
 /// An app with the built-in keymap and themes, sized `w`×`h`.
 pub fn app(w: u16, h: u16) -> App {
@@ -72,18 +72,18 @@ pub const WEAK_TEXT: &str = "Sydney is the capital because it is the biggest and
 
 /// Feeds a whole debate item to the app as the worker would.
 pub fn stream_item(app: &mut App, blind: bool) {
-    app.on_worker(w2sd::tui::worker::WorkerEvent::Debate(DebateEvent::ItemStarted(item_view(blind))));
+    app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::ItemStarted(item_view(blind))));
     for (pane, text) in [(Pane::Left, STRONG_TEXT), (Pane::Right, WEAK_TEXT)] {
-        app.on_worker(w2sd::tui::worker::WorkerEvent::Debate(DebateEvent::TurnStarted { pane, round: 1 }));
+        app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::TurnStarted { pane, round: 1 }));
         for piece in text.split_inclusive(' ') {
-            app.on_worker(w2sd::tui::worker::WorkerEvent::Debate(DebateEvent::Token { pane, piece: piece.into() }));
+            app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::Token { pane, piece: piece.into() }));
         }
-        app.on_worker(w2sd::tui::worker::WorkerEvent::Debate(DebateEvent::TurnDone {
+        app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::TurnDone {
             pane,
             stop_reason: "eos".into(),
         }));
     }
-    app.on_worker(w2sd::tui::worker::WorkerEvent::Debate(DebateEvent::Argued));
+    app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::Argued));
 }
 
 fn profile(model: &str) -> DebaterProfile {
@@ -247,22 +247,26 @@ pub fn scan() -> Scan {
 }
 
 /// The demo experiment with a fixed output folder (the same text on every machine).
-pub fn train_setup() -> w2sd::tui::trainer::TrainSetup {
+pub fn train_setup() -> w2sd::tui::workers::train::TrainSetup {
     let cfg = w2sd::w2s::config::ExperimentConfig::demo();
-    w2sd::tui::trainer::TrainSetup { name: "demo".into(), cfg, out: PathBuf::from("/data/w2sd/runs/preference-demo") }
+    w2sd::tui::workers::train::TrainSetup {
+        name: "demo".into(),
+        cfg,
+        out: PathBuf::from("/data/w2sd/runs/preference-demo"),
+    }
 }
 
 /// The Train screen showing the demo experiment's real plan (nothing run yet).
 pub fn train_app(w: u16, h: u16) -> App {
-    use w2sd::tui::views::train::TrainEvent;
+    use w2sd::tui::message::TrainEvent;
     let mut a = app(w, h);
     a.screen = w2sd::tui::app::Screen::Train;
     let setup = train_setup();
     a.train = setup.state();
     let dir = tempfile::tempdir().unwrap();
     let exp = w2sd::w2s::pipeline::Experiment::new(setup.cfg.clone(), dir.path()).unwrap();
-    let stages = w2sd::tui::trainer::stage_plans(&exp);
-    a.on_worker(w2sd::tui::worker::WorkerEvent::Train(TrainEvent::Planned {
+    let stages = w2sd::tui::workers::train::stage_plans(&exp);
+    a.on_worker(w2sd::tui::message::WorkerEvent::Train(TrainEvent::Planned {
         config: setup.name.clone(),
         settings: setup.settings(),
         stages,

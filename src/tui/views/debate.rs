@@ -9,29 +9,41 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::session::{JudgeSetting, Protocol};
 use crate::tui::action::{confidence_right_pct, Action};
-use crate::tui::app::Effect;
+use crate::tui::message::{DebateCommand, DebateConfig, DebateEvent, Effect, ItemView, ModelVerdict, Pane, Reveal};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::judge_bar::JudgeBar;
 use crate::tui::widgets::pane::{wrap, Scroll, TextPane};
-use crate::tui::worker::{DebateCommand, DebateEvent, ItemView, ModelVerdict, Pane, Reveal};
-
-/// Who decides the verdicts.
-#[derive(Debug, Clone, PartialEq)]
-pub enum JudgeMode {
-    Human { name: String },
-    Model { spec: String },
-}
+use crate::tui::widgets::short_models;
 
 /// What the session is, for the header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DebateSummary {
     pub task: String,
-    pub judge: JudgeMode,
+    /// Who judges (the session's setting) and, for a person, their name.
+    pub judge: JudgeSetting,
+    pub judge_name: String,
+    pub protocol: Protocol,
     pub blind: bool,
     /// Whether ground truth and D are shown after a verdict.
     pub reveal: bool,
     pub out: String,
+}
+
+impl DebateSummary {
+    /// The header of a session run from `cfg`.
+    pub fn of(cfg: &DebateConfig) -> DebateSummary {
+        DebateSummary {
+            task: cfg.settings.task.clone(),
+            judge: cfg.settings.judge.clone(),
+            judge_name: cfg.judge_name.clone(),
+            protocol: cfg.settings.protocol,
+            blind: cfg.blind,
+            reveal: cfg.reveal,
+            out: cfg.out.display().to_string(),
+        }
+    }
 }
 
 /// Where the current item stands.
@@ -174,7 +186,7 @@ impl DebateState {
     }
 
     fn human(&self) -> bool {
-        !matches!(self.summary.as_ref().map(|s| &s.judge), Some(JudgeMode::Model { .. }))
+        !matches!(self.summary.as_ref().map(|s| &s.judge), Some(JudgeSetting::Model { .. }))
     }
 
     /// The paragraphs of a pane (the answer it defends, then its turns).
@@ -479,9 +491,11 @@ pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'s
 
     // Question (and passage).
     let progress = if item.total > 0 { format!(" {}/{} ", item.index + 1, item.total) } else { String::new() };
-    let mode = match s.summary.as_ref().map(|x| &x.judge) {
-        Some(JudgeMode::Model { spec }) => format!("model judge {}", crate::tui::views::train::short_models(spec)),
-        Some(JudgeMode::Human { name }) => format!("judge {name}"),
+    // The protocol is named when it is not a plain debate.
+    let proto = |p: Protocol| if p == Protocol::Debate { String::new() } else { format!("{p} · ") };
+    let mode = match s.summary.as_ref().map(|x| (&x.judge, &x.judge_name, x.protocol)) {
+        Some((JudgeSetting::Model { spec }, _, p)) => format!("{}model judge {}", proto(p), short_models(spec)),
+        Some((_, name, p)) => format!("{}judge {name}", proto(p)),
         None => String::new(),
     };
     let blind = if item.blind { " · blind" } else { "" };

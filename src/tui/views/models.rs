@@ -11,9 +11,9 @@ use ratatui::Frame;
 
 use crate::runtime::PullProgress;
 use crate::tui::action::Action;
-use crate::tui::app::Effect;
+use crate::tui::message::Effect;
+use crate::tui::message::ModelRow;
 use crate::tui::theme::Theme;
-use crate::tui::worker::ModelRow;
 
 /// A pull in progress or finished.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,65 +14,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::session::{DebateRecord, JudgeSetting, Session, Side};
+use crate::session::{DebateRecord, Side};
 use crate::tui::action::Action;
-use crate::tui::app::Effect;
+use crate::tui::message::{Effect, Scan, SessionEntry};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::charts::{interval_line, proportion_line, CalPoint, CalibrationPlot};
 use crate::tui::widgets::pane::{wrap, Scroll, TextPane};
-
-/// One session file found on disk.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionEntry {
-    pub path: PathBuf,
-    pub session: Arc<Session>,
-}
-
-impl SessionEntry {
-    pub fn date(&self) -> String {
-        let c = &self.session.created;
-        c.get(..16).unwrap_or(c).replace('T', " ")
-    }
-    pub fn task(&self) -> &str {
-        &self.session.settings.task
-    }
-    pub fn strong(&self) -> &str {
-        &self.session.provenance.strong.model
-    }
-    pub fn weak(&self) -> &str {
-        &self.session.provenance.weak.model
-    }
-    /// The judges: names found in judgements, else the configured judge.
-    pub fn judges(&self) -> String {
-        let mut names: Vec<String> = Vec::new();
-        for d in &self.session.debates {
-            for j in &d.judgements {
-                if !names.contains(&j.name) {
-                    names.push(j.name.clone());
-                }
-            }
-        }
-        if names.is_empty() {
-            names.push(match &self.session.settings.judge {
-                JudgeSetting::Model { spec } => spec.clone(),
-                JudgeSetting::Human => "human".into(),
-                JudgeSetting::None => "none".into(),
-            });
-        }
-        names.join(",")
-    }
-    pub fn judged(&self) -> usize {
-        self.session.debates.iter().filter(|d| !d.judgements.is_empty()).count()
-    }
-}
-
-/// What a scan of the session directories found.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Scan {
-    pub entries: Vec<SessionEntry>,
-    /// Files that could not be read, with the reason.
-    pub errors: Vec<String>,
-}
 
 /// Reads every session file in `roots` (files, or directories scanned one level deep).
 pub fn scan(roots: &[PathBuf]) -> Scan {

@@ -14,98 +14,9 @@ use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, List, Li
 use ratatui::Frame;
 
 use crate::tui::action::Action;
-use crate::tui::app::Effect;
+use crate::tui::message::{Effect, StageKind, StagePlan, TrainCommand, TrainEvent};
 use crate::tui::theme::Theme;
-
-/// What kind of stage.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StageKind {
-    Data,
-    Features,
-    WeakSupervisor,
-    WeakLabels,
-    StrongCeiling,
-    WeakToStrong,
-    /// One bootstrapping step, from one rung of the model ladder to the next.
-    Bootstrap {
-        step: usize,
-    },
-    Results,
-}
-
-/// One stage of the pipeline as planned by a config.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StagePlan {
-    pub kind: StageKind,
-    /// The pipeline's name of the stage (`student:minilm-l6:xent`).
-    pub name: String,
-    /// Short title for the stage list, e.g. `student minilm-l6 xent`.
-    pub title: String,
-    /// What it does, e.g. `minilm-l6 trained on bow's labels (xent)`.
-    pub detail: String,
-}
-
-/// Events the pipeline worker reports (`stage` is an index into the plan).
-#[derive(Debug, Clone, PartialEq)]
-pub enum TrainEvent {
-    /// The plan of a config (stages in order), with its settings to show.
-    Planned {
-        config: String,
-        settings: Vec<(String, String)>,
-        stages: Vec<StagePlan>,
-    },
-    StageStarted {
-        stage: usize,
-    },
-    /// Feature extraction progress.
-    Progress {
-        stage: usize,
-        done: usize,
-        total: usize,
-    },
-    /// One epoch of the head `head` (a stage may train several: cross-fitting folds).
-    Epoch {
-        stage: usize,
-        head: String,
-        epoch: usize,
-        loss: f64,
-        val_acc: f64,
-    },
-    /// A stage is done (`resumed`: found done on disk). `metrics` are test-split numbers.
-    StageDone {
-        stage: usize,
-        summary: String,
-        metrics: Vec<(String, f64)>,
-        pgr: Option<f64>,
-        resumed: bool,
-    },
-    /// The running stage was stopped before it finished (nothing of it is kept).
-    Cancelled {
-        stage: usize,
-    },
-    /// The worker stopped running stages (paused, or one stage done after `n`).
-    Paused,
-    /// Every stage is done; `results` is the results file.
-    Finished {
-        results: String,
-    },
-    Error(String),
-}
-
-/// Commands to the pipeline worker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrainCommand {
-    /// Open the experiment (start the worker; it reports the plan and what is done).
-    Open,
-    /// Run stages until all are done or paused.
-    Run,
-    /// Stop after the running stage.
-    Pause,
-    /// Stop the running stage now (its work is lost; it runs again next time).
-    Cancel,
-    /// Run exactly the next pending stage.
-    StepStage,
-}
+pub use crate::tui::widgets::short_models;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum StageStatus {
@@ -303,11 +214,6 @@ impl TrainState {
             }
         }
     }
-}
-
-/// `qwen2.5-coder-1.5b-instruct` → `qwen-1.5b` for narrow panels.
-pub fn short_models(s: &str) -> String {
-    s.replace("qwen2.5-coder-", "qwen-").replace("-instruct", "").replace("gemma-3-", "gemma-")
 }
 
 pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {

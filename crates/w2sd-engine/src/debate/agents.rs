@@ -3,7 +3,7 @@
 //! implementations use [`crate::runtime::Model`]; one loaded model may serve several
 //! roles (the default weak debater is also the default judge) through [`SharedModel`].
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::Instant;
 
 use anyhow::{anyhow, Result};
@@ -16,13 +16,7 @@ use crate::runtime::{CancelToken, GenerateRequest, LanguageModel, Prompt, StopRe
 use crate::session::{now_rfc3339, DebaterProfile, JudgeKind, Judgement, ModelRecord};
 use crate::tasks::TaskItem;
 
-/// A loaded model shared between roles (any [`LanguageModel`] backend). Models take turns on the
-/// CPU anyway.
-pub type SharedModel = Arc<Mutex<Box<dyn LanguageModel>>>;
-
-pub fn share(model: impl LanguageModel + 'static) -> SharedModel {
-    Arc::new(Mutex::new(Box::new(model)))
-}
+pub use crate::runtime::pool::{share, SharedModel};
 
 fn lock(m: &SharedModel) -> Result<MutexGuard<'_, Box<dyn LanguageModel>>> {
     m.lock().map_err(|_| anyhow!("the model was poisoned by a panic in another thread"))

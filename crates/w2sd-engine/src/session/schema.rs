@@ -182,6 +182,34 @@ pub enum JudgeSetting {
     None,
 }
 
+impl std::str::FromStr for JudgeSetting {
+    type Err = String;
+    /// `model` (a model judge whose spec is chosen later, e.g. the weak debater's), `model:SPEC`,
+    /// `human` or `none`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "model" => Ok(JudgeSetting::Model { spec: String::new() }),
+            "human" => Ok(JudgeSetting::Human),
+            "none" => Ok(JudgeSetting::None),
+            _ => match s.strip_prefix("model:") {
+                Some(spec) if !spec.is_empty() => Ok(JudgeSetting::Model { spec: spec.to_string() }),
+                _ => Err(format!("unknown judge '{s}' (expected model, model:SPEC, human or none)")),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for JudgeSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JudgeSetting::Model { spec } if spec.is_empty() => f.write_str("model"),
+            JudgeSetting::Model { spec } => write!(f, "model:{spec}"),
+            JudgeSetting::Human => f.write_str("human"),
+            JudgeSetting::None => f.write_str("none"),
+        }
+    }
+}
+
 /// Protocol settings. Two runs resume into one session only if these are equal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {

@@ -21,9 +21,10 @@ use crate::w2s::config::ExperimentConfig;
 use crate::w2s::pipeline::{Event, Experiment, StageId, StageRecord, StageSummary};
 use crate::w2s::results::Results;
 
-use super::event::Sender;
-use super::views::train::{StageKind, StagePlan, TrainCommand, TrainEvent, TrainState};
-use super::worker::WorkerEvent;
+use crate::tui::event::Sender;
+use crate::tui::message::WorkerEvent;
+use crate::tui::message::{StageKind, StagePlan, TrainCommand, TrainEvent};
+use crate::tui::views::train::TrainState;
 
 /// An experiment to run from the UI.
 #[derive(Debug, Clone, PartialEq)]

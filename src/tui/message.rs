@@ -1,0 +1,363 @@
+//! The messages between the UI and its background workers, in one leaf module.
+//!
+//! Workers (`tui::workers`) send [`WorkerEvent`]s into the app's event channel; the app turns keys
+//! into [`Effect`]s, some of which become commands for a worker ([`DebateCommand`],
+//! [`TrainCommand`]). Views draw from state built out of these messages. Nothing here depends on
+//! another UI module, so no import cycle can run through it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::runtime::hub::ListRow;
+use crate::runtime::PullProgress;
+use crate::session::{JudgeSetting, Session};
+
+/// Which pane of the debate screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Left,
+    Right,
+}
+
+impl Pane {
+    pub fn index(self) -> usize {
+        match self {
+            Pane::Left => 0,
+            Pane::Right => 1,
+        }
+    }
+}
+
+/// One debater as the judge sees it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SideView {
+    /// `Strong · qwen2.5-coder-1.5b-instruct`, or `Debater 1` in blind mode.
+    pub label: String,
+    /// `strong` / `weak`, or `None` in blind mode.
+    pub role: Option<String>,
+    /// The answer this side defends, e.g. `B) Paris`.
+    pub answer: String,
+}
+
+/// One debate item as the judge sees it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ItemView {
+    /// 0-based position and the total.
+    pub index: usize,
+    pub total: usize,
+    pub id: String,
+    pub question: String,
+    /// Shown only when the judge may see it.
+    pub passage: Option<String>,
+    pub left: SideView,
+    pub right: SideView,
+    pub blind: bool,
+}
+
+/// What a verdict turned out to be, shown only if the session settings allow it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reveal {
+    /// Whether the right pane's answer is the correct one.
+    pub right_correct: bool,
+    /// The judge favoured the correct answer.
+    pub correct: bool,
+    /// The debate score D of this verdict.
+    pub d: f64,
+    /// In blind mode, which pane the strong side was in.
+    pub strong_pane: Pane,
+}
+
+/// A model judge's reading of one debate (model-judge mode).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelVerdict {
+    pub judge: String,
+    /// Order-averaged probability that the right pane's answer is correct.
+    pub p_right: f64,
+    /// Each presentation order: (was the right pane's answer shown first, p_right in that order).
+    pub orders: Vec<(bool, f64)>,
+}
+
+/// Messages from the debate worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DebateEvent {
+    /// Something slow before the first item: pulling or loading a model.
+    Preparing {
+        what: String,
+        done: u64,
+        total: Option<u64>,
+    },
+    /// A new item: its turns follow.
+    ItemStarted(ItemView),
+    TurnStarted {
+        pane: Pane,
+        round: usize,
+    },
+    Token {
+        pane: Pane,
+        piece: String,
+    },
+    TurnDone {
+        pane: Pane,
+        stop_reason: String,
+    },
+    /// Every turn is written: the judge may decide.
+    Argued,
+    /// The model judge decided (model-judge mode).
+    ModelJudged(ModelVerdict),
+    /// The verdict of item `index` is saved; `reveal` only when the settings allow it.
+    VerdictSaved {
+        index: usize,
+        reveal: Option<Reveal>,
+        judged: usize,
+    },
+    /// Item `index` was skipped (and saved as unjudged).
+    Skipped {
+        index: usize,
+    },
+    /// The last verdict was removed from the session; its item is presented again.
+    Undone {
+        index: usize,
+    },
+    /// Nothing to undo.
+    NothingToUndo,
+    /// The verdict was refused by the human-judge API (the reason is shown).
+    Refused(String),
+    /// Every item is done; the session is at `path`.
+    Finished {
+        path: PathBuf,
+        judged: usize,
+        skipped: usize,
+    },
+    Error(String),
+}
+
+/// Requests to the debate worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DebateCommand {
+    /// The judge's verdict on the current item: probability that the right pane's answer is correct.
+    Verdict {
+        p_right: f64,
+        rationale: Option<String>,
+        seconds: f64,
+    },
+    /// Move on after a verdict was saved.
+    Next,
+    Skip,
+    Undo,
+    /// Stop the session (after saving what is done).
+    Stop,
+}
+
+/// Messages from all workers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerEvent {
+    Debate(DebateEvent),
+    /// The model catalog with cache status, and the device in use.
+    Models {
+        rows: Result<Vec<ModelRow>, String>,
+        device: String,
+    },
+    PullProgress(PullProgress),
+    PullDone {
+        name: String,
+        result: Result<PathBuf, String>,
+    },
+    /// Sessions found on disk (review).
+    Sessions(super::message::Scan),
+    /// A training pipeline event (train screen).
+    Train(super::message::TrainEvent),
+}
+
+/// One catalog model as the models screen lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRow {
+    pub name: String,
+    pub about: String,
+    pub format: String,
+    /// `cached`, `missing`, `partial`, …
+    pub status: String,
+    pub size: Option<u64>,
+    pub path: Option<PathBuf>,
+}
+
+impl From<ListRow> for ModelRow {
+    fn from(r: ListRow) -> Self {
+        ModelRow { name: r.name, about: r.about, format: r.format, status: r.status, size: r.size, path: r.path }
+    }
+}
+
+/// A debate session to run from the UI (`w2sd`, `w2sd judge`): the engine's run settings (one
+/// `Settings`, whose `judge` says who judges) plus what only the screen needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DebateConfig {
+    /// Task, n, seed, protocol, assignment, rounds, turn order, judge, judge's passage access.
+    pub settings: crate::session::Settings,
+    /// Strong and weak debater profiles (model spec, token budget, passage access, …).
+    pub strong: crate::session::DebaterProfile,
+    pub weak: crate::session::DebaterProfile,
+    /// The person's name recorded with each verdict (when a person judges).
+    pub judge_name: String,
+    /// Shuffle sides left/right and hide model names.
+    pub blind: bool,
+    /// Show the ground truth and D after each verdict.
+    pub reveal: bool,
+    /// The session file.
+    pub out: PathBuf,
+}
+
+/// What the runtime loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    /// Cancel the generation in progress (shared cancel token).
+    CancelGeneration,
+    Debate(DebateCommand),
+    ListModels,
+    Pull(Vec<String>),
+    /// Rescan the session directories.
+    ScanSessions,
+    Train(TrainCommand),
+}
+
+/// What kind of stage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageKind {
+    Data,
+    Features,
+    WeakSupervisor,
+    WeakLabels,
+    StrongCeiling,
+    WeakToStrong,
+    /// One bootstrapping step, from one rung of the model ladder to the next.
+    Bootstrap {
+        step: usize,
+    },
+    Results,
+}
+
+/// One stage of the pipeline as planned by a config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StagePlan {
+    pub kind: StageKind,
+    /// The pipeline's name of the stage (`student:minilm-l6:xent`).
+    pub name: String,
+    /// Short title for the stage list, e.g. `student minilm-l6 xent`.
+    pub title: String,
+    /// What it does, e.g. `minilm-l6 trained on bow's labels (xent)`.
+    pub detail: String,
+}
+
+/// Events the pipeline worker reports (`stage` is an index into the plan).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainEvent {
+    /// The plan of a config (stages in order), with its settings to show.
+    Planned {
+        config: String,
+        settings: Vec<(String, String)>,
+        stages: Vec<StagePlan>,
+    },
+    StageStarted {
+        stage: usize,
+    },
+    /// Feature extraction progress.
+    Progress {
+        stage: usize,
+        done: usize,
+        total: usize,
+    },
+    /// One epoch of the head `head` (a stage may train several: cross-fitting folds).
+    Epoch {
+        stage: usize,
+        head: String,
+        epoch: usize,
+        loss: f64,
+        val_acc: f64,
+    },
+    /// A stage is done (`resumed`: found done on disk). `metrics` are test-split numbers.
+    StageDone {
+        stage: usize,
+        summary: String,
+        metrics: Vec<(String, f64)>,
+        pgr: Option<f64>,
+        resumed: bool,
+    },
+    /// The running stage was stopped before it finished (nothing of it is kept).
+    Cancelled {
+        stage: usize,
+    },
+    /// The worker stopped running stages (paused, or one stage done after `n`).
+    Paused,
+    /// Every stage is done; `results` is the results file.
+    Finished {
+        results: String,
+    },
+    Error(String),
+}
+
+/// Commands to the pipeline worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainCommand {
+    /// Open the experiment (start the worker; it reports the plan and what is done).
+    Open,
+    /// Run stages until all are done or paused.
+    Run,
+    /// Stop after the running stage.
+    Pause,
+    /// Stop the running stage now (its work is lost; it runs again next time).
+    Cancel,
+    /// Run exactly the next pending stage.
+    StepStage,
+}
+
+/// One session file found on disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionEntry {
+    pub path: PathBuf,
+    pub session: Arc<Session>,
+}
+
+impl SessionEntry {
+    pub fn date(&self) -> String {
+        let c = &self.session.created;
+        c.get(..16).unwrap_or(c).replace('T', " ")
+    }
+    pub fn task(&self) -> &str {
+        &self.session.settings.task
+    }
+    pub fn strong(&self) -> &str {
+        &self.session.provenance.strong.model
+    }
+    pub fn weak(&self) -> &str {
+        &self.session.provenance.weak.model
+    }
+    /// The judges: names found in judgements, else the configured judge.
+    pub fn judges(&self) -> String {
+        let mut names: Vec<String> = Vec::new();
+        for d in &self.session.debates {
+            for j in &d.judgements {
+                if !names.contains(&j.name) {
+                    names.push(j.name.clone());
+                }
+            }
+        }
+        if names.is_empty() {
+            names.push(match &self.session.settings.judge {
+                JudgeSetting::Model { spec } => spec.clone(),
+                JudgeSetting::Human => "human".into(),
+                JudgeSetting::None => "none".into(),
+            });
+        }
+        names.join(",")
+    }
+    pub fn judged(&self) -> usize {
+        self.session.debates.iter().filter(|d| !d.judgements.is_empty()).count()
+    }
+}
+
+/// What a scan of the session directories found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scan {
+    pub entries: Vec<SessionEntry>,
+    /// Files that could not be read, with the reason.
+    pub errors: Vec<String>,
+}
