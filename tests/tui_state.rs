@@ -295,3 +295,108 @@ fn train_keys_run_pause_next_and_open() {
     assert!(a.on_key(key('r')).is_empty());
     assert!(a.train.notice.as_deref().unwrap().contains("every stage is done"));
 }
+
+/// The real debate worker (the shared `SessionRun`) on scripted models, driven through the app's
+/// keys as a person would: every protocol and every assignment ends with every verdict on disk.
+#[test]
+fn the_debate_worker_runs_every_protocol_and_assignment() {
+    use w2sd::runtime::scripted::ScriptedModel;
+    use w2sd::runtime::{share, ModelPool};
+    use w2sd::session::{Assignment, DebateStatus, DebaterProfile, Settings, TurnOrder};
+    use w2sd::tui::event::{Event, Sender};
+    use w2sd::tui::message::DebateConfig;
+
+    let profile = |m: &str| DebaterProfile {
+        name: m.into(),
+        model: m.into(),
+        sees_passage: true,
+        max_tokens: 32,
+        sampling: Default::default(),
+        template: "debater".into(),
+    };
+    for protocol in [Protocol::Debate, Protocol::Consultancy, Protocol::Blind] {
+        for assignment in [Assignment::Assigned, Assignment::SelfChosen] {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("s.json");
+            let settings = Settings {
+                task: "builtin:capitals".into(),
+                n: 2,
+                seed: 3,
+                protocol,
+                assignment,
+                rounds: if protocol == Protocol::Blind { 0 } else { 1 },
+                turn_order: TurnOrder::Sequential,
+                judge: JudgeSetting::Human,
+                judge_sees_passage: false,
+            };
+            let cfg = DebateConfig {
+                settings,
+                strong: profile("strong"),
+                weak: profile("weak"),
+                judge_name: "ada".into(),
+                blind: false,
+                reveal: true,
+                out: out.clone(),
+            };
+            // The two sides prefer different answers, so self-assignment always debates.
+            let lean = |k: usize| {
+                move |_: &str, c: &[String]| (0..c.len()).map(|i| if i == k { -0.1 } else { -3.0 }).collect()
+            };
+            let mut pool = ModelPool::default();
+            pool.insert(
+                "strong",
+                share(ScriptedModel::new("strong", "Mine is right, as the map shows.").with_scorer(lean(0))),
+            );
+            pool.insert(
+                "weak",
+                share(ScriptedModel::new("weak", "That city is not even in the country.").with_scorer(lean(1))),
+            );
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let mut handle = w2sd::tui::workers::spawn_debate_with(cfg.clone(), pool, Sender(tx));
+            let mut a = app(100, 30);
+            a.debate.summary = Some(DebateSummary::of(&cfg));
+            let mut finished = false;
+            let mut verdicts = 0;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while !finished && std::time::Instant::now() < deadline {
+                let Some(Event::Worker(e)) = rx.blocking_recv() else { continue };
+                if let WorkerEvent::Debate(DebateEvent::Error(m)) = &e {
+                    panic!("{protocol:?} {assignment:?}: worker error {m}");
+                }
+                finished = matches!(e, WorkerEvent::Debate(DebateEvent::Finished { .. }));
+                let mut fx = a.on_worker(e);
+                if a.debate.phase == Phase::Deciding {
+                    a.on_key(key('8'));
+                    fx.extend(a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+                    verdicts += 1;
+                }
+                if matches!(a.debate.phase, Phase::Revealed(_)) {
+                    fx.extend(a.update(Action::Submit));
+                }
+                for f in fx {
+                    if let Effect::Debate(c) = f {
+                        handle.send(c);
+                    }
+                }
+            }
+            handle.stop(std::time::Duration::from_secs(5));
+            assert!(finished, "{protocol:?} {assignment:?}: the session did not finish");
+            let s = w2sd::session::load(&out).unwrap();
+            let turns = match protocol {
+                Protocol::Debate => 2,
+                Protocol::Consultancy => 1,
+                Protocol::Blind => 0,
+            };
+            assert_eq!(verdicts, 2, "{protocol:?} {assignment:?}");
+            for d in &s.debates {
+                assert_eq!(d.status, DebateStatus::Judged, "{protocol:?} {assignment:?}");
+                assert_eq!(d.turns.len(), turns, "{protocol:?} {assignment:?}");
+                assert_eq!(d.judgements[0].name, "ada");
+                // 8 on the scale favours the right pane (the weak side, not blind) at 85%.
+                assert!((d.judgements[0].p_strong - 0.15).abs() < 1e-9, "{:?}", d.judgements[0]);
+            }
+            assert_eq!(s.settings.protocol, protocol);
+            assert_eq!(s.settings.assignment, assignment);
+        }
+    }
+}

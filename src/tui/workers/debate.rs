@@ -113,7 +113,7 @@ impl Worker<'_> {
                 total: p.total,
             })
         };
-        for spec in specs {
+        for spec in specs.iter().filter(|s| !pool.contains(s)) {
             if let Some(entry) = catalog::CATALOG.iter().find(|e| e.name == spec) {
                 if hub::cached(entry).is_none() {
                     self.send(DebateEvent::Preparing { what: format!("pulling {spec}"), done: 0, total: None });
@@ -140,13 +140,12 @@ impl Worker<'_> {
         Ok(true)
     }
 
-    fn run(&self) -> Result<()> {
+    fn run(&self, mut pool: ModelPool) -> Result<()> {
         let cfg = &self.cfg;
         let mut specs = vec![cfg.strong.model.clone(), cfg.weak.model.clone()];
         if let JudgeSetting::Model { spec } = &cfg.settings.judge {
             specs.push(spec.clone());
         }
-        let mut pool = ModelPool::default();
         if !self.load_models(&mut pool, &specs)? {
             return Ok(());
         }
@@ -379,6 +378,12 @@ impl Worker<'_> {
 }
 
 /// Runs a debate session for the UI until it finishes and the UI stops it.
-pub fn run(cfg: DebateConfig, tx: &Sender, rx: &Receiver<DebateCommand>, cancel: &CancelToken) -> Result<()> {
-    Worker { cfg, tx, rx, cancel, streaming: Cell::new(None) }.run()
+pub fn run(
+    cfg: DebateConfig,
+    pool: ModelPool,
+    tx: &Sender,
+    rx: &Receiver<DebateCommand>,
+    cancel: &CancelToken,
+) -> Result<()> {
+    Worker { cfg, tx, rx, cancel, streaming: Cell::new(None) }.run(pool)
 }

@@ -9,7 +9,7 @@
 use std::sync::mpsc;
 
 use crate::runtime::hub::{self, Source};
-use crate::runtime::CancelToken;
+use crate::runtime::{CancelToken, ModelPool};
 
 use crate::tui::event::Sender;
 use crate::tui::message::{DebateCommand, DebateConfig, DebateEvent, ModelRow, WorkerEvent};
@@ -76,15 +76,21 @@ impl DebateHandle {
     }
 }
 
-/// Starts the debate worker thread for `cfg`.
+/// Starts the debate worker thread for `cfg`, loading its models with the local runtime.
 pub fn spawn_debate(cfg: DebateConfig, tx: Sender) -> DebateHandle {
+    spawn_debate_with(cfg, ModelPool::default(), tx)
+}
+
+/// Starts the debate worker thread for `cfg` with a pool of its own (models already in the pool
+/// are used as they are: another backend, or scripted models in tests).
+pub fn spawn_debate_with(cfg: DebateConfig, pool: ModelPool, tx: Sender) -> DebateHandle {
     let (ctx, crx) = mpsc::channel();
     let cancel = CancelToken::new();
     let c2 = cancel.clone();
     let thread = std::thread::Builder::new()
         .name("w2sd-debate".into())
         .spawn(move || {
-            if let Err(e) = debate::run(cfg, &tx, &crx, &c2) {
+            if let Err(e) = debate::run(cfg, pool, &tx, &crx, &c2) {
                 tracing::error!("debate worker: {e:#}");
                 tx.send(WorkerEvent::Debate(DebateEvent::Error(format!("{e:#}"))));
             }
