@@ -62,7 +62,7 @@ pub struct TrainArgs {
     pub n: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output folder (default: <data dir>/train/<task>-<hash of the config>).
+    /// Output folder (default: <data dir>/runs/<task>-<hash of the config>, as the Train screen).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run only this stage (and any missing prerequisite): data, features[:M], weak,
@@ -157,9 +157,10 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     Ok(cfg)
 }
 
-/// `<data dir>/train/<task slug>-<hash of the config>` (see [`ExperimentConfig::run_name`]).
+/// `<data dir>/runs/<task slug>-<hash of the config>` (see [`ExperimentConfig::run_name`] and
+/// [`crate::paths::run_dir`]): the folder the Train screen uses for the same config.
 pub fn default_out(cfg: &ExperimentConfig) -> PathBuf {
-    crate::paths::data_dir().join("train").join(cfg.run_name())
+    crate::paths::run_dir(&cfg.run_name())
 }
 
 /// Draws pipeline events on stderr: progress bars for features and epochs.

@@ -37,6 +37,24 @@ pub fn sessions_dir() -> PathBuf {
     data_dir().join("sessions")
 }
 
+/// Where training runs live: `<data>/runs`.
+pub fn runs_dir() -> PathBuf {
+    data_dir().join("runs")
+}
+
+/// The one output folder of a training run named `name` (headless `w2sd train` and the Train
+/// screen alike): `<data>/runs/<name>`. A run made before the two shared a folder, under
+/// `<data>/train/<name>`, is used where it exists and the new folder does not, so it resumes.
+pub fn run_dir(name: &str) -> PathBuf {
+    let new = runs_dir().join(name);
+    let old = data_dir().join("train").join(name);
+    if !new.exists() && old.exists() {
+        old
+    } else {
+        new
+    }
+}
+
 /// Config root: `$W2SD_CONFIG_DIR`, else the platform config dir (`~/.config/w2sd`).
 pub fn config_dir() -> PathBuf {
     from_env("W2SD_CONFIG_DIR")

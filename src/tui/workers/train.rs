@@ -41,7 +41,7 @@ impl TrainSetup {
     /// `<data dir>/runs/<task>-<hash of the config>/`.
     pub fn demo() -> TrainSetup {
         let cfg = ExperimentConfig::demo();
-        let out = crate::paths::data_dir().join("runs").join(cfg.run_name());
+        let out = crate::paths::run_dir(&cfg.run_name());
         TrainSetup { name: "demo".into(), cfg, out }
     }
 
