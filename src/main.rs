@@ -1,42 +1,29 @@
 //! `w2sd`: the terminal UI by default, and a headless subcommand for every feature.
 
-use clap::{Parser, Subcommand};
-use w2sd::cli;
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "w2sd",
-    version,
-    about = "Weak-to-strong debate: explanations, debates, judges and weak-to-strong training on local models"
-)]
-struct Cli {
-    /// Theme of the terminal UI (dark, light, high-contrast, or a user theme).
-    #[arg(long, global = true)]
-    theme: Option<String>,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    #[command(flatten)]
-    Runtime(cli::runtime::RuntimeCmd),
-    #[command(flatten)]
-    Debate(cli::debate::DebateCmds),
-    #[command(flatten)]
-    Tui(cli::tui::TuiCmds),
-    #[command(flatten)]
-    Train(cli::train::TrainCmds),
-}
+use clap::{CommandFactory, Parser};
+use w2sd::cli::{self, Cli, Command};
 
 fn main() {
     let args = Cli::parse();
+    let headless = !matches!(args.command, None | Some(Command::Tui(_)));
+    if headless {
+        cli::init_stderr_logging(args.verbose, args.quiet);
+    }
     let result = match args.command {
         None => cli::tui::default_main(args.theme),
         Some(Command::Tui(c)) => c.run(args.theme),
         Some(Command::Runtime(c)) => c.run(),
         Some(Command::Debate(c)) => c.run(),
         Some(Command::Train(c)) => c.run(),
+        Some(Command::Completions { shell }) => {
+            // Generated into memory first: clap_complete panics on a closed pipe.
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "w2sd", &mut buf);
+            std::io::Write::write_all(&mut std::io::stdout(), &buf).or_else(|e| match e.kind() {
+                std::io::ErrorKind::BrokenPipe => Ok(()),
+                _ => Err(e.into()),
+            })
+        }
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -139,6 +139,7 @@ pub struct RunArgs {
     /// Number of task items.
     #[arg(long, default_value_t = 20)]
     pub n: usize,
+    /// Random seed (items, assignment and sampling).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Session file. An existing file with the same settings is resumed.
@@ -160,8 +161,10 @@ pub struct JudgeArgs {
     /// Model spec of the judge.
     #[arg(long)]
     pub judge_model: String,
+    /// Where sessions live (default: <data dir>/sessions).
     #[arg(long)]
     pub sessions_dir: Option<PathBuf>,
+    /// Print one JSON object on stdout (progress and logs go to stderr).
     #[arg(long)]
     pub json: bool,
 }
@@ -170,17 +173,21 @@ pub struct JudgeArgs {
 pub enum SessionsCmd {
     /// List the sessions in the sessions dir.
     List {
+        /// Where sessions live (default: <data dir>/sessions).
         #[arg(long)]
         sessions_dir: Option<PathBuf>,
+        /// Print one JSON object on stdout (progress and logs go to stderr).
         #[arg(long)]
         json: bool,
     },
     /// Show a session's debates and transcripts.
     Show {
+        /// Session file (or a file name in the sessions dir).
         file: PathBuf,
         /// Only this debate (0-based index).
         #[arg(long)]
         debate: Option<usize>,
+        /// Where sessions live (default: <data dir>/sessions).
         #[arg(long)]
         sessions_dir: Option<PathBuf>,
         /// Print the session file's JSON.
@@ -194,19 +201,24 @@ pub enum SessionsCmd {
         /// Use this judge's verdicts (default: each debate's first judgement).
         #[arg(long)]
         judge: Option<String>,
+        /// Where sessions live (default: <data dir>/sessions).
         #[arg(long)]
         sessions_dir: Option<PathBuf>,
+        /// Print one JSON object on stdout (progress and logs go to stderr).
         #[arg(long)]
         json: bool,
     },
     /// Export one row per judgement (debates without one get one row) as JSONL or CSV.
     Export {
+        /// Session file (or a file name in the sessions dir).
         file: PathBuf,
+        /// Export format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
         /// Output file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Where sessions live (default: <data dir>/sessions).
         #[arg(long)]
         sessions_dir: Option<PathBuf>,
     },
@@ -220,17 +232,21 @@ pub enum ExportFormat {
 
 #[derive(Args, Debug)]
 pub struct FacilitateArgs {
+    /// Task spec: builtin:reading|capitals|arithmetic|sentiment, or a .jsonl file.
     #[arg(long)]
     pub task: String,
     #[command(flatten)]
     pub debaters: DebaterArgs,
+    /// Number of task items.
     #[arg(long, default_value_t = 20)]
     pub n: usize,
+    /// Random seed (items, assignment and sampling).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Also write the full report (every item, explanation and log-probability) here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Print one JSON object on stdout (progress and logs go to stderr).
     #[arg(long)]
     pub json: bool,
 }
@@ -240,8 +256,10 @@ pub struct FacilitateArgs {
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
     name: Option<String>,
+    /// Model spec: a catalog name, a GGUF file, a safetensors folder, or hf:owner/repo[:file].
     model: String,
     sees_passage: Option<bool>,
+    /// Most tokens to generate.
     max_tokens: Option<usize>,
     sampling: Option<Sampling>,
     template: Option<String>,
@@ -290,6 +308,7 @@ pub fn resolve_profile(arg: &str, sees_passage: bool, a: &DebaterArgs) -> Result
 /// The engine's [`ModelPool`] with a progress bar on stderr while a model is pulled or loaded.
 #[derive(Default)]
 pub struct ModelSet {
+    /// How hidden states become one vector per text.
     pool: ModelPool,
 }
 

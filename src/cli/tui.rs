@@ -52,6 +52,7 @@ pub struct JudgeArgs {
     /// Number of items.
     #[arg(long, short = 'n', default_value_t = 5)]
     pub n: usize,
+    /// Random seed (items, assignment and sampling).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Hide the ground truth and D after each verdict.
@@ -86,7 +87,9 @@ impl JudgeArgs {
                 judge_sees_passage: false,
             },
             rounds: 1,
+            /// Number of task items.
             n: 5,
+            /// Random seed (items, assignment and sampling).
             seed: 42,
             no_reveal: false,
             out: None,
