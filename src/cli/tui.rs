@@ -87,9 +87,7 @@ impl JudgeArgs {
                 judge_sees_passage: false,
             },
             rounds: 1,
-            /// Number of task items.
             n: 5,
-            /// Random seed (items, assignment and sampling).
             seed: 42,
             no_reveal: false,
             out: None,
