@@ -86,6 +86,9 @@ impl JudgeArgs {
     }
 
     pub fn config(&self) -> Result<DebateConfig> {
+        // Everything is checked before the UI starts and any model loads (exit status 2).
+        crate::cli::args::check_min(self.n, 1, "--n")?;
+        crate::cli::debate::check_task(&self.task, self.n, self.seed)?;
         let judge = match &self.model_judge {
             Some(spec) => JudgeChoice::Model { spec: spec.clone() },
             None => JudgeChoice::Human { name: self.judge_name.clone().unwrap_or_else(default_judge_name) },
