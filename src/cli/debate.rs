@@ -369,6 +369,9 @@ fn run(a: RunArgs) -> Result<()> {
         Some(p) => p.clone(),
         None => sessions_dir(&a.sessions_dir).join(runner::default_file_name(&settings, &strong_p, &weak_p)),
     };
+    // One writer per session file: a second `debate run` (or a `judge`) on it fails here,
+    // naming the holder's pid, before any model loads.
+    let _lock = store::lock(&out)?;
     // A resumed session keeps the exact templates it recorded.
     let templates =
         if out.exists() { Templates::from_records(&load_input(&out)?.provenance.prompts) } else { Templates::load()? };
@@ -495,6 +498,7 @@ fn print_scores(sc: &session::Scores) {
 fn judge(a: JudgeArgs) -> Result<()> {
     let path = session_path(&a.file, &a.sessions_dir);
     let s = load_input(&path)?;
+    let _lock = store::lock(&path)?;
     let templates = Templates::from_records(&s.provenance.prompts);
     let mut models = ModelSet::default();
     let mut j = ModelJudge::new(models.get(&a.judge_model)?, templates)?;
@@ -503,7 +507,7 @@ fn judge(a: JudgeArgs) -> Result<()> {
             eprintln!("debate {}: p(strong) = {:.3}, D = {:+.3}", index + 1, judgement.p_strong, judgement.d);
         }
     })?;
-    let s = store::load(&path)?;
+    let s = load_input(&path)?;
     let agreement = metrics::judge_agreement(&s);
     if a.json {
         print_json(&json!({"path": path, "added": added, "judge": j.name(), "kappa": agreement}))
@@ -559,7 +563,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
         }
         SessionsCmd::Show { file, debate, sessions_dir: d, json } => {
             let path = session_path(&file, &d);
-            let s = store::load(&path)?;
+            let s = load_input(&path)?;
             if json {
                 return match debate {
                     Some(i) => {
@@ -582,7 +586,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
             }
             let mut sessions = Vec::new();
             for p in &paths {
-                sessions.push((p.clone(), store::load(p)?));
+                sessions.push((p.clone(), load_input(p)?));
             }
             sessions.sort_by(|a, b| a.1.created.cmp(&b.1.created));
             let all: Vec<Session> = sessions.iter().map(|(_, s)| s.clone()).collect();
@@ -616,7 +620,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
         }
         SessionsCmd::Export { file, format, out, sessions_dir: d } => {
             let path = session_path(&file, &d);
-            let s = store::load(&path)?;
+            let s = load_input(&path)?;
             let rows = export_rows(&s);
             let mut buf: Vec<u8> = Vec::new();
             match format {

@@ -130,6 +130,8 @@ impl TuiCmds {
             }
             TuiCmds::Judge(a) => {
                 let cfg = a.config()?;
+                // The session file's writer lock, held for the whole UI run.
+                let _lock = crate::session::store::lock(&cfg.out)?;
                 crate::tui::run(Options { theme, start: Start::Debate(cfg) })
             }
         }
@@ -139,6 +141,7 @@ impl TuiCmds {
 /// `w2sd` with no arguments: the UI on a live debate over the offline default models
 /// (pulled first, on a progress screen, when missing).
 pub fn default_main(theme: Option<String>) -> Result<()> {
-    let a = JudgeArgs::default_live();
-    crate::tui::run(Options { theme, start: Start::Debate(a.config()?) })
+    let cfg = JudgeArgs::default_live().config()?;
+    let _lock = crate::session::store::lock(&cfg.out)?;
+    crate::tui::run(Options { theme, start: Start::Debate(cfg) })
 }
