@@ -34,7 +34,7 @@ fn run_and_stop(tag: &str, env: &str, stop: Option<&str>) -> (Tmux, String) {
     );
     t.wait_for("the shell prompt", Duration::from_secs(20), |s| s.contains("READY$"));
     let line = format!(
-        "{env} W2SD_DATA_DIR={d} W2SD_CONFIG_DIR={c} {bin} review {sessions}; echo \"W2SD-EXIT-$?\"",
+        "{env} W2SD_DATA_DIR={d} W2SD_CONFIG_DIR={c} {bin} review {sessions}; echo \"W2SD\"\"-EXIT-$?\"",
         d = shell_quote(&home.path().join("data")),
         c = shell_quote(&home.path().join("config")),
         bin = shell_quote(Path::new(env!("CARGO_BIN_EXE_w2sd"))),
@@ -60,7 +60,12 @@ fn run_and_stop(tag: &str, env: &str, stop: Option<&str>) -> (Tmux, String) {
         }
     }
     let screen = t.wait_for("the exit status", Duration::from_secs(30), |s| s.contains("W2SD-EXIT-"));
-    let status = screen.split("W2SD-EXIT-").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let status = screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("W2SD-EXIT-"))
+        .expect("the exit status line")
+        .trim()
+        .to_string();
     drop(home);
     (t, status)
 }
