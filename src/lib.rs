@@ -4,6 +4,8 @@
 //! and knows nothing about the UI; `tui` talks to engine workers through messages only.
 
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod tui;
 
 pub use w2sd_engine::{debate, fsio, paths, runtime, session, stats, tasks, w2s};

@@ -26,7 +26,9 @@ fn main() {
         }
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
+        // Exit 2 for bad input (`cli::UsageError`: flags, task files, configs, profiles, all
+        // checked before any model loads), 1 for failures at run time.
+        eprintln!("error: {}", cli::error_message(&e));
+        std::process::exit(cli::exit_code(&e));
     }
 }

@@ -397,7 +397,7 @@ fn cli_bad_inputs_fail_before_loading_models() {
         (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
     };
     let (code, err) = run(&["debate", "run", "--task", "builtin:nope", "--n", "2"]);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(2), "bad input exits 2: {err}");
     assert!(err.contains("unknown task spec") && err.contains("builtin:reading"), "{err}");
 
     let bad = dir.path().join("t.jsonl");
@@ -407,17 +407,17 @@ fn cli_bad_inputs_fail_before_loading_models() {
     )
     .unwrap();
     let (code, err) = run(&["facilitate", "--task", bad.to_str().unwrap(), "--n", "2"]);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(2), "bad input exits 2: {err}");
     assert!(err.contains("t.jsonl:2:") && err.contains("missing field \"question\""), "{err}");
 
     let sess = dir.path().join("s.json");
     std::fs::write(&sess, "{\"version\": 1, \"id\": \"x\", \"created\"").unwrap();
     let (code, err) =
         run(&["debate", "run", "--task", "builtin:capitals", "--n", "2", "--out", sess.to_str().unwrap()]);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(2), "bad input exits 2: {err}");
     assert!(err.contains("truncated") && err.contains("s.json"), "{err}");
     assert_eq!(std::fs::read_to_string(&sess).unwrap(), "{\"version\": 1, \"id\": \"x\", \"created\"");
     let (code, err) = run(&["sessions", "stats", sess.to_str().unwrap()]);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(2), "bad input exits 2: {err}");
     assert!(err.contains("truncated"), "{err}");
 }

@@ -294,7 +294,9 @@ fn step_api_reports_events_and_resumes() {
     assert!(weak_done.unwrap().test.is_some(), "a head stage reports its test metrics");
     // Bootstrap step 2 of 2 also reports training curves (it trains its own student).
     assert!(events.iter().any(|e| matches!(e, Event::Epoch { stage, .. } if stage == "bootstrap:2")));
-    // A fresh Experiment on the same folder finds everything done.
+    // A fresh Experiment on the same folder (once the first, the folder's writer, is gone)
+    // finds everything done.
+    drop(exp);
     let mut again = Experiment::new(cfg, d.path()).unwrap();
     assert_eq!(again.next_pending(), None);
     assert!(again.is_done(&StageId::Results));

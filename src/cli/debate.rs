@@ -75,11 +75,9 @@ impl ProtocolArgs {
     /// The session settings of these options.
     pub fn settings(&self, task: &str, n: usize, seed: u64, rounds: usize, judge: JudgeSetting) -> Result<Settings> {
         if rounds == 0 && self.protocol != Protocol::Blind {
-            bail!("--rounds must be at least 1 (use --protocol blind for no arguments)");
+            return super::usage("--rounds must be at least 1 (use --protocol blind for no arguments)");
         }
-        if n == 0 {
-            bail!("--n must be at least 1");
-        }
+        super::args::check_min(n, 1, "--n")?;
         Ok(Settings {
             task: task.to_string(),
             n,
@@ -267,12 +265,17 @@ struct ProfileFile {
 
 /// Resolves `--strong`/`--weak`: a `.toml` profile file, a profile name in
 /// `<config>/profiles/`, or else a model spec.
+///
+/// Every setting is checked here, before any model loads: the flags, then a profile file's
+/// own values (naming the file). A bad one is a [`super::UsageError`] (exit status 2).
 pub fn resolve_profile(arg: &str, sees_passage: bool, a: &DebaterArgs) -> Result<DebaterProfile> {
+    let flags = Sampling { temperature: a.temperature, ..Sampling::default() };
+    super::args::check_sampling(&flags, a.max_tokens, super::args::Origin::Flags)?;
     let named = crate::paths::config_dir().join("profiles").join(format!("{arg}.toml"));
     let file = if arg.ends_with(".toml") {
         let p = PathBuf::from(arg);
         if !p.is_file() {
-            bail!("profile file {} does not exist", p.display());
+            return super::usage(format!("profile file {} does not exist", p.display()));
         }
         Some(p)
     } else if named.is_file() {
@@ -283,8 +286,16 @@ pub fn resolve_profile(arg: &str, sees_passage: bool, a: &DebaterArgs) -> Result
     let default_sampling = Sampling { temperature: a.temperature, repeat_penalty: 1.1, ..Sampling::default() };
     match file {
         Some(p) => {
-            let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read profile {}", p.display()))?;
-            let f: ProfileFile = toml::from_str(&text).map_err(|e| anyhow::anyhow!("profile {}: {e}", p.display()))?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| super::bad_input(anyhow::anyhow!("cannot read profile {}: {e}", p.display())))?;
+            let f: ProfileFile = toml::from_str(&text)
+                .map_err(|e| super::bad_input(anyhow::anyhow!("profile {}: {}", p.display(), e.to_string().trim())))?;
+            if let Some(s) = &f.sampling {
+                super::args::check_sampling(s, f.max_tokens.unwrap_or(a.max_tokens), super::args::Origin::Profile(&p))?;
+            }
+            if f.max_tokens == Some(0) {
+                return super::usage(format!("max_tokens in profile {} must be at least 1, got 0", p.display()));
+            }
             Ok(DebaterProfile {
                 name: f.name.unwrap_or_else(|| f.model.clone()),
                 model: f.model,
@@ -323,6 +334,21 @@ impl ModelSet {
     }
 }
 
+/// Loads the whole task (every line of a task file) before any model loads; a bad spec or
+/// file is a [`super::UsageError`].
+pub fn check_task(spec: &str, n: usize, seed: u64) -> Result<Vec<crate::tasks::TaskItem>> {
+    crate::tasks::load(spec, Some(n), seed).map_err(super::bad_input)
+}
+
+/// Loads a session file given as input: a file that cannot be parsed is bad input (exit
+/// status 2); one that cannot be read is a failure at run time.
+fn load_input(path: &Path) -> Result<Session> {
+    store::load(path).map_err(|e| match e {
+        store::SessionError::Read { .. } | store::SessionError::Write { .. } => anyhow::Error::new(e),
+        _ => super::bad_input(e),
+    })
+}
+
 fn sessions_dir(flag: &Option<PathBuf>) -> PathBuf {
     flag.clone().unwrap_or_else(crate::paths::sessions_dir)
 }
@@ -355,8 +381,9 @@ fn fmt(x: f64) -> String {
 
 fn run(a: RunArgs) -> Result<()> {
     let t0 = Instant::now();
-    // Check the task spec before loading any model.
-    crate::tasks::TaskSpec::parse(&a.task)?;
+    super::args::check_min(a.n, 1, "--n")?;
+    // Check the whole task file before loading any model.
+    check_task(&a.task, a.n, a.seed)?;
     let strong_p = resolve_profile(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters)?;
     let weak_p = resolve_profile(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters)?;
     let judge_setting = match (&a.judge, &a.judge_model) {
@@ -369,9 +396,12 @@ fn run(a: RunArgs) -> Result<()> {
         Some(p) => p.clone(),
         None => sessions_dir(&a.sessions_dir).join(runner::default_file_name(&settings, &strong_p, &weak_p)),
     };
+    // One writer per session file: a second `debate run` (or a `judge`) on it fails here,
+    // naming the holder's pid, before any model loads.
+    let _lock = store::lock(&out)?;
     // A resumed session keeps the exact templates it recorded.
     let templates =
-        if out.exists() { Templates::from_records(&store::load(&out)?.provenance.prompts) } else { Templates::load()? };
+        if out.exists() { Templates::from_records(&load_input(&out)?.provenance.prompts) } else { Templates::load()? };
     templates.check_debater(&strong_p.template)?;
     templates.check_debater(&weak_p.template)?;
     let plan = RunPlan {
@@ -494,7 +524,8 @@ fn print_scores(sc: &session::Scores) {
 
 fn judge(a: JudgeArgs) -> Result<()> {
     let path = session_path(&a.file, &a.sessions_dir);
-    let s = store::load(&path)?;
+    let s = load_input(&path)?;
+    let _lock = store::lock(&path)?;
     let templates = Templates::from_records(&s.provenance.prompts);
     let mut models = ModelSet::default();
     let mut j = ModelJudge::new(models.get(&a.judge_model)?, templates)?;
@@ -503,7 +534,7 @@ fn judge(a: JudgeArgs) -> Result<()> {
             eprintln!("debate {}: p(strong) = {:.3}, D = {:+.3}", index + 1, judgement.p_strong, judgement.d);
         }
     })?;
-    let s = store::load(&path)?;
+    let s = load_input(&path)?;
     let agreement = metrics::judge_agreement(&s);
     if a.json {
         print_json(&json!({"path": path, "added": added, "judge": j.name(), "kappa": agreement}))
@@ -559,7 +590,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
         }
         SessionsCmd::Show { file, debate, sessions_dir: d, json } => {
             let path = session_path(&file, &d);
-            let s = store::load(&path)?;
+            let s = load_input(&path)?;
             if json {
                 return match debate {
                     Some(i) => {
@@ -582,7 +613,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
             }
             let mut sessions = Vec::new();
             for p in &paths {
-                sessions.push((p.clone(), store::load(p)?));
+                sessions.push((p.clone(), load_input(p)?));
             }
             sessions.sort_by(|a, b| a.1.created.cmp(&b.1.created));
             let all: Vec<Session> = sessions.iter().map(|(_, s)| s.clone()).collect();
@@ -616,7 +647,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
         }
         SessionsCmd::Export { file, format, out, sessions_dir: d } => {
             let path = session_path(&file, &d);
-            let s = store::load(&path)?;
+            let s = load_input(&path)?;
             let rows = export_rows(&s);
             let mut buf: Vec<u8> = Vec::new();
             match format {
@@ -812,11 +843,8 @@ fn show(s: &Session, only: Option<usize>) {
 
 fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
     let t0 = Instant::now();
-    crate::tasks::TaskSpec::parse(&a.task)?;
-    if a.n == 0 {
-        bail!("--n must be at least 1");
-    }
-    let items = crate::tasks::load(&a.task, Some(a.n), a.seed)?;
+    super::args::check_min(a.n, 1, "--n")?;
+    let items = check_task(&a.task, a.n, a.seed)?;
     let strong_p = resolve_profile(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters)?;
     let weak_p = resolve_profile(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters)?;
     let templates = Templates::load()?;

@@ -163,25 +163,23 @@ pub fn load_with_progress(spec: &str) -> Result<Model> {
 }
 
 pub fn generate(a: GenerateArgs) -> Result<()> {
+    let sampling = Sampling {
+        temperature: a.temperature,
+        top_k: a.top_k,
+        top_p: a.top_p,
+        repeat_penalty: a.repeat_penalty,
+        seed: a.seed,
+        ..Sampling::default()
+    };
+    // Checked before the model loads: a bad value is one message and exit status 2.
+    super::args::check_sampling(&sampling, a.max_tokens, super::args::Origin::Flags)?;
     let mut model = load_with_progress(&a.model)?;
     let prompt = if a.chat {
         Prompt::Chat(vec![crate::runtime::ChatMessage::user(a.prompt.clone())])
     } else {
         Prompt::Raw(a.prompt.clone())
     };
-    let req = GenerateRequest {
-        prompt,
-        max_tokens: a.max_tokens,
-        sampling: Sampling {
-            temperature: a.temperature,
-            top_k: a.top_k,
-            top_p: a.top_p,
-            repeat_penalty: a.repeat_penalty,
-            seed: a.seed,
-            ..Sampling::default()
-        },
-        stop: a.stop.clone(),
-    };
+    let req = GenerateRequest { prompt, max_tokens: a.max_tokens, sampling, stop: a.stop.clone() };
     let cancel = CancelToken::new();
     let stream = !a.json;
     let mut out = std::io::stdout();
@@ -260,6 +258,9 @@ pub fn embed(a: EmbedArgs) -> Result<()> {
 }
 
 pub fn bench(a: BenchArgs) -> Result<()> {
+    super::args::check_min(a.n, 1, "--n")?;
+    super::args::check_min(a.prefill_tokens, 1, "--prefill-tokens")?;
+    super::args::check_min(a.decode_tokens, 1, "--decode-tokens")?;
     if a.features {
         return bench_features(a);
     }

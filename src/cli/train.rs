@@ -1,6 +1,6 @@
 //! `w2sd train` and `w2sd plot`: the weak-to-strong pipeline, headless.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 
@@ -117,9 +117,9 @@ pub struct PlotArgs {
 /// Builds the experiment config from the flags (and `--config`).
 pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     let mut cfg = match (&a.config, &a.task) {
-        (Some(p), _) => ExperimentConfig::load(p)?,
+        (Some(p), _) => ExperimentConfig::load(p).map_err(super::bad_input)?,
         (None, Some(t)) => ExperimentConfig::for_task(t),
-        (None, None) => bail!("give --config FILE or --task SPEC"),
+        (None, None) => return super::usage("give --config FILE or --task SPEC"),
     };
     if let (Some(_), Some(t)) = (&a.config, &a.task) {
         cfg.task.spec = t.clone();
@@ -160,8 +160,33 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     if a.label_field.is_some() {
         cfg.task.label_field = a.label_field.clone();
     }
-    cfg.validate()?;
+    if let Some(n) = a.n {
+        super::args::check_min(n, 1, "--n")?;
+    }
+    if let Some(m) = a.max_tokens {
+        super::args::check_min(m, 2, "--max-tokens")?;
+    }
+    cfg.validate().map_err(super::bad_input)?;
     Ok(cfg)
+}
+
+/// Reads the whole task before the run folder is touched and any model loads, so a bad task
+/// file is one message and exit status 2. `hf:` datasets are left to the data stage (they may
+/// need a download).
+fn check_task(cfg: &ExperimentConfig) -> Result<()> {
+    let t = &cfg.task;
+    if t.spec.trim().starts_with("hf:") {
+        return Ok(());
+    }
+    let opts = crate::w2s::data::LoadOptions {
+        n: t.n,
+        seed: cfg.seed,
+        text_field: t.text_field.clone(),
+        label_field: t.label_field.clone(),
+        mc: t.mc,
+    };
+    crate::w2s::data::load(&t.spec, &opts).map_err(super::bad_input)?;
+    Ok(())
 }
 
 /// `<data dir>/runs/<task slug>-<hash of the config>` (see [`ExperimentConfig::run_name`] and
@@ -229,6 +254,7 @@ impl Bars {
 pub fn train(a: TrainArgs) -> Result<()> {
     let t0 = Instant::now();
     let cfg = config_from_args(&a)?;
+    check_task(&cfg)?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&cfg));
     let mut exp = Experiment::new(cfg, &out)?;
     let tty = std::io::stderr().is_terminal();
@@ -247,7 +273,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         bars.on(e, show_lines)
     };
     let stages = match &a.stage {
-        Some(name) => exp.parse_stages(name)?,
+        Some(name) => exp.parse_stages(name).map_err(super::bad_input)?,
         None => exp.plan(),
     };
     for s in &stages {

@@ -95,6 +95,9 @@ impl JudgeArgs {
     }
 
     pub fn config(&self) -> Result<DebateConfig> {
+        // Everything is checked before the UI starts and any model loads (exit status 2).
+        crate::cli::args::check_min(self.n, 1, "--n")?;
+        crate::cli::debate::check_task(&self.task, self.n, self.seed)?;
         let judge = match &self.model_judge {
             Some(spec) => JudgeSetting::Model { spec: spec.clone() },
             None => JudgeSetting::Human,
@@ -131,6 +134,8 @@ impl TuiCmds {
             }
             TuiCmds::Judge(a) => {
                 let cfg = a.config()?;
+                // The session file's writer lock, held for the whole UI run.
+                let _lock = crate::session::store::lock(&cfg.out)?;
                 crate::tui::run(Options { theme, start: Start::Debate(cfg) })
             }
         }
@@ -140,6 +145,7 @@ impl TuiCmds {
 /// `w2sd` with no arguments: the UI on a live debate over the offline default models
 /// (pulled first, on a progress screen, when missing).
 pub fn default_main(theme: Option<String>) -> Result<()> {
-    let a = JudgeArgs::default_live();
-    crate::tui::run(Options { theme, start: Start::Debate(a.config()?) })
+    let cfg = JudgeArgs::default_live().config()?;
+    let _lock = crate::session::store::lock(&cfg.out)?;
+    crate::tui::run(Options { theme, start: Start::Debate(cfg) })
 }

@@ -8,7 +8,9 @@
 //! - [`worker`]: models, pulls, session scans and debates run on background threads.
 //!
 //! The terminal is restored on every exit path: normal return, error, panic (a panic
-//! hook restores it before the message prints) and SIGTERM/SIGHUP. Logs go to a file
+//! hook restores it before the message prints) and SIGTERM, SIGINT and SIGHUP (caught
+//! before the terminal is set up; the loop ends and the guard restores it). tmux tests
+//! (`tests/tui_signals.rs`) send each to the real binary and check the shell afterwards. Logs go to a file
 //! (`<data>/logs/w2sd-tui.log`), never to the screen.
 
 pub mod action;
@@ -155,6 +157,13 @@ pub fn run(opts: Options) -> Result<()> {
 
 async fn run_async(opts: Options) -> Result<()> {
     let mut app = build_app(&opts);
+    // Signal handlers first: a signal that came before them would kill the process with the
+    // terminal still raw and on the alternate screen. (In raw mode Ctrl-C is a key, not
+    // SIGINT; a SIGINT from `kill` is caught here.)
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
     let (guard, mut term) = setup_terminal()?;
     let size = term.size()?;
     app.on_resize(size.width, size.height);
@@ -169,20 +178,24 @@ async fn run_async(opts: Options) -> Result<()> {
         Start::Review(_) => spawn_scan(app.review.roots.clone(), tx.clone()),
     }
 
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut dirty = true;
+    // For the terminal-restoration tests: panic after the first frame is on the screen.
+    let panic_for_test = std::env::var_os("W2SD_TEST_PANIC").is_some();
     loop {
         let ev = tokio::select! {
             e = events.rx.recv() => match e { Some(e) => e, None => break },
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
+            _ = sigint.recv() => break,
         };
         let effects = match ev {
             Event::Render => {
                 if dirty {
                     draw(&mut term, &app)?;
                     dirty = false;
+                    if panic_for_test {
+                        panic!("W2SD_TEST_PANIC is set: a deliberate panic to test that the terminal is restored");
+                    }
                 }
                 continue;
             }

@@ -74,6 +74,79 @@ pub fn write_jsonl_atomic<T: serde::Serialize>(path: &Path, rows: &[T]) -> Resul
     })
 }
 
+/// An exclusive advisory lock held by one writer (of a session file, or of a training run
+/// folder) for as long as the value lives.
+///
+/// It is an OS file lock (`flock` on Unix, through [`std::fs::File::try_lock`]) on a lock
+/// file, so it is released by the kernel when the process ends in any way, `kill -9`
+/// included: a crash never leaves a stale lock. The lock file holds the holder's pid, for
+/// the second writer's error. Lock files are never deleted (deleting one would let two
+/// writers lock two different files). Readers take no lock: every write is atomic
+/// ([`write_atomic`]), so a reader always sees a whole file.
+#[derive(Debug)]
+pub struct WriteLock {
+    _file: std::fs::File,
+    path: PathBuf,
+}
+
+impl WriteLock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Why a lock was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "{what} {} is in use by another w2sd process ({}); wait for it to finish or stop it (lock file {})",
+        target.display(),
+        pid.map(|p| format!("pid {p}")).unwrap_or_else(|| "pid unknown".into()),
+        lock.display()
+    )]
+    Held { what: String, target: PathBuf, lock: PathBuf, pid: Option<u32> },
+    #[error("cannot lock {what} {}: {source} (lock file {})", target.display(), lock.display())]
+    Io { what: String, target: PathBuf, lock: PathBuf, source: std::io::Error },
+}
+
+/// Takes the exclusive lock on `lock` (created, with its folder, if missing) for writing
+/// `target` (`what` names it in errors: "session file", "training run folder"). Never waits:
+/// when another process (or another handle in this one) holds it, the error names its pid.
+pub fn lock_exclusive(lock: &Path, what: &str, target: &Path) -> Result<WriteLock, LockError> {
+    use std::io::{Read, Seek};
+    let io = |source: std::io::Error| LockError::Io {
+        what: what.into(),
+        target: target.to_path_buf(),
+        lock: lock.to_path_buf(),
+        source,
+    };
+    if let Some(d) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(d).map_err(io)?;
+    }
+    let mut f =
+        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(lock).map_err(io)?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = f.read_to_string(&mut text);
+            return Err(LockError::Held {
+                what: what.into(),
+                target: target.to_path_buf(),
+                lock: lock.to_path_buf(),
+                pid: text.trim().parse().ok(),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    f.set_len(0).map_err(io)?;
+    f.rewind().map_err(io)?;
+    writeln!(f, "{}", std::process::id()).map_err(io)?;
+    f.flush().map_err(io)?;
+    Ok(WriteLock { _file: f, path: lock.to_path_buf() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +175,22 @@ mod tests {
         assert!(e.to_string().contains("x.txt") && e.to_string().contains("disk full"), "{e}");
         assert_eq!(std::fs::read(&p).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn second_lock_names_the_holder_and_a_dropped_lock_frees() {
+        let d = tempfile::tempdir().unwrap();
+        let lock = d.path().join("sub/.x.lock");
+        let target = d.path().join("sub/x.json");
+        let held = lock_exclusive(&lock, "session file", &target).unwrap();
+        assert_eq!(std::fs::read_to_string(held.path()).unwrap().trim(), std::process::id().to_string());
+        // A second handle (flock locks belong to the open file, so this conflicts in-process too).
+        let e = lock_exclusive(&lock, "session file", &target).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, LockError::Held { pid: Some(p), .. } if p == std::process::id()), "{msg}");
+        assert!(msg.contains(&format!("pid {}", std::process::id())) && msg.contains("x.json"), "{msg}");
+        drop(held);
+        let again = lock_exclusive(&lock, "session file", &target).unwrap();
+        assert_eq!(std::fs::read_to_string(again.path()).unwrap().trim(), std::process::id().to_string());
     }
 }

@@ -179,7 +179,8 @@ fn draw_help(f: &mut Frame, area: Rect, app: &App, offset: usize) {
         .map(|(k, d)| Line::from(vec![Span::styled(format!(" {k:>key_w$}  "), t.key_style()), Span::raw(d.clone())]))
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
-    if rows.len() > visible {
+    // (A popup too small for its borders has no room for the scroll note.)
+    if rows.len() > visible && popup.height >= 2 {
         let more = format!(" {}-{} of {} · ↑↓ scroll ", offset + 1, (offset + visible).min(rows.len()), rows.len());
         let r = Rect {
             x: popup.x + 2,

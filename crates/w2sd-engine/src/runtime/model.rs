@@ -65,11 +65,7 @@ impl Model {
     pub fn load_gguf(path: &Path) -> Result<Model> {
         let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let len = f.metadata()?.len();
-        let content = gguf_file::Content::read(&mut f)
-            .map_err(|e| anyhow!("not a valid GGUF file ({})", super::first_line(&e)))?;
-        check_gguf_complete(&content, len)?;
-        let vocab = GgufVocab::from_gguf(&content.metadata)?;
-        let tok = GgufTokenizer::new(vocab)?;
+        let (content, tok) = read_gguf_header(&mut f, len)?;
         let chat_template = content.metadata.contains_key("tokenizer.chat_template");
         let device = super::device::device();
         let tf = Transformer::from_gguf(&content, &mut f, &device)?;
@@ -483,6 +479,22 @@ fn safe_emit_end(text: &str, stops: &[String]) -> usize {
         }
     }
     end - hold
+}
+
+/// Reads a GGUF file's header and metadata and checks them before any tensor is read:
+/// candle's reader ([`gguf_file::Content::read`]), every tensor's data inside the file's
+/// `len` bytes, and a usable tokenizer vocabulary. Every malformed input is an `Err`
+/// (the property tests and fuzz targets feed it arbitrary bytes).
+pub fn read_gguf_header<R: std::io::Read + std::io::Seek>(
+    r: &mut R,
+    len: u64,
+) -> Result<(gguf_file::Content, GgufTokenizer)> {
+    let content =
+        gguf_file::Content::read(r).map_err(|e| anyhow!("not a valid GGUF file ({})", super::first_line(&e)))?;
+    check_gguf_complete(&content, len)?;
+    let vocab = GgufVocab::from_gguf(&content.metadata)?;
+    let tok = GgufTokenizer::new(vocab)?;
+    Ok((content, tok))
 }
 
 /// Checks that every tensor's data lies inside the file.

@@ -87,6 +87,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
     .map_err(|e| SessionError::Write { path: e.path, source: e.source })
 }
 
+/// The lock file of a session file: `.NAME.lock` beside it (a sidecar, since every save
+/// replaces the session file itself by a rename).
+pub fn lock_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "session".into());
+    path.with_file_name(format!(".{name}.lock"))
+}
+
+/// Takes the exclusive writer's lock of a session file ([`crate::fsio::lock_exclusive`]) for as
+/// long as the returned value lives. A second writer gets an error naming the holder's pid;
+/// readers (review, stats, show) need no lock.
+pub fn lock(path: &Path) -> Result<crate::fsio::WriteLock, crate::fsio::LockError> {
+    crate::fsio::lock_exclusive(&lock_path(path), "session file", path)
+}
+
 /// The session files (`*.json`) in a directory, sorted by name. A missing directory is empty.
 pub fn list(dir: &Path) -> Result<Vec<PathBuf>, SessionError> {
     let rd = match std::fs::read_dir(dir) {

@@ -211,6 +211,8 @@ pub struct Experiment {
     data: Option<Arc<Dataset>>,
     features: HashMap<String, Arc<FeatureMatrix>>,
     records: HashMap<StageId, StageRecord>,
+    /// The run folder's writer lock (`OUT/.lock`), held while this value lives.
+    _lock: crate::fsio::WriteLock,
 }
 
 fn key_of(parts: &[&str]) -> String {
@@ -236,6 +238,8 @@ impl Experiment {
     pub fn new(cfg: ExperimentConfig, out: &Path) -> Result<Experiment> {
         cfg.validate()?;
         std::fs::create_dir_all(out.join("stages")).with_context(|| format!("cannot create {}", out.display()))?;
+        // One writer per run folder: a second `w2sd train` on it fails, naming the holder's pid.
+        let lock = crate::fsio::lock_exclusive(&out.join(".lock"), "training run folder", out)?;
         crate::fsio::write_bytes_atomic(&out.join("experiment.toml"), cfg.to_toml()?.as_bytes())?;
         Ok(Experiment {
             cfg,
@@ -245,6 +249,7 @@ impl Experiment {
             data: None,
             features: HashMap::new(),
             records: HashMap::new(),
+            _lock: lock,
         })
     }
 
@@ -1043,7 +1048,9 @@ mod tests {
         // keys: a head setting changes the heads' keys but not the features'
         let mut cfg2 = cfg.clone();
         cfg2.head.epochs += 1;
-        let e2 = Experiment::new(cfg2, d.path()).unwrap();
+        // (another folder: `e` holds the writer lock of `d`)
+        let d2 = tempfile::tempdir().unwrap();
+        let e2 = Experiment::new(cfg2, d2.path()).unwrap();
         let f = StageId::Features { model: "a".into() };
         assert_eq!(e.key(&f), e2.key(&f));
         assert_ne!(e.key(&StageId::Weak), e2.key(&StageId::Weak));

@@ -1,0 +1,7 @@
+//! The session loader on arbitrary text.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        w2sd::fuzz::session(text);
+    }
+});
