@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::Serialize;
 use std::io::Write;
+use std::path::PathBuf;
 
 use crate::runtime::{CancelToken, GenerateRequest, Model, Pool, Prompt, Sampling};
 
@@ -156,6 +157,55 @@ pub enum ModelsCmd {
     },
 }
 
+/// `tokenize --json`.
+#[derive(Debug, Serialize)]
+pub struct TokenIds {
+    pub ids: Vec<u32>,
+}
+
+/// One continuation of `score --json`.
+#[derive(Debug, Serialize)]
+pub struct ScoreRow {
+    pub continuation: String,
+    /// `Σ log p(token | prompt, earlier tokens)`.
+    pub logprob: f64,
+    /// softmax of the log-probabilities over the continuations given.
+    pub normalized_prob: f64,
+}
+
+/// `score --json`.
+#[derive(Debug, Serialize)]
+pub struct Scores {
+    pub scores: Vec<ScoreRow>,
+}
+
+/// `embed --json`.
+#[derive(Debug, Serialize)]
+pub struct Embeddings {
+    pub pool: Pool,
+    pub dim: usize,
+    pub embeddings: Vec<Vec<f32>>,
+}
+
+/// `bench --print-prompt-ids`.
+#[derive(Debug, Serialize)]
+pub struct PromptIds {
+    pub prompt_ids: Vec<u32>,
+}
+
+/// One pulled model of `models pull --json`.
+#[derive(Debug, Serialize)]
+pub struct Pulled {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// `models pull --json`.
+#[derive(Debug, Serialize)]
+pub struct PullOutput {
+    pub pulled: Vec<Pulled>,
+}
+
 pub fn load_with_progress(spec: &str) -> Result<Model> {
     let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let bar = crate::cli::progress::PullBar::new(quiet);
@@ -190,15 +240,7 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
         }
     })?;
     if a.json {
-        print_json(&json!({
-            "text": g.text,
-            "ids": g.ids,
-            "prompt_tokens": g.prompt_tokens,
-            "generated_tokens": g.generated_tokens,
-            "stop_reason": g.stop_reason,
-            "prefill_tok_s": g.prefill_tok_s,
-            "decode_tok_s": g.decode_tok_s,
-        }))?;
+        print_json(&g)?;
     } else {
         println!();
         eprintln!(
@@ -213,7 +255,7 @@ pub fn tokenize(a: TokenizeArgs) -> Result<()> {
     let model = load_with_progress(&a.model)?;
     let ids = model.encode(&a.text, true)?;
     if a.json {
-        print_json(&json!({ "ids": ids }))
+        print_json(&TokenIds { ids })
     } else {
         for id in &ids {
             println!("{id}\t{:?}", model.decode(&[*id])?);
@@ -232,9 +274,9 @@ pub fn score(a: ScoreArgs) -> Result<()> {
             .iter()
             .zip(&lps)
             .zip(&probs)
-            .map(|((c, lp), p)| json!({"continuation": c, "logprob": lp, "normalized_prob": p}))
+            .map(|((c, lp), p)| ScoreRow { continuation: c.clone(), logprob: *lp, normalized_prob: *p })
             .collect();
-        print_json(&json!({ "scores": rows }))
+        print_json(&Scores { scores: rows })
     } else {
         for ((c, lp), p) in a.continuation.iter().zip(&lps).zip(&probs) {
             println!("{lp:>10.4}  {p:>6.3}  {c:?}");
@@ -247,7 +289,7 @@ pub fn embed(a: EmbedArgs) -> Result<()> {
     let mut model = load_with_progress(&a.model)?;
     let vecs = model.embed(&a.texts, a.pool)?;
     if a.json {
-        print_json(&json!({ "pool": a.pool, "dim": vecs.first().map(|v| v.len()).unwrap_or(0), "embeddings": vecs }))
+        print_json(&Embeddings { pool: a.pool, dim: vecs.first().map(|v| v.len()).unwrap_or(0), embeddings: vecs })
     } else {
         for (t, v) in a.texts.iter().zip(&vecs) {
             let head: Vec<String> = v.iter().take(6).map(|x| format!("{x:.4}")).collect();
@@ -267,7 +309,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let mut model = load_with_progress(&a.model)?;
     if a.print_prompt_ids {
         let prompt = crate::runtime::bench::prompt_of_tokens(&model, a.prefill_tokens)?;
-        return print_json(&json!({ "prompt_ids": model.encode(&prompt, true)? }));
+        return print_json(&PromptIds { prompt_ids: model.encode(&prompt, true)? });
     }
     let r = crate::runtime::bench::run(&mut model, a.prefill_tokens, a.decode_tokens, a.repeat.max(1))?;
     if a.json {
@@ -348,10 +390,10 @@ pub fn models(cmd: ModelsCmd) -> Result<()> {
                 if !json {
                     println!("{n}: {}", path.display());
                 }
-                rows.push(json!({"name": n, "path": path}));
+                rows.push(Pulled { name: n.to_string(), path });
             }
             if json {
-                print_json(&json!({ "pulled": rows }))?;
+                print_json(&PullOutput { pulled: rows })?;
             }
             Ok(())
         }

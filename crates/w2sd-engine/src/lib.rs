@@ -12,14 +12,22 @@
 //! through these modules, and so can a researcher's own Rust code.
 //!
 //! ```no_run
-//! use w2sd_engine::runtime::{Model, ModelSpec};
+//! use w2sd_engine::debate::agents::{ModelDebater, ModelJudge};
+//! use w2sd_engine::runtime::{LanguageModel, ModelPool, Prompt};
 //!
 //! # fn main() -> anyhow::Result<()> {
-//! // Load the offline default weak model (pulled into the cache if missing) and score two
-//! // continuations of one prompt from a single prefill.
-//! let model = Model::load(&ModelSpec::parse("qwen2.5-coder-0.5b-instruct")?, &Default::default())?;
-//! let scores = model.score("The capital of France is", &[" Paris", " Berlin"])?;
+//! // Each spec is loaded once (pulled into the cache first if missing) and shared between roles.
+//! let mut pool = ModelPool::default();
+//! let weak = pool.get("qwen2.5-coder-0.5b-instruct", &mut |_| {})?;
+//!
+//! // Score two continuations of one prompt from a single prefill.
+//! let scores = weak.lock().unwrap().score(&Prompt::Raw("The capital of France is".into()), &[" Paris".into(), " Berlin".into()])?;
 //! assert!(scores[0] > scores[1]);
+//!
+//! // The same model can judge debates (answer-letter log-probabilities in both orders).
+//! let templates = w2sd_engine::debate::prompts::Templates::load()?;
+//! let _judge = ModelJudge::new(weak.clone(), templates.clone())?;
+//! # let _ = ModelDebater::new;
 //! # Ok(())
 //! # }
 //! ```

@@ -14,6 +14,7 @@ pub mod generate;
 pub mod hub;
 pub mod language_model;
 pub mod model;
+pub mod openai;
 pub mod pool;
 pub mod q5_0;
 pub mod scripted;
@@ -25,7 +26,7 @@ pub use generate::{CancelToken, ChatMessage, GenerateRequest, Generation, Pool, 
 pub use hub::PullProgress;
 pub use language_model::LanguageModel;
 pub use model::{Model, ModelInfo};
-pub use pool::{share, ModelPool, SharedModel};
+pub use pool::{load, share, ModelPool, SharedModel};
 
 /// The first line of an error's message (candle appends a backtrace on later lines).
 pub fn first_line(e: &dyn std::fmt::Display) -> String {

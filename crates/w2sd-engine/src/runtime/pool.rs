@@ -30,10 +30,20 @@ pub struct ModelPool {
     loader: Loader,
 }
 
+/// Loads any model spec into its backend: `openai:BASE_URL#MODEL` connects to that server
+/// ([`super::openai::RemoteModel`]); every other spec loads locally ([`Model::load`], pulling
+/// catalog entries first).
+pub fn load(spec: &str, progress: &mut dyn FnMut(PullProgress)) -> Result<Box<dyn LanguageModel>> {
+    match super::openai::RemoteSpec::parse(spec) {
+        Some(r) => Ok(Box::new(super::openai::RemoteModel::connect(&r?)?)),
+        None => Ok(Box::new(Model::load(spec, progress)?)),
+    }
+}
+
 impl Default for ModelPool {
-    /// A pool that loads specs with the local runtime ([`Model::load`]).
+    /// A pool that loads specs with [`load`] (local models, or remote ones by their spec).
     fn default() -> Self {
-        Self::with_loader(Box::new(|spec, progress| Ok(Box::new(Model::load(spec, progress)?))))
+        Self::with_loader(Box::new(load))
     }
 }
 

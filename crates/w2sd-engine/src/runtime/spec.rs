@@ -1,5 +1,5 @@
 //! Model specs: a catalog name, a local GGUF file, a local safetensors folder, or
-//! `hf:owner/repo[:file]`.
+//! `hf:owner/repo[:file]`, or a model on an OpenAI-compatible server, `openai:BASE_URL#MODEL`.
 
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -14,6 +14,8 @@ pub enum ModelSpec {
     Hf { repo: String, file: Option<String> },
     /// A built-in catalog entry.
     Catalog(String),
+    /// A model on an OpenAI-compatible server: `openai:BASE_URL#MODEL`.
+    Remote(super::openai::RemoteSpec),
 }
 
 impl ModelSpec {
@@ -21,6 +23,9 @@ impl ModelSpec {
         let spec = spec.trim();
         if spec.is_empty() {
             bail!("empty model spec");
+        }
+        if let Some(r) = super::openai::RemoteSpec::parse(spec) {
+            return Ok(ModelSpec::Remote(r?));
         }
         if let Some(rest) = spec.strip_prefix("hf:") {
             let (repo, file) = match rest.split_once(':') {
@@ -50,6 +55,9 @@ impl ModelSpec {
     pub fn resolve(&self, progress: &mut dyn FnMut(PullProgress)) -> Result<PathBuf> {
         match self {
             ModelSpec::Local(p) => Ok(p.clone()),
+            ModelSpec::Remote(r) => {
+                bail!("{} is served remotely and has no local file (load it with runtime::load)", r.spec())
+            }
             ModelSpec::Catalog(name) => {
                 let p = hub::pull(name, hub::Source::Auto, progress)?;
                 let e = super::catalog::find(name).unwrap();
