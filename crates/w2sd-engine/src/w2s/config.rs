@@ -193,6 +193,14 @@ impl ExperimentConfig {
         if self.features.bow_dim == 0 || self.features.max_tokens < 2 {
             bail!("features.bow_dim must be positive and features.max_tokens at least 2");
         }
+        if let Some(t) = &self.features.template {
+            if !t.contains("{text}") {
+                bail!("features.template {t:?} must contain {{text}} where the example goes");
+            }
+        }
+        if self.features.layer == Some(0) {
+            bail!("features.layer counts from 1 (the hidden state after the first block)");
+        }
         Ok(())
     }
 }

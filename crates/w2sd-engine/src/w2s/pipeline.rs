@@ -164,6 +164,16 @@ pub enum StageOutput {
         n_examples: usize,
         splits: Splits,
         balance: SplitBalance,
+        /// Examples dropped because their normalised text repeated an earlier one.
+        #[serde(default)]
+        duplicates_removed: usize,
+        /// Test examples whose normalised text occurs in a training or validation split
+        /// (always 0: the stage fails otherwise).
+        #[serde(default)]
+        contamination: usize,
+        /// Loader notes (a generated pool smaller than `n`, …).
+        #[serde(default)]
+        notes: Vec<String>,
     },
     Features {
         stats: FeatureStats,
@@ -351,15 +361,24 @@ impl Experiment {
         let deps = deps.join(",");
         let head = json(&c.head);
         match stage {
-            StageId::Data => key_of(&["data-v1", &json(&c.task), &json(&c.split), &c.seed.to_string()]),
+            StageId::Data => key_of(&["data-v2", &json(&c.task), &json(&c.split), &c.seed.to_string()]),
             StageId::Features { model } => {
                 let f = &c.features;
                 let opts = if let Some(d) = features::bow_dim_of(model, f.bow_dim) {
                     format!("bow/{d}")
                 } else {
-                    format!("{}/{}", f.pool, f.max_tokens)
+                    // The default templates are part of the key: a changed default recomputes.
+                    format!(
+                        "{}/{}/{:?}/{:?}/keep-end/{:?}",
+                        f.pool,
+                        f.max_tokens,
+                        f.template,
+                        f.layer,
+                        [TaskKind::Binary, TaskKind::MultipleChoice, TaskKind::Preference, TaskKind::Chess]
+                            .map(features::default_template)
+                    )
                 };
-                key_of(&["features-v1", &deps, model, &opts])
+                key_of(&["features-v2", &deps, model, &opts])
             }
             StageId::Weak | StageId::Ceiling { .. } => {
                 key_of(&["head-v1", &stage.to_string(), &deps, &head, &c.seed.to_string()])
@@ -491,7 +510,9 @@ impl Experiment {
                 examples.len()
             );
         }
-        let d = Arc::new(Dataset { spec: self.cfg.task.spec.clone(), kind, examples });
+        let mut d = Dataset::new(kind, examples);
+        d.spec = self.cfg.task.spec.clone();
+        let d = Arc::new(d);
         self.data = Some(d.clone());
         Ok(d)
     }
@@ -504,10 +525,26 @@ impl Experiment {
         on_event: &mut dyn FnMut(Event),
     ) -> Result<(Arc<FeatureMatrix>, FeatureStats)> {
         let ds = self.dataset()?;
-        let texts: Vec<String> = ds.examples.iter().map(|e| e.text.clone()).collect();
-        let (m, stats) = features::extract(model, &texts, &self.cfg.features, &self.cancel, &mut |done, total| {
+        let mut opts = self.cfg.features.clone();
+        let texts: Vec<String> = if features::is_bow(model) {
+            ds.examples.iter().map(|e| e.text.clone()).collect()
+        } else {
+            let t = opts.template.clone().unwrap_or_else(|| features::default_template(ds.kind).to_string());
+            let texts = ds.examples.iter().map(|e| features::apply_template(&t, &e.text)).collect();
+            opts.template = Some(t);
+            texts
+        };
+        let (m, stats) = features::extract(model, &texts, &opts, &self.cancel, &mut |done, total| {
             on_event(Event::Progress { stage: stage.to_string(), done, total })
         })?;
+        if stats.truncated > 0 {
+            on_event(Event::Warning {
+                message: format!(
+                    "{model}: {} of {} inputs were longer than {} tokens and were cut from the left (the question and candidate at the end are kept)",
+                    stats.truncated, stats.n, opts.max_tokens
+                ),
+            });
+        }
         let m = Arc::new(m);
         self.features.insert(model.to_string(), m.clone());
         Ok((m, stats))
@@ -751,20 +788,36 @@ impl Experiment {
             ds = data::balance_classes(&ds, self.cfg.seed);
         }
         let splits = data::split(&ds, &self.cfg.split, self.cfg.seed)?;
+        let contamination = data::contamination(&ds, &splits);
+        if contamination > 0 {
+            bail!("{contamination} test examples also occur in a training split (after normalisation); this is a bug in the splitter");
+        }
         let balance = splits.balance(&ds);
         let path = self.out.join("examples.jsonl");
         crate::fsio::write_jsonl_atomic(&path, &ds.examples)?;
-        let text = format!(
-            "{} examples ({:?}): weak_train {}, strong_train {}, val {}, test {}; class 1 share {:.3}",
+        let mut text = format!(
+            "{} examples ({:?}): weak_train {}, strong_train {}, val {}, test {}; class 1 share {:.3}; {} duplicates removed; contamination {contamination}",
             ds.examples.len(),
             ds.kind,
             splits.weak_train.len(),
             splits.strong_train.len(),
             splits.val.len(),
             splits.test.len(),
-            balance.all.frac_pos
+            balance.all.frac_pos,
+            ds.duplicates_removed,
         );
-        let out = StageOutput::Data { kind: ds.kind, n_examples: ds.examples.len(), splits, balance };
+        for n in &ds.notes {
+            text.push_str(&format!("; {n}"));
+        }
+        let out = StageOutput::Data {
+            kind: ds.kind,
+            n_examples: ds.examples.len(),
+            splits,
+            balance,
+            duplicates_removed: ds.duplicates_removed,
+            contamination,
+            notes: ds.notes.clone(),
+        };
         self.data = Some(Arc::new(ds));
         Ok((StageSummary { balance: Some(balance), text, ..Default::default() }, out))
     }

@@ -147,7 +147,9 @@ pub fn dataset(n: usize, seed: u64) -> Result<Dataset> {
         }
         examples.extend(pair);
     }
-    Ok(Dataset { spec: "builtin:chess".into(), kind: TaskKind::Chess, examples })
+    let mut ds = Dataset::new(TaskKind::Chess, examples);
+    ds.spec = "builtin:chess".into();
+    Ok(ds)
 }
 
 /// The same positions as two-choice task items ("which move mates?"), for debates.

@@ -4,7 +4,8 @@
 //! The row format is detected from the first row:
 //! - `chosen` + `rejected` → pairwise preference (HH-RLHF style);
 //! - `choices` (array) + `answer` (index) → multiple choice (the [`TaskItem`] shape);
-//! - `correct_answer` + `distractors` → multiple choice (SciQ style, support passage optional);
+//! - `correct_answer` + `distractors` (or `distractor1..3`, the AllenAI / Hugging Face
+//!   form) → multiple choice (SciQ style, support passage optional);
 //! - `answer0`, `answer1`, … + label index → multiple choice (Cosmos QA style, `context` passage);
 //! - otherwise a label column (`label`, or `?label=FIELD`) and a text: `?text=FIELD`, else
 //!   the first of `text`, `sentence`, `input`, `review`, `content`, `prompt`, else
@@ -19,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
-use super::{from_items, preference, sample_indices, Dataset, Example, LoadOptions, TaskKind};
+use super::{from_items, normalise, preference, sample_indices, Dataset, Example, LoadOptions, TaskKind};
 use crate::tasks::TaskItem;
 
 type Row = Map<String, Value>;
@@ -179,14 +180,19 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
             };
             let chosen_first = rng.random_bool(0.5);
             let (a, b) = if chosen_first { (&c, &rj) } else { (&rj, &c) };
+            // Pairs on one prompt share a split; without a shared prompt, the pair is its own group.
+            let group = match normalise(&prompt) {
+                p if p.is_empty() => format!("id:{id}"),
+                p => format!("p:{p}"),
+            };
             examples.push(Example {
                 id: id.clone(),
-                group: id.clone(),
+                group,
                 text: preference::pair_text(&prompt, a, b),
                 label: chosen_first,
             });
         }
-        return Ok(Dataset { spec: String::new(), kind: TaskKind::Preference, examples });
+        return Ok(Dataset::new(TaskKind::Preference, examples));
     }
 
     let mc_items = if has("choices") && has("answer") {
@@ -213,17 +219,22 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
             items.push(item);
         }
         Some(items)
-    } else if has("correct_answer") && has("distractors") {
+    } else if has("correct_answer") && (has("distractors") || has("distractor1")) {
         let mut items = Vec::new();
         for ((line, r), id) in rows.iter().zip(&ids) {
             let mut choices = vec![r.get("correct_answer").map(as_text).unwrap_or_default()];
-            choices.extend(
-                r.get("distractors")
-                    .and_then(|d| d.as_array())
-                    .ok_or_else(|| anyhow!("{}: distractors is not an array", at(*line)))?
-                    .iter()
-                    .map(as_text),
-            );
+            if has("distractors") {
+                choices.extend(
+                    r.get("distractors")
+                        .and_then(|d| d.as_array())
+                        .ok_or_else(|| anyhow!("{}: distractors is not an array", at(*line)))?
+                        .iter()
+                        .map(as_text),
+                );
+            } else {
+                // The AllenAI / Hugging Face form: distractor1, distractor2, distractor3.
+                choices.extend((1..).map_while(|k| r.get(&format!("distractor{k}")).map(as_text)));
+            }
             let item = TaskItem {
                 id: id.clone(),
                 question: r.get("question").map(as_text).unwrap_or_default(),
@@ -289,7 +300,8 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         Box::new(move |r: &Row| {
             let q = r.get("question").map(as_text)?;
             Some(match passage.as_ref().and_then(|p| r.get(p)).map(as_text) {
-                Some(p) if !p.is_empty() => format!("Question: {q}\nPassage: {p}"),
+                // Passage first: truncation cuts from the left and keeps the question.
+                Some(p) if !p.is_empty() => format!("Passage: {p}\nQuestion: {q}"),
                 _ => q,
             })
         })
@@ -302,9 +314,10 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         let text = text_of(r).ok_or_else(|| anyhow!("{}: no text", at(*line)))?;
         let v = r.get(&label_field).ok_or_else(|| anyhow!("{}: no {label_field}", at(*line)))?;
         let label = parse_label(v).with_context(|| at(*line))?;
-        examples.push(Example { id: id.clone(), group: id.clone(), text, label });
+        let group = format!("t:{}", normalise(&text));
+        examples.push(Example { id: id.clone(), group, text, label });
     }
-    Ok(Dataset { spec: String::new(), kind: TaskKind::Binary, examples })
+    Ok(Dataset::new(TaskKind::Binary, examples))
 }
 
 const DATA_EXTS: [&str; 5] = ["jsonl", "json", "csv", "tsv", "ndjson"];
@@ -473,7 +486,7 @@ mod tests {
             "{\"question\": \"is it\", \"passage\": \"It is.\", \"idx\": 0, \"label\": \"true\"}\n",
         );
         let ds = load_file(&b, &LoadOptions::default()).unwrap();
-        assert_eq!(ds.examples[0].text, "Question: is it\nPassage: It is.");
+        assert_eq!(ds.examples[0].text, "Passage: It is.\nQuestion: is it");
         assert_eq!(ds.examples[0].id, "0");
         let p = write(
             d.path(),
@@ -503,13 +516,33 @@ mod tests {
         assert_eq!(ds.examples.len(), 2);
         assert_eq!(ds.examples[0].text, "Q: Q?\nA: right");
         assert!(ds.examples[0].label && !ds.examples[1].label);
-        assert_eq!(ds.examples[0].group, "7");
+        assert_eq!(ds.examples[0].group, "q:q");
+        assert_eq!(ds.examples[0].id, "7/0");
+        // SciQ in its AllenAI / Hugging Face form
+        let h = write(
+            d.path(),
+            "sciq_hf.jsonl",
+            "{\"question\": \"Q2?\", \"distractor3\": \"z\", \"distractor1\": \"x\", \"distractor2\": \"y\", \"correct_answer\": \"ok\", \"support\": \"S.\"}\n",
+        );
+        let ds = load_file(&h, &LoadOptions { mc: super::super::McMode::All, ..Default::default() }).unwrap();
+        assert_eq!(ds.examples.len(), 4);
+        assert_eq!(ds.examples[0].text, "S.\n\nQ: Q2?\nA: ok");
+        assert!(ds.examples[0].label && ds.examples[1..].iter().all(|e| !e.label));
+        assert!(ds.examples[3].text.ends_with("A: z"));
         let c =
             write(d.path(), "cosmos.csv", "id,context,question,answer0,answer1,answer2,label\nx,ctx,why?,p,q,r,2\n");
         let ds = load_file(&c, &LoadOptions { mc: super::super::McMode::All, ..Default::default() }).unwrap();
         assert_eq!(ds.examples.len(), 3);
         assert_eq!(ds.examples[2].text, "ctx\n\nQ: why?\nA: r");
         assert!(ds.examples[2].label);
+        // Cosmos QA's "None of the above choices ." names the choices it rejects
+        let c = write(
+            d.path(),
+            "cosmos2.csv",
+            "id,context,question,answer0,answer1,answer2,label\nx,ctx,why?,p,q,None of the above choices .,2\n",
+        );
+        let ds = load_file(&c, &LoadOptions { mc: super::super::McMode::All, ..Default::default() }).unwrap();
+        assert_eq!(ds.examples[2].text, "ctx\n\nQ: why?\nA: None of these: p; q");
     }
 
     #[test]
