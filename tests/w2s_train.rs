@@ -10,6 +10,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use w2sd::stats;
+use w2sd::w2s::metrics;
 use w2sd::w2s::pipeline::{Event, Experiment};
 use w2sd::w2s::results::{read_predictions, PredictionRow, Results, RunKind};
 use w2sd::w2s::{ExperimentConfig, StageId};
@@ -64,7 +65,8 @@ fn assert_recomputes(dir: &Path) -> Results {
         by_run.entry(r.run.as_str()).or_default().push(r);
     }
     assert_eq!(by_run.len(), results.runs.len(), "every run has rows and every row's run is in runs[]");
-    let (res, level, seed, bins) = (results.ci.resamples, results.ci.level, results.ci.seed, results.ece_bins);
+    let (res, bins) = (results.ci.resamples, results.ece_bins);
+    let level_seed = (results.ci.level, results.ci.seed);
     for (run, jrun) in results.runs.iter().zip(raw["runs"].as_array().unwrap()) {
         for k in ["id", "weak", "strong", "loss", "acc_weak", "acc_ceiling", "acc_w2s", "pgr", "auroc_w2s", "pgr_auroc"]
         {
@@ -82,36 +84,65 @@ fn assert_recomputes(dir: &Path) -> Results {
         assert_eq!(num(&jrun["acc_weak"]), Some(aw), "{}", run.info.id);
         assert_eq!(num(&jrun["acc_ceiling"]), Some(ac));
         assert_eq!(num(&jrun["acc_w2s"]), Some(asd));
-        assert_eq!(num(&jrun["pgr"]), pgr(aw, ac, asd));
         let (uw, uc, us) = (stats::auroc(&w, &y), stats::auroc(&c, &y), stats::auroc(&s, &y));
         assert_eq!(num(&jrun["auroc_weak"]), fin(uw));
         assert_eq!(num(&jrun["auroc_ceiling"]), fin(uc));
         assert_eq!(num(&jrun["auroc_w2s"]), fin(us));
-        assert_eq!(num(&jrun["pgr_auroc"]), pgr(uw, uc, us));
+        assert_eq!(num(&jrun["pgr_raw"]), pgr(aw, ac, asd));
+        assert_eq!(num(&jrun["pgr_auroc_raw"]), pgr(uw, uc, us));
         assert_eq!(num(&jrun["ece_weak"]), Some(stats::ece(&w, &y, bins)));
         assert_eq!(num(&jrun["ece_ceiling"]), Some(stats::ece(&c, &y, bins)));
         assert_eq!(num(&jrun["ece_w2s"]), Some(stats::ece(&s, &y, bins)));
         let agree: Vec<bool> = s.iter().zip(&sup).map(|(a, b)| (*a >= 0.5) == (*b >= 0.5)).collect();
         assert_eq!(num(&jrun["agreement"]), Some(stats::fraction(&agree)));
-        // Bootstrap CIs: resample rows (file order) with the recorded seed.
+        // Cluster bootstrap: resample the rows' groups (order of first appearance) with the
+        // recorded seed; the candidates of one question move together.
+        let groups: Vec<&str> = rs.iter().map(|r| r.group.as_deref().unwrap_or(&r.id)).collect();
+        let clusters = metrics::cluster_ids(&groups);
+        assert_eq!(num(&jrun["groups"]), Some(*clusters.iter().max().unwrap() as f64 + 1.0));
+        let resamples = metrics::cluster_resamples(&clusters, res, level_seed.1);
         let pick = |v: &[f64], idx: &[usize]| idx.iter().map(|&i| v[i]).collect::<Vec<f64>>();
         let ypick = |idx: &[usize]| idx.iter().map(|&i| y[i]).collect::<Vec<bool>>();
         let ci = |f: &dyn Fn(&[usize]) -> f64| {
-            let (lo, hi) = stats::bootstrap_ci(rs.len(), res, level, seed, f);
-            (lo.is_finite() && hi.is_finite()).then(|| Value::from(vec![lo, hi]))
+            metrics::percentile_ci(&resamples, level_seed.0, f).map(|v| Value::from(v.to_vec())).unwrap_or(Value::Null)
         };
         let acc_at = |v: &[f64], idx: &[usize]| stats::accuracy(&pick(v, idx), &ypick(idx));
         let auc_at = |v: &[f64], idx: &[usize]| stats::auroc(&pick(v, idx), &ypick(idx));
+        let positive = |a: f64, b: f64, c: f64| if b - a > 0.0 { pgr(a, b, c).unwrap_or(f64::NAN) } else { f64::NAN };
+        let gap = ci(&|i| acc_at(&c, i) - acc_at(&w, i));
+        let gap_auc = ci(&|i| auc_at(&c, i) - auc_at(&w, i));
+        // PGR only where the gap's interval lies above 0
+        let above = |g: &Value| g.as_array().is_some_and(|a| a[0].as_f64().unwrap() > 0.0);
+        let want_pgr = if above(&gap) { pgr(aw, ac, asd) } else { None };
+        let want_pgr_auc = if above(&gap_auc) { pgr(uw, uc, us) } else { None };
+        assert_eq!(num(&jrun["pgr"]), want_pgr, "{}", run.info.id);
+        assert_eq!(num(&jrun["pgr_auroc"]), want_pgr_auc, "{}", run.info.id);
         let want = [
             ("acc_weak", ci(&|i| acc_at(&w, i))),
             ("acc_ceiling", ci(&|i| acc_at(&c, i))),
             ("acc_w2s", ci(&|i| acc_at(&s, i))),
             ("auroc_w2s", ci(&|i| auc_at(&s, i))),
-            ("pgr", ci(&|i| pgr(acc_at(&w, i), acc_at(&c, i), acc_at(&s, i)).unwrap_or(f64::NAN))),
-            ("pgr_auroc", ci(&|i| pgr(auc_at(&w, i), auc_at(&c, i), auc_at(&s, i)).unwrap_or(f64::NAN))),
+            ("gap", gap.clone()),
+            ("gap_auroc", gap_auc.clone()),
+            (
+                "pgr",
+                if want_pgr.is_some() {
+                    ci(&|i| positive(acc_at(&w, i), acc_at(&c, i), acc_at(&s, i)))
+                } else {
+                    Value::Null
+                },
+            ),
+            (
+                "pgr_auroc",
+                if want_pgr_auc.is_some() {
+                    ci(&|i| positive(auc_at(&w, i), auc_at(&c, i), auc_at(&s, i)))
+                } else {
+                    Value::Null
+                },
+            ),
         ];
         for (k, v) in want {
-            assert_eq!(jrun["ci"][k], v.unwrap_or(Value::Null), "{} ci.{k}", run.info.id);
+            assert_eq!(jrun["ci"][k], v, "{} ci.{k}", run.info.id);
         }
     }
     for (step, jstep) in results.bootstrap.iter().zip(raw["bootstrap"].as_array().unwrap()) {

@@ -60,6 +60,17 @@ pub struct TrainArgs {
     /// Source items to sample (seeded).
     #[arg(long)]
     pub n: Option<usize>,
+    /// The dataset's own test split (same syntax as --task, ?text=…&label=… included):
+    /// evaluated whole; the task is then split into weak_train, strong_train and val only.
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Prompt template for language-model features, {text} standing for the example
+    /// (default: per task kind, see docs/train.md).
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Hidden state of this layer (1-based) for decoder features, instead of the final one.
+    #[arg(long)]
+    pub layer: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,
     /// Output folder (default: <data dir>/train/<task>-<hash of the config>).
@@ -143,6 +154,15 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     }
     if let Some(p) = a.pool {
         cfg.features.pool = p;
+    }
+    if a.test.is_some() {
+        cfg.task.test = a.test.clone();
+    }
+    if a.template.is_some() {
+        cfg.features.template = a.template.as_ref().map(|t| t.replace("\\n", "\n"));
+    }
+    if a.layer.is_some() {
+        cfg.features.layer = a.layer;
     }
     if let Some(m) = a.max_tokens {
         cfg.features.max_tokens = m;

@@ -53,6 +53,11 @@ pub struct TaskConfig {
     pub label_field: Option<String>,
     #[serde(default)]
     pub mc: McMode,
+    /// The dataset's own test split (same spec syntax, `?text=…&label=…` included): the
+    /// test split is then this file, whole, and the internal split makes `weak_train`,
+    /// `strong_train` and `val` only (`split.test` is ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
 }
 
 /// Bootstrap confidence intervals and calibration bins.
@@ -112,7 +117,14 @@ impl ExperimentConfig {
     /// A config with defaults for everything but the task.
     pub fn for_task(spec: &str) -> Self {
         Self {
-            task: TaskConfig { spec: spec.to_string(), n: None, text_field: None, label_field: None, mc: McMode::Pair },
+            task: TaskConfig {
+                spec: spec.to_string(),
+                n: None,
+                text_field: None,
+                label_field: None,
+                mc: McMode::Pair,
+                test: None,
+            },
             ladder: default_ladder(),
             losses: default_losses(),
             bootstrap_loss: None,

@@ -393,7 +393,7 @@ impl Experiment {
                 &json(&c.bootstrap_loss()),
                 &c.seed.to_string(),
             ]),
-            StageId::Results => key_of(&["results-v1", &deps, &json(&c.metrics), &c.seed.to_string()]),
+            StageId::Results => key_of(&["results-v2", &deps, &json(&c.metrics), &c.seed.to_string()]),
         }
     }
 
@@ -787,7 +787,21 @@ impl Experiment {
         if self.cfg.split.balance {
             ds = data::balance_classes(&ds, self.cfg.seed);
         }
-        let splits = data::split(&ds, &self.cfg.split, self.cfg.seed)?;
+        let (ds, splits) = match &t.test {
+            None => {
+                let s = data::split(&ds, &self.cfg.split, self.cfg.seed)?;
+                (ds, s)
+            }
+            Some(test_spec) => {
+                let test = data::load(test_spec, &LoadOptions { n: None, ..opts.clone() })
+                    .with_context(|| format!("test set {test_spec:?}"))?;
+                let (mut ds, s, removed) = data::split_with_test(&ds, &test, &self.cfg.split, self.cfg.seed)?;
+                if removed > 0 {
+                    ds.notes.push(format!("{removed} training examples also in the test set were dropped"));
+                }
+                (ds, s)
+            }
+        };
         let contamination = data::contamination(&ds, &splits);
         if contamination > 0 {
             bail!("{contamination} test examples also occur in a training split (after normalisation); this is a bug in the splitter");
@@ -968,6 +982,7 @@ impl Experiment {
                         student_prob: student[k],
                         ceiling_prob: ceiling[k],
                         supervisor_prob: supervisor[k],
+                        group: Some(e.group.clone()),
                     });
                 }
             };
@@ -1029,6 +1044,15 @@ impl Experiment {
             &steps,
             &rows,
         );
+        let mut res = res;
+        for st in self.feature_stats() {
+            if st.truncated > 0 {
+                res.warnings.push(format!(
+                    "features of {}: {} of {} inputs were longer than {} tokens and were cut from the left",
+                    st.model, st.truncated, st.n, self.cfg.features.max_tokens
+                ));
+            }
+        }
         let rp = self.out.join("results.json");
         let pp = self.out.join("predictions.jsonl");
         results::write_predictions(&pp, &rows)?;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use super::data::TaskKind;
-use super::metrics::{run_metrics, CiSpec, RunMetrics, RunRow};
+use super::metrics::{cluster_ids, run_metrics, CiSpec, RunMetrics, RunRow};
 
 /// One line of `predictions.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +27,10 @@ pub struct PredictionRow {
     pub student_prob: f64,
     pub ceiling_prob: f64,
     pub supervisor_prob: f64,
+    /// The example's group (the bootstrap's cluster: the candidates of one question);
+    /// absent in old files, where each row is its own cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl PredictionRow {
@@ -135,23 +139,30 @@ impl Results {
         let mut warnings = Vec::new();
         let mut out = Vec::new();
         for info in runs {
-            let rr: Vec<RunRow> = rows.iter().filter(|r| r.run == info.id).map(|r| r.run_row()).collect();
-            let m = run_metrics(&rr, ece_bins, &ci);
+            let mine: Vec<&PredictionRow> = rows.iter().filter(|r| r.run == info.id).collect();
+            let rr: Vec<RunRow> = mine.iter().map(|r| r.run_row()).collect();
+            let groups: Vec<&str> = mine.iter().map(|r| r.group.as_deref().unwrap_or(r.id.as_str())).collect();
+            let m = run_metrics(&rr, &cluster_ids(&groups), ece_bins, &ci);
+            let show = |c: Option<[f64; 2]>| match c {
+                Some([lo, hi]) => format!("[{lo:.4}, {hi:.4}]"),
+                None => "undefined".into(),
+            };
             if m.pgr.is_none() {
                 warnings.push(format!(
-                    "run {}: the ceiling's accuracy ({}) equals the weak supervisor's, so there is no gap to recover; pgr is null",
-                    info.id, m.acc_ceiling
-                ));
-            } else if m.acc_ceiling < m.acc_weak {
-                warnings.push(format!(
-                    "run {}: the ceiling ({:.4}) is below the weak supervisor ({:.4}); pgr is not a share of a gap",
-                    info.id, m.acc_ceiling, m.acc_weak
+                    "run {}: the gap ceiling − weak = {:.4} − {:.4} has the {}% interval {}, which does not lie above 0; pgr is null (raw ratio {})",
+                    info.id,
+                    m.acc_ceiling,
+                    m.acc_weak,
+                    ci.level * 100.0,
+                    show(m.ci.gap),
+                    m.pgr_raw.map(|p| format!("{p:.3}")).unwrap_or_else(|| "undefined".into())
                 ));
             }
             if info.kind == RunKind::Direct && m.pgr_auroc.is_none() {
                 warnings.push(format!(
-                    "run {}: pgr_auroc is null (no AUROC gap between ceiling and weak supervisor)",
-                    info.id
+                    "run {}: pgr_auroc is null (the AUROC gap's interval {} does not lie above 0)",
+                    info.id,
+                    show(m.ci.gap_auroc)
                 ));
             }
             out.push(RunResult { info: info.clone(), metrics: m });

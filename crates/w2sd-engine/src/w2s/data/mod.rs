@@ -420,6 +420,50 @@ pub fn balance_classes(ds: &Dataset, seed: u64) -> Dataset {
 /// split, the next `val` share validation, and the rest is halved into `weak_train` and
 /// `strong_train`. Within a split, examples keep dataset order.
 pub fn split(ds: &Dataset, cfg: &SplitConfig, seed: u64) -> Result<Splits> {
+    split_inner(ds, cfg, seed, false)
+}
+
+/// Evaluates on a dataset's own test split (`--test FILE`): `train` is split into
+/// `weak_train`, `strong_train` and `val` only (as [`split`] with no test share), and
+/// `test` is appended whole as the test split (ids and groups prefixed `test/`).
+/// Training examples whose normalised text occurs in `test` are dropped first; their
+/// count is returned (the contamination count is then 0 by construction).
+pub fn split_with_test(
+    train: &Dataset,
+    test: &Dataset,
+    cfg: &SplitConfig,
+    seed: u64,
+) -> Result<(Dataset, Splits, usize)> {
+    if test.kind != train.kind {
+        bail!(
+            "the test set is {:?} but the training set is {:?}; they must be the same kind of task",
+            test.kind,
+            train.kind
+        );
+    }
+    let keys: std::collections::HashSet<String> = test.examples.iter().map(|e| normalise(&e.text)).collect();
+    let mut ds = train.clone();
+    let before = ds.examples.len();
+    ds.examples.retain(|e| !keys.contains(&normalise(&e.text)));
+    let removed = before - ds.examples.len();
+    let mut s = split_inner(&ds, cfg, seed, true)?;
+    let base = ds.examples.len();
+    for (k, e) in test.examples.iter().enumerate() {
+        ds.examples.push(Example {
+            id: format!("test/{}", e.id),
+            group: format!("test/{}", e.group),
+            text: e.text.clone(),
+            label: e.label,
+        });
+        s.test.push(base + k);
+    }
+    ds.duplicates_removed += test.duplicates_removed;
+    ds.notes.extend(test.notes.iter().map(|n| format!("test set: {n}")));
+    Ok((ds, s, removed))
+}
+
+fn split_inner(ds: &Dataset, cfg: &SplitConfig, seed: u64, no_test: bool) -> Result<Splits> {
+    let cfg = &SplitConfig { test: if no_test { 0.0 } else { cfg.test }, ..*cfg };
     if !(0.0..1.0).contains(&cfg.test) || !(0.0..1.0).contains(&cfg.val) || cfg.test + cfg.val >= 1.0 {
         bail!(
             "split fractions test = {} and val = {} must be in [0, 1) and leave room for training",
@@ -442,7 +486,7 @@ pub fn split(ds: &Dataset, cfg: &SplitConfig, seed: u64) -> Result<Splits> {
     let n_test = ((g as f64) * cfg.test).round() as usize;
     let n_val = ((g as f64) * cfg.val).round() as usize;
     let rest = g.saturating_sub(n_test + n_val);
-    if n_test == 0 || rest < 2 {
+    if (n_test == 0 && !no_test) || rest < 2 {
         bail!("{g} groups are too few to split into test ({n_test}), val ({n_val}) and two training halves; use more examples");
     }
     // 0 = test, 1 = val, 2 = weak_train, 3 = strong_train
@@ -612,6 +656,35 @@ mod tests {
         let groups: std::collections::HashSet<&str> = ds.examples.iter().map(|e| e.group.as_str()).collect();
         assert_eq!(groups.len() * 2, ds.examples.len());
         assert!(ds.notes.iter().any(|n| n.contains("distinct questions")), "{:?}", ds.notes);
+    }
+
+    #[test]
+    fn a_given_test_set_is_the_test_split_and_never_trained_on() {
+        let ex = |id: &str, t: &str, l: bool| Example {
+            id: id.into(),
+            group: format!("t:{}", normalise(t)),
+            text: t.into(),
+            label: l,
+        };
+        let train = Dataset::new(
+            TaskKind::Binary,
+            (0..40).map(|i| ex(&format!("{i}"), &format!("train text {i}"), i % 2 == 0)).collect(),
+        );
+        let mut tr = train.clone();
+        tr.examples.push(ex("dup", "Test text 3!", true));
+        let test = Dataset::new(
+            TaskKind::Binary,
+            (0..10).map(|i| ex(&format!("{i}"), &format!("test text {i}"), i % 2 == 0)).collect(),
+        );
+        let (ds, s, removed) = split_with_test(&tr, &test, &SplitConfig::default(), 1).unwrap();
+        assert_eq!(removed, 1);
+        assert_eq!(s.test.len(), 10);
+        assert!(s.test.iter().all(|&i| ds.examples[i].id.starts_with("test/")));
+        // 40 training groups: val 4 (10%), then two halves of 18
+        assert_eq!((s.val.len(), s.weak_train.len(), s.strong_train.len()), (4, 18, 18));
+        assert_eq!(contamination(&ds, &s), 0);
+        let mc = Dataset::new(TaskKind::MultipleChoice, test.examples.clone());
+        assert!(split_with_test(&train, &mc, &SplitConfig::default(), 1).is_err());
     }
 
     #[test]
