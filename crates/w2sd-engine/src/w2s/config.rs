@@ -58,6 +58,11 @@ pub struct TaskConfig {
     /// `strong_train` and `val` only (`split.test` is ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<String>,
+    /// Seed of the `n` sample (and of multiple-choice distractors); the run's seed when
+    /// absent. Several-seed runs fix it to the first seed, so every seed sees the same
+    /// texts and shares their cached features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_seed: Option<u64>,
 }
 
 /// Bootstrap confidence intervals and calibration bins.
@@ -93,6 +98,11 @@ pub struct ExperimentConfig {
     /// Seeds the sample, the splits, the heads and the bootstrap CIs.
     #[serde(default)]
     pub seed: u64,
+    /// Several seeds: the whole pipeline runs once per seed (`<out>/seed-K/`), and
+    /// `<out>/results.json` holds every seed's runs and their aggregate (see
+    /// [`super::seeds`]). `seed` is then unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<Vec<u64>>,
     #[serde(default)]
     pub split: SplitConfig,
     #[serde(default)]
@@ -124,11 +134,13 @@ impl ExperimentConfig {
                 label_field: None,
                 mc: McMode::Pair,
                 test: None,
+                sample_seed: None,
             },
             ladder: default_ladder(),
             losses: default_losses(),
             bootstrap_loss: None,
             seed: 0,
+            seeds: None,
             split: SplitConfig::default(),
             features: FeatureOptions::default(),
             head: HeadConfig::default(),
@@ -191,6 +203,12 @@ impl ExperimentConfig {
         for m in &self.ladder {
             if !seen.insert(m) {
                 bail!("model {m:?} appears twice in the ladder");
+            }
+        }
+        if let Some(s) = &self.seeds {
+            let distinct: std::collections::HashSet<&u64> = s.iter().collect();
+            if s.is_empty() || distinct.len() != s.len() {
+                bail!("seeds must be a non-empty list of distinct seeds, got {s:?}");
             }
         }
         if self.losses.is_empty() {

@@ -778,7 +778,7 @@ impl Experiment {
         let t = &self.cfg.task;
         let opts = LoadOptions {
             n: t.n,
-            seed: self.cfg.seed,
+            seed: t.sample_seed.unwrap_or(self.cfg.seed),
             text_field: t.text_field.clone(),
             label_field: t.label_field.clone(),
             mc: t.mc,
@@ -1004,6 +1004,7 @@ impl Experiment {
                     supervisor: weak_name.clone(),
                     loss: l.to_string(),
                     step: None,
+                    seed: None,
                 });
             }
         }
@@ -1027,6 +1028,7 @@ impl Experiment {
                 supervisor: format!("{} (bootstrap step {})", self.cfg.ladder[k - 1], k - 1),
                 loss: lb.to_string(),
                 step: Some(k),
+                seed: None,
             });
             steps.push(StepInfo { step: k, run: id });
         }
