@@ -385,7 +385,8 @@ impl Experiment {
             }
             StageId::WeakLabels => key_of(&["weak-labels-v1", &deps]),
             StageId::Student { .. } | StageId::Bootstrap { .. } => key_of(&[
-                "student-v1",
+                // Students that stop early stop on AUROC against weak labels since issue 11.
+                if c.head.student_early_stopping { "student-v2-auroc-stop" } else { "student-v1" },
                 &stage.to_string(),
                 &deps,
                 &head,
@@ -596,14 +597,21 @@ impl Experiment {
         let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
         let yv32: Vec<f32> = yv.iter().map(|&v| v as f32).collect();
         let seed = stage_seed(self.cfg.seed, head_name);
-        let trained = head::train(
+        // Students (trained on weak labels) stop on AUROC against the weak validation
+        // labels; the supervisor and the ceilings on ground-truth validation loss.
+        let stop = match (early_stopping, head_name == "weak" || head_name == "ceiling") {
+            (false, _) => head::Stop::Off,
+            (true, true) => head::Stop::ValLoss,
+            (true, false) => head::Stop::ValAuroc,
+        };
+        let trained = head::train_with(
             &TrainSet { x: &x, y: &y32 },
             &TrainSet { x: &xv, y: &yv32 },
             Some(&val_gt),
             loss,
             &self.cfg.loss,
             &self.cfg.head,
-            early_stopping,
+            stop,
             if features::is_bow(model) { head::Scaling::Rms } else { head::Scaling::ZScore },
             seed,
             &self.cancel,
