@@ -100,7 +100,8 @@ fn assert_recomputes(dir: &Path) -> Results {
         let groups: Vec<&str> = rs.iter().map(|r| r.group.as_deref().unwrap_or(&r.id)).collect();
         let clusters = metrics::cluster_ids(&groups);
         assert_eq!(num(&jrun["groups"]), Some(*clusters.iter().max().unwrap() as f64 + 1.0));
-        let resamples = metrics::cluster_resamples(&clusters, res, level_seed.1);
+        // A several-seed file: each run's CIs use its own seed.
+        let resamples = metrics::cluster_resamples(&clusters, res, run.info.seed.unwrap_or(level_seed.1));
         let pick = |v: &[f64], idx: &[usize]| idx.iter().map(|&i| v[i]).collect::<Vec<f64>>();
         let ypick = |idx: &[usize]| idx.iter().map(|&i| y[i]).collect::<Vec<bool>>();
         let ci = |f: &dyn Fn(&[usize]) -> f64| {
@@ -153,6 +154,68 @@ fn assert_recomputes(dir: &Path) -> Results {
         assert_eq!(step.acc, run.metrics.acc_w2s);
         assert_eq!(step.pgr, run.metrics.pgr);
         assert_eq!(step.model, run.info.strong);
+    }
+    // Aggregates across seeds recompute from the (already checked) per-seed numbers:
+    // mean, median, sample sd and the t interval mean ± t·sd/√k.
+    if !results.seeds.is_empty() {
+        assert!(results.runs.iter().all(|r| r.info.seed.is_some() && r.info.id.starts_with('s')));
+        let level = results.ci.level;
+        let summary = |xs: &[Option<f64>]| -> (usize, Option<f64>, Option<f64>, Option<[f64; 2]>) {
+            let mut v: Vec<f64> = xs.iter().flatten().copied().collect();
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            let k = v.len();
+            if k == 0 {
+                return (0, None, None, None);
+            }
+            let mean = v.iter().sum::<f64>() / k as f64;
+            let median = stats::quantile_sorted(&v, 0.5);
+            let ci = (k >= 2).then(|| {
+                let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k as f64 - 1.0)).sqrt();
+                let h = metrics::student_t_quantile((1.0 + level) / 2.0, k as f64 - 1.0) * sd / (k as f64).sqrt();
+                [mean - h, mean + h]
+            });
+            (k, Some(mean), Some(median), ci)
+        };
+        let check = |name: &str, got: &metrics::SeedSummary, want: Vec<Option<f64>>| {
+            assert_eq!(got.values, want, "{name}");
+            let (k, mean, median, ci) = summary(&want);
+            assert_eq!((got.k, got.mean, got.median, got.ci), (k, mean, median, ci), "{name}");
+        };
+        let mut ids: Vec<&str> = results.runs.iter().map(|r| w2sd::w2s::results::base_id(&r.info.id)).collect();
+        ids.dedup();
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|i| seen.insert(*i));
+        assert_eq!(results.aggregate.len(), ids.len());
+        let of = |id: &str, seed: u64| {
+            results.runs.iter().find(|r| r.info.seed == Some(seed) && w2sd::w2s::results::base_id(&r.info.id) == id)
+        };
+        for a in &results.aggregate {
+            let col = |f: &dyn Fn(&w2sd::w2s::results::RunResult) -> Option<f64>| -> Vec<Option<f64>> {
+                results.seeds.iter().map(|&s| of(&a.id, s).and_then(f)).collect()
+            };
+            check(&format!("{} acc_weak", a.id), &a.acc_weak, col(&|r| Some(r.metrics.acc_weak)));
+            check(&format!("{} acc_ceiling", a.id), &a.acc_ceiling, col(&|r| Some(r.metrics.acc_ceiling)));
+            check(&format!("{} acc_w2s", a.id), &a.acc_w2s, col(&|r| Some(r.metrics.acc_w2s)));
+            check(&format!("{} pgr", a.id), &a.pgr, col(&|r| r.metrics.pgr));
+            check(&format!("{} pgr_raw", a.id), &a.pgr_raw, col(&|r| r.metrics.pgr_raw));
+        }
+        for p in &results.paired {
+            let get = |loss: &str, s: u64, f: &dyn Fn(&w2sd::w2s::results::RunResult) -> Option<f64>| {
+                let id = results
+                    .aggregate
+                    .iter()
+                    .find(|a| a.kind == RunKind::Direct && a.strong == p.strong && a.loss == loss)
+                    .unwrap()
+                    .id
+                    .clone();
+                of(&id, s).and_then(f)
+            };
+            let d = |f: &dyn Fn(&w2sd::w2s::results::RunResult) -> Option<f64>| -> Vec<Option<f64>> {
+                results.seeds.iter().map(|&s| Some(get(&p.loss, s, f)? - get(&p.baseline, s, f)?)).collect()
+            };
+            check("paired pgr", &p.pgr, d(&|r| r.metrics.pgr));
+            check("paired acc", &p.acc_w2s, d(&|r| Some(r.metrics.acc_w2s)));
+        }
     }
     results
 }
@@ -381,6 +444,85 @@ fn labelled_jsonl_and_hf_offline_through_the_cli() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("HF_HUB_OFFLINE") && err.contains("someone/absent"), "{err}");
+}
+
+/// Several seeds and a dataset's own test file (with the `?text=…&label=…` syntax): every
+/// seed runs the whole pipeline, results.json holds every seed's runs and their aggregate,
+/// every number (aggregates included) recomputes from predictions.jsonl, the test file is
+/// the test split, and no test text occurs in training.
+#[test]
+fn seeds_and_a_test_file_recompute_from_predictions() {
+    let d = tempfile::tempdir().unwrap();
+    let write = |name: &str, range: std::ops::Range<usize>| {
+        let mut body = String::new();
+        for i in range {
+            let (w, y) = if i % 2 == 0 { ("wonderful", "pos") } else { ("dreadful", "neg") };
+            let noise = ["plot", "cast", "score", "pace"][i % 4];
+            body.push_str(&format!("{{\"review\": \"the {noise} of film {i} was {w}\", \"verdict\": \"{y}\"}}\n"));
+        }
+        // a copy of a test text in the training file must be dropped, not trained on
+        if name == "train.jsonl" {
+            body.push_str("{\"review\": \"The plot of film 300 was WONDERFUL!\", \"verdict\": \"pos\"}\n");
+        }
+        let p = d.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        format!("{}?text=review&label=verdict", p.display())
+    };
+    let train = write("train.jsonl", 0..160);
+    let test = write("test.jsonl", 300..360);
+    let out = d.path().join("out");
+    let j = w2sd_json(
+        &[
+            "train",
+            "--task",
+            &train,
+            "--test",
+            &test,
+            "--ladder",
+            "bow:8,bow:512",
+            "--loss",
+            "xent,logconf",
+            "--seeds",
+            "0,1,2",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(j["seeds"], serde_json::json!([0, 1, 2]));
+    let r = assert_recomputes(&out);
+    assert_eq!(r.seeds, vec![0, 1, 2]);
+    assert_eq!(r.runs.len(), 6, "2 losses × 3 seeds");
+    assert_eq!(r.aggregate.len(), 2);
+    assert_eq!(r.paired.len(), 1);
+    assert!(r.runs.iter().all(|x| x.metrics.n == 60), "the test file is the test split");
+    for seed in [0, 1, 2] {
+        let dir = out.join(format!("seed-{seed}"));
+        assert_recomputes(&dir);
+        let rec: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                std::fs::read_dir(dir.join("stages"))
+                    .unwrap()
+                    .flatten()
+                    .find(|e| e.file_name().to_string_lossy().starts_with("data-"))
+                    .unwrap()
+                    .path(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rec["output"]["contamination"], 0);
+        assert_eq!(rec["output"]["splits"]["test"].as_array().unwrap().len(), 60);
+        assert!(rec["summary"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("1 training examples also in the test set were dropped"));
+    }
+    // the plot shows the spread over seeds
+    let fig = d.path().join("fig.svg");
+    w2sd_json(&["plot", out.join("results.json").to_str().unwrap(), "--out", fig.to_str().unwrap(), "--json"], &[]);
+    assert!(std::fs::read_to_string(&fig).unwrap().contains("mean of 3 seeds"));
 }
 
 /// `w2sd bench --features` measures the batched path against one text per forward in the

@@ -160,7 +160,7 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
         cfg.head.epochs = e;
     }
     if let Some(p) = a.pool {
-        cfg.features.pool = p;
+        cfg.features.pool = Some(p);
     }
     if a.test.is_some() {
         cfg.task.test = a.test.clone();

@@ -46,7 +46,8 @@ pub struct FeatureBench {
     pub task: String,
     pub n: usize,
     pub seed: u64,
-    pub pool: Pool,
+    /// The pooling asked for (`None`: each model's default, [`features::default_pool`]).
+    pub pool: Option<Pool>,
     pub max_tokens: usize,
     pub batch_tokens: usize,
     pub threads: usize,

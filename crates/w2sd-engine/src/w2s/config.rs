@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(c.task.n, Some(100));
         assert_eq!(c.split.test, 0.3);
         assert_eq!(c.split.val, 0.1);
-        assert_eq!(c.features.pool, crate::runtime::Pool::Last);
+        assert_eq!(c.features.pool, Some(crate::runtime::Pool::Last));
         assert_eq!(c.head.hidden, 16);
         assert_eq!(c.loss.aux_coef, 0.25);
         assert_eq!(c.bootstrap_loss(), LossKind::Product);

@@ -45,8 +45,10 @@ impl FeatureMatrix {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeatureOptions {
-    /// Pooling of the model's hidden states: `last`, `mean` or `mean+last`.
-    pub pool: Pool,
+    /// Pooling of the model's hidden states: `last`, `mean` or `mean+last`; absent =
+    /// the default of the model kind ([`default_pool`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<Pool>,
     /// Longest input in tokens; longer texts are cut from the left (the first token and
     /// the last `max_tokens − 1` stay: the question and the candidate are at the end).
     pub max_tokens: usize,
@@ -66,7 +68,7 @@ pub struct FeatureOptions {
 
 impl Default for FeatureOptions {
     fn default() -> Self {
-        Self { pool: Pool::Last, max_tokens: 256, batch_tokens: 2048, bow_dim: 4096, template: None, layer: None }
+        Self { pool: None, max_tokens: 256, batch_tokens: 2048, bow_dim: 4096, template: None, layer: None }
     }
 }
 
@@ -79,6 +81,16 @@ pub fn default_template(kind: super::data::TaskKind) -> &'static str {
         TaskKind::MultipleChoice => "{text}\nIs this answer correct?",
         TaskKind::Preference => "{text}\nWhich response is better, A or B?",
         TaskKind::Chess => "{text}\nIs this move checkmate?",
+    }
+}
+
+/// The pooling used when `features.pool` is not set: `mean` for encoders (MiniLM is
+/// trained for mean pooling), `mean+last` for decoders (see `docs/train.md`).
+pub fn default_pool(decoder: bool) -> Pool {
+    if decoder {
+        Pool::MeanLast
+    } else {
+        Pool::Mean
     }
 }
 
@@ -233,7 +245,8 @@ pub fn model_features(
     cancel: &CancelToken,
     on_progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(FeatureMatrix, usize)> {
-    let dim = opts.pool.dim(model.info().hidden_size);
+    let pool = opts.pool.unwrap_or_else(|| default_pool(model.info().decoder));
+    let dim = pool.dim(model.info().hidden_size);
     let mut truncated = 0;
     let mut order: Vec<usize> = (0..texts.len()).collect();
     order.sort_by_key(|&i| texts[i].len());
@@ -246,8 +259,7 @@ pub fn model_features(
         }
         let batch: Vec<String> = chunk.iter().map(|&i| texts[i].clone()).collect();
         let base = done;
-        let vecs =
-            model.embed_batched(&batch, opts.pool, opts.batch_tokens, &mut |k| on_progress(base + k, texts.len()))?;
+        let vecs = model.embed_batched(&batch, pool, opts.batch_tokens, &mut |k| on_progress(base + k, texts.len()))?;
         truncated += model.feature_truncated;
         for (&i, v) in chunk.iter().zip(vecs) {
             if v.len() != dim {
@@ -264,7 +276,7 @@ pub fn model_features(
 struct CacheNote {
     model: String,
     identity: String,
-    pool: Pool,
+    pool: Option<Pool>,
     max_tokens: usize,
     #[serde(default)]
     template: Option<String>,
@@ -307,7 +319,8 @@ pub fn cache_key(identity: &str, opts: &FeatureOptions, texts: &[String]) -> Str
     let mut h = Sha256::new();
     h.update(b"w2sd-features-v2\n");
     h.update(identity.as_bytes());
-    h.update(format!("\n{}\n{}\n{}\n", opts.pool, opts.max_tokens, texts.len()).as_bytes());
+    let pool = opts.pool.map(|p| p.to_string()).unwrap_or_else(|| "default".into());
+    h.update(format!("\n{pool}\n{}\n{}\n", opts.max_tokens, texts.len()).as_bytes());
     h.update(format!("template={:?}\nlayer={:?}\nkeep=end\n", opts.template, opts.layer).as_bytes());
     for t in texts {
         h.update((t.len() as u64).to_le_bytes());
@@ -475,7 +488,7 @@ mod tests {
         let k = cache_key("sha", &o, &t);
         assert_eq!(k, cache_key("sha", &o, &t));
         assert_ne!(k, cache_key("sha2", &o, &t));
-        assert_ne!(k, cache_key("sha", &FeatureOptions { pool: Pool::Mean, ..o.clone() }, &t));
+        assert_ne!(k, cache_key("sha", &FeatureOptions { pool: Some(Pool::Mean), ..o.clone() }, &t));
         assert_ne!(k, cache_key("sha", &FeatureOptions { template: Some("R: {text}".into()), ..o.clone() }, &t));
         assert_ne!(k, cache_key("sha", &FeatureOptions { layer: Some(3), ..o.clone() }, &t));
         assert_ne!(k, cache_key("sha", &o, &["ab".to_string()]));

@@ -369,13 +369,15 @@ impl Experiment {
                 } else {
                     // The default templates are part of the key: a changed default recomputes.
                     format!(
-                        "{}/{}/{:?}/{:?}/keep-end/{:?}",
+                        "{:?}/{}/{:?}/{:?}/keep-end/{:?}/{}/{}",
                         f.pool,
                         f.max_tokens,
                         f.template,
                         f.layer,
                         [TaskKind::Binary, TaskKind::MultipleChoice, TaskKind::Preference, TaskKind::Chess]
-                            .map(features::default_template)
+                            .map(features::default_template),
+                        features::default_pool(true),
+                        features::default_pool(false),
                     )
                 };
                 key_of(&["features-v2", &deps, model, &opts])

@@ -89,15 +89,7 @@ fn seed_view(r: &Results) -> (Results, Vec<SeedPoint>) {
         .filter(|x| x.info.kind == RunKind::Direct)
         .filter_map(|x| Some((x.info.loss.clone(), x.info.strong.clone(), x.metrics.pgr?)))
         .collect();
-    let view = Results {
-        runs,
-        bootstrap,
-        seeds: Vec::new(),
-        aggregate: Vec::new(),
-        paired: Vec::new(),
-        task: format!("{} ({} seeds)", r.task, r.seeds.len()),
-        ..r.clone()
-    };
+    let view = Results { runs, bootstrap, aggregate: Vec::new(), paired: Vec::new(), ..r.clone() };
     (view, points)
 }
 
@@ -173,7 +165,13 @@ where
     let lo = pgr_vals.iter().cloned().fold(0.0f64, f64::min).max(-3.0) - 0.1;
     let hi = pgr_vals.iter().cloned().fold(1.0f64, f64::max).min(4.0) + 0.1;
     let mut chart = ChartBuilder::on(&left)
-        .caption(format!("PGR vs strong model (weak: {})", short(&r.ladder[0])), ("sans-serif", 20))
+        .caption(
+            match r.seeds.len() {
+                0 => format!("PGR vs strong model (weak: {})", short(&r.ladder[0])),
+                k => format!("PGR vs strong model (weak: {}; mean of {k} seeds, o = one seed)", short(&r.ladder[0])),
+            },
+            ("sans-serif", 20),
+        )
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(55)
