@@ -23,7 +23,7 @@ use super::print_json;
 pub enum TrainCmds {
     /// Weak-to-strong training: weak supervisor → weak labels → ceiling → student, PGR,
     /// and bootstrapping over a ladder. Resumes from the output folder.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Draw PGR against strong model and accuracy per stage from a results.json.
     Plot(PlotArgs),
 }
@@ -31,7 +31,7 @@ pub enum TrainCmds {
 impl TrainCmds {
     pub fn run(self) -> Result<()> {
         match self {
-            TrainCmds::Train(a) => train(a),
+            TrainCmds::Train(a) => train(*a),
             TrainCmds::Plot(a) => plot(a),
         }
     }
@@ -275,7 +275,6 @@ pub fn train(a: TrainArgs) -> Result<()> {
     for s in &stages {
         exp.run_stage(s, a.force, &mut on_event)?;
     }
-    drop(on_event);
     bars.finish();
     let results_path = out.join("results.json");
     let finished_all = exp.is_done(&crate::w2s::StageId::Results);
@@ -373,7 +372,6 @@ fn train_seeds(a: &TrainArgs, cfg: &ExperimentConfig, out: &std::path::Path, t0:
         bars.on(e, show_lines)
     };
     let mut outcome = crate::w2s::seeds::run_seeds(cfg, out, a.stage.as_deref(), a.force, &mut on_event)?;
-    drop(on_event);
     bars.finish();
     let features: Vec<_> = outcome.experiments.iter_mut().flat_map(|(_, e)| e.feature_stats()).collect();
     let r = outcome.results;

@@ -27,7 +27,7 @@ pub fn prompt_of_tokens(model: &Model, n: usize) -> Result<String> {
         text.push_str(base);
         let ids = model.encode(&text, true)?;
         if ids.len() >= n {
-            let start = usize::from(ids.len() > 0 && model.adds_bos());
+            let start = usize::from(!ids.is_empty() && model.adds_bos());
             return model.decode(&ids[start..n]);
         }
     }

@@ -195,11 +195,11 @@ fn forward_shared<const N: usize>(ls: [&Linear; N], x: &Tensor) -> candle_core::
         let x = x.contiguous()?;
         if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, &x)? {
             let mut it = outs.into_iter().zip(ls);
-            return Ok(std::array::from_fn(|_| {
+            return std::array::from_fn(|_| {
                 let (y, l) = it.next().unwrap();
                 l.add_bias(y)
             })
-            .try_map_all()?);
+            .try_map_all();
         }
     }
     // Several f32-GEMM products of one input round it through Q8_0 once.
@@ -210,7 +210,7 @@ fn forward_shared<const N: usize>(ls: [&Linear; N], x: &Tensor) -> candle_core::
         return std::array::from_fn(|_| it.next().unwrap().gemm(&xr)).try_map_all();
     }
     let mut it = ls.into_iter();
-    Ok(std::array::from_fn(|_| it.next().unwrap().forward(x)).try_map_all()?)
+    std::array::from_fn(|_| it.next().unwrap().forward(x)).try_map_all()
 }
 
 trait TryMapAll<const N: usize> {
@@ -719,7 +719,7 @@ impl Transformer {
     pub fn forward_all_logits(&self, ids: &[u32], cache: &mut KvCache) -> Result<Tensor> {
         let t = Tensor::new(ids, &self.device)?.unsqueeze(0)?;
         let h = self.forward_hidden(&t, cache)?;
-        Ok(self.logits(&h.squeeze(0)?)?)
+        self.logits(&h.squeeze(0)?)
     }
 
     /// Final hidden states for a right-padded batch (no cache kept): `[b, s, hidden]`.

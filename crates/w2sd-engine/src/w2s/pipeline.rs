@@ -86,6 +86,9 @@ impl StageId {
 }
 
 /// What the pipeline reports while it works.
+// Events are short-lived values handed to a callback; boxing the larger variants would only
+// change the TUI's pattern matches.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A stage begins (`index` of `total` in the plan, 0-based).
@@ -407,7 +410,7 @@ impl Experiment {
     /// The stage's record if it is done (on disk with the current key).
     pub fn record(&mut self, stage: &StageId) -> Option<&StageRecord> {
         let key = self.key(stage);
-        if !self.records.get(stage).is_some_and(|r| r.key == key) {
+        if self.records.get(stage).is_none_or(|r| r.key != key) {
             let rec: StageRecord =
                 std::fs::read_to_string(self.record_path(stage)).ok().and_then(|t| serde_json::from_str(&t).ok())?;
             if rec.key != key {

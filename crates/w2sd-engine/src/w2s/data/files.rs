@@ -104,8 +104,8 @@ pub fn parse_label(v: &Value) -> Result<bool> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(x) if x == 1.0 => Ok(true),
-            Some(x) if x == 0.0 => Ok(false),
+            Some(1.0) => Ok(true),
+            Some(0.0) => Ok(false),
             _ => bail!("label {n} is not binary (0/1); for multiple choice use {{question, choices, answer}}"),
         },
         Value::String(s) => match s.trim().to_lowercase().as_str() {
@@ -286,7 +286,8 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
             at(rows[0].0)
         );
     }
-    let text_of: Box<dyn Fn(&Row) -> Option<String>> = if let Some(f) = &opts.text_field {
+    type TextOf = Box<dyn Fn(&Row) -> Option<String>>;
+    let text_of: TextOf = if let Some(f) = &opts.text_field {
         if !has(f) {
             bail!("{}: no text field {f:?}", at(rows[0].0));
         }
