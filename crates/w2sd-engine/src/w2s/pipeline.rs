@@ -4,7 +4,7 @@
 //!
 //! | stage | what it does |
 //! |---|---|
-//! | `data` | loads the task, splits it (seeded), writes `examples.jsonl` |
+//! | `data` | loads the task (deduplicated), splits it by content (seeded; or takes `task.test` as the test split), counts contamination (must be 0), writes `examples.jsonl` |
 //! | `features:M` | pooled features of every example for model `M` (disk cache) |
 //! | `weak` | `M1` head trained on `weak_train` ground truth |
 //! | `weak_labels` | `M1`'s soft labels for `strong_train` and `val` |

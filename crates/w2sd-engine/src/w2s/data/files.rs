@@ -28,8 +28,22 @@ type Row = Map<String, Value>;
 /// Reads the rows of a data file (each a JSON object; CSV cells become strings), with
 /// the 1-based line or record number of each for error messages.
 pub fn read_rows(path: &Path) -> Result<Vec<(usize, Row)>> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
-    let text = || std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()));
+    let name = path.file_name().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+    // `x.jsonl.gz` (and .json/.csv/.tsv .gz): gzip-compressed, read through flate2.
+    let gz = name.ends_with(".gz");
+    let inner = name.strip_suffix(".gz").unwrap_or(&name);
+    let ext = Path::new(inner).extension().and_then(|e| e.to_str()).unwrap_or("").to_string();
+    let text = || -> Result<String> {
+        if gz {
+            let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(f), &mut s)
+                .with_context(|| format!("{}: not a gzip file of UTF-8 text", path.display()))?;
+            Ok(s)
+        } else {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        }
+    };
     match ext.as_str() {
         "jsonl" | "ndjson" => {
             let mut rows = Vec::new();
@@ -77,11 +91,11 @@ pub fn read_rows(path: &Path) -> Result<Vec<(usize, Row)>> {
                 .collect()
         }
         "csv" | "tsv" => {
+            let body = text()?;
             let mut rdr = csv::ReaderBuilder::new()
                 .delimiter(if ext == "tsv" { b'\t' } else { b',' })
                 .flexible(false)
-                .from_path(path)
-                .with_context(|| format!("cannot open {}", path.display()))?;
+                .from_reader(body.as_bytes());
             let headers: Vec<String> = rdr.headers()?.iter().map(|h| h.trim().to_string()).collect();
             let mut rows = Vec::new();
             for (i, rec) in rdr.records().enumerate() {
@@ -95,7 +109,10 @@ pub fn read_rows(path: &Path) -> Result<Vec<(usize, Row)>> {
             }
             Ok(rows)
         }
-        _ => bail!("{}: unknown data file type {ext:?}; use .jsonl, .json, .csv or .tsv", path.display()),
+        _ => bail!(
+            "{}: unknown data file type {ext:?}; use .jsonl, .json, .csv or .tsv (optionally .gz); parquet is not supported",
+            path.display()
+        ),
     }
 }
 
@@ -325,6 +342,7 @@ const DATA_EXTS: [&str; 5] = ["jsonl", "json", "csv", "tsv", "ndjson"];
 
 fn is_data_file(name: &str) -> bool {
     let lower = name.to_lowercase();
+    let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
     DATA_EXTS.iter().any(|e| lower.ends_with(&format!(".{e}")))
 }
 
@@ -544,6 +562,29 @@ mod tests {
         );
         let ds = load_file(&c, &LoadOptions { mc: super::super::McMode::All, ..Default::default() }).unwrap();
         assert_eq!(ds.examples[2].text, "ctx\n\nQ: why?\nA: None of these: p; q");
+    }
+
+    #[test]
+    fn gzipped_jsonl_and_csv() {
+        use flate2::write::GzEncoder;
+        let d = tempfile::tempdir().unwrap();
+        for (name, body) in [
+            ("a.jsonl.gz", "{\"text\": \"good\", \"label\": 1}\n{\"text\": \"bad\", \"label\": 0}\n"),
+            ("b.csv.gz", "text,label\ngood,1\nbad,0\n"),
+        ] {
+            let p = d.path().join(name);
+            let mut e = GzEncoder::new(std::fs::File::create(&p).unwrap(), flate2::Compression::default());
+            e.write_all(body.as_bytes()).unwrap();
+            e.finish().unwrap();
+            let ds = load_file(&p, &LoadOptions::default()).unwrap();
+            assert_eq!(ds.examples.len(), 2, "{name}");
+            assert_eq!(ds.examples[0].text, "good");
+            assert!(ds.examples[0].label && !ds.examples[1].label);
+        }
+        // not gzip: a clear error naming the file
+        let p = write(d.path(), "c.jsonl.gz", "plain");
+        let err = load_file(&p, &LoadOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("c.jsonl.gz"), "{err}");
     }
 
     #[test]
