@@ -10,6 +10,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use w2sd::stats;
+use w2sd::w2s::metrics;
 use w2sd::w2s::pipeline::{Event, Experiment};
 use w2sd::w2s::results::{read_predictions, PredictionRow, Results, RunKind};
 use w2sd::w2s::{ExperimentConfig, StageId};
@@ -64,7 +65,8 @@ fn assert_recomputes(dir: &Path) -> Results {
         by_run.entry(r.run.as_str()).or_default().push(r);
     }
     assert_eq!(by_run.len(), results.runs.len(), "every run has rows and every row's run is in runs[]");
-    let (res, level, seed, bins) = (results.ci.resamples, results.ci.level, results.ci.seed, results.ece_bins);
+    let (res, bins) = (results.ci.resamples, results.ece_bins);
+    let level_seed = (results.ci.level, results.ci.seed);
     for (run, jrun) in results.runs.iter().zip(raw["runs"].as_array().unwrap()) {
         for k in ["id", "weak", "strong", "loss", "acc_weak", "acc_ceiling", "acc_w2s", "pgr", "auroc_w2s", "pgr_auroc"]
         {
@@ -82,36 +84,66 @@ fn assert_recomputes(dir: &Path) -> Results {
         assert_eq!(num(&jrun["acc_weak"]), Some(aw), "{}", run.info.id);
         assert_eq!(num(&jrun["acc_ceiling"]), Some(ac));
         assert_eq!(num(&jrun["acc_w2s"]), Some(asd));
-        assert_eq!(num(&jrun["pgr"]), pgr(aw, ac, asd));
         let (uw, uc, us) = (stats::auroc(&w, &y), stats::auroc(&c, &y), stats::auroc(&s, &y));
         assert_eq!(num(&jrun["auroc_weak"]), fin(uw));
         assert_eq!(num(&jrun["auroc_ceiling"]), fin(uc));
         assert_eq!(num(&jrun["auroc_w2s"]), fin(us));
-        assert_eq!(num(&jrun["pgr_auroc"]), pgr(uw, uc, us));
+        assert_eq!(num(&jrun["pgr_raw"]), pgr(aw, ac, asd));
+        assert_eq!(num(&jrun["pgr_auroc_raw"]), pgr(uw, uc, us));
         assert_eq!(num(&jrun["ece_weak"]), Some(stats::ece(&w, &y, bins)));
         assert_eq!(num(&jrun["ece_ceiling"]), Some(stats::ece(&c, &y, bins)));
         assert_eq!(num(&jrun["ece_w2s"]), Some(stats::ece(&s, &y, bins)));
         let agree: Vec<bool> = s.iter().zip(&sup).map(|(a, b)| (*a >= 0.5) == (*b >= 0.5)).collect();
         assert_eq!(num(&jrun["agreement"]), Some(stats::fraction(&agree)));
-        // Bootstrap CIs: resample rows (file order) with the recorded seed.
+        // Cluster bootstrap: resample the rows' groups (order of first appearance) with the
+        // recorded seed; the candidates of one question move together.
+        let groups: Vec<&str> = rs.iter().map(|r| r.group.as_deref().unwrap_or(&r.id)).collect();
+        let clusters = metrics::cluster_ids(&groups);
+        assert_eq!(num(&jrun["groups"]), Some(*clusters.iter().max().unwrap() as f64 + 1.0));
+        // A several-seed file: each run's CIs use its own seed.
+        let resamples = metrics::cluster_resamples(&clusters, res, run.info.seed.unwrap_or(level_seed.1));
         let pick = |v: &[f64], idx: &[usize]| idx.iter().map(|&i| v[i]).collect::<Vec<f64>>();
         let ypick = |idx: &[usize]| idx.iter().map(|&i| y[i]).collect::<Vec<bool>>();
         let ci = |f: &dyn Fn(&[usize]) -> f64| {
-            let (lo, hi) = stats::bootstrap_ci(rs.len(), res, level, seed, f);
-            (lo.is_finite() && hi.is_finite()).then(|| Value::from(vec![lo, hi]))
+            metrics::percentile_ci(&resamples, level_seed.0, f).map(|v| Value::from(v.to_vec())).unwrap_or(Value::Null)
         };
         let acc_at = |v: &[f64], idx: &[usize]| stats::accuracy(&pick(v, idx), &ypick(idx));
         let auc_at = |v: &[f64], idx: &[usize]| stats::auroc(&pick(v, idx), &ypick(idx));
+        let positive = |a: f64, b: f64, c: f64| if b - a > 0.0 { pgr(a, b, c).unwrap_or(f64::NAN) } else { f64::NAN };
+        let gap = ci(&|i| acc_at(&c, i) - acc_at(&w, i));
+        let gap_auc = ci(&|i| auc_at(&c, i) - auc_at(&w, i));
+        // PGR only where the gap's interval lies above 0
+        let above = |g: &Value| g.as_array().is_some_and(|a| a[0].as_f64().unwrap() > 0.0);
+        let want_pgr = if above(&gap) { pgr(aw, ac, asd) } else { None };
+        let want_pgr_auc = if above(&gap_auc) { pgr(uw, uc, us) } else { None };
+        assert_eq!(num(&jrun["pgr"]), want_pgr, "{}", run.info.id);
+        assert_eq!(num(&jrun["pgr_auroc"]), want_pgr_auc, "{}", run.info.id);
         let want = [
             ("acc_weak", ci(&|i| acc_at(&w, i))),
             ("acc_ceiling", ci(&|i| acc_at(&c, i))),
             ("acc_w2s", ci(&|i| acc_at(&s, i))),
             ("auroc_w2s", ci(&|i| auc_at(&s, i))),
-            ("pgr", ci(&|i| pgr(acc_at(&w, i), acc_at(&c, i), acc_at(&s, i)).unwrap_or(f64::NAN))),
-            ("pgr_auroc", ci(&|i| pgr(auc_at(&w, i), auc_at(&c, i), auc_at(&s, i)).unwrap_or(f64::NAN))),
+            ("gap", gap.clone()),
+            ("gap_auroc", gap_auc.clone()),
+            (
+                "pgr",
+                if want_pgr.is_some() {
+                    ci(&|i| positive(acc_at(&w, i), acc_at(&c, i), acc_at(&s, i)))
+                } else {
+                    Value::Null
+                },
+            ),
+            (
+                "pgr_auroc",
+                if want_pgr_auc.is_some() {
+                    ci(&|i| positive(auc_at(&w, i), auc_at(&c, i), auc_at(&s, i)))
+                } else {
+                    Value::Null
+                },
+            ),
         ];
         for (k, v) in want {
-            assert_eq!(jrun["ci"][k], v.unwrap_or(Value::Null), "{} ci.{k}", run.info.id);
+            assert_eq!(jrun["ci"][k], v, "{} ci.{k}", run.info.id);
         }
     }
     for (step, jstep) in results.bootstrap.iter().zip(raw["bootstrap"].as_array().unwrap()) {
@@ -122,6 +154,68 @@ fn assert_recomputes(dir: &Path) -> Results {
         assert_eq!(step.acc, run.metrics.acc_w2s);
         assert_eq!(step.pgr, run.metrics.pgr);
         assert_eq!(step.model, run.info.strong);
+    }
+    // Aggregates across seeds recompute from the (already checked) per-seed numbers:
+    // mean, median, sample sd and the t interval mean ± t·sd/√k.
+    if !results.seeds.is_empty() {
+        assert!(results.runs.iter().all(|r| r.info.seed.is_some() && r.info.id.starts_with('s')));
+        let level = results.ci.level;
+        let summary = |xs: &[Option<f64>]| -> (usize, Option<f64>, Option<f64>, Option<[f64; 2]>) {
+            let mut v: Vec<f64> = xs.iter().flatten().copied().collect();
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            let k = v.len();
+            if k == 0 {
+                return (0, None, None, None);
+            }
+            let mean = v.iter().sum::<f64>() / k as f64;
+            let median = stats::quantile_sorted(&v, 0.5);
+            let ci = (k >= 2).then(|| {
+                let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k as f64 - 1.0)).sqrt();
+                let h = metrics::student_t_quantile((1.0 + level) / 2.0, k as f64 - 1.0) * sd / (k as f64).sqrt();
+                [mean - h, mean + h]
+            });
+            (k, Some(mean), Some(median), ci)
+        };
+        let check = |name: &str, got: &metrics::SeedSummary, want: Vec<Option<f64>>| {
+            assert_eq!(got.values, want, "{name}");
+            let (k, mean, median, ci) = summary(&want);
+            assert_eq!((got.k, got.mean, got.median, got.ci), (k, mean, median, ci), "{name}");
+        };
+        let mut ids: Vec<&str> = results.runs.iter().map(|r| w2sd::w2s::results::base_id(&r.info.id)).collect();
+        ids.dedup();
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|i| seen.insert(*i));
+        assert_eq!(results.aggregate.len(), ids.len());
+        let of = |id: &str, seed: u64| {
+            results.runs.iter().find(|r| r.info.seed == Some(seed) && w2sd::w2s::results::base_id(&r.info.id) == id)
+        };
+        for a in &results.aggregate {
+            let col = |f: &dyn Fn(&w2sd::w2s::results::RunResult) -> Option<f64>| -> Vec<Option<f64>> {
+                results.seeds.iter().map(|&s| of(&a.id, s).and_then(f)).collect()
+            };
+            check(&format!("{} acc_weak", a.id), &a.acc_weak, col(&|r| Some(r.metrics.acc_weak)));
+            check(&format!("{} acc_ceiling", a.id), &a.acc_ceiling, col(&|r| Some(r.metrics.acc_ceiling)));
+            check(&format!("{} acc_w2s", a.id), &a.acc_w2s, col(&|r| Some(r.metrics.acc_w2s)));
+            check(&format!("{} pgr", a.id), &a.pgr, col(&|r| r.metrics.pgr));
+            check(&format!("{} pgr_raw", a.id), &a.pgr_raw, col(&|r| r.metrics.pgr_raw));
+        }
+        for p in &results.paired {
+            let get = |loss: &str, s: u64, f: &dyn Fn(&w2sd::w2s::results::RunResult) -> Option<f64>| {
+                let id = results
+                    .aggregate
+                    .iter()
+                    .find(|a| a.kind == RunKind::Direct && a.strong == p.strong && a.loss == loss)
+                    .unwrap()
+                    .id
+                    .clone();
+                of(&id, s).and_then(f)
+            };
+            let d = |f: &dyn Fn(&w2sd::w2s::results::RunResult) -> Option<f64>| -> Vec<Option<f64>> {
+                results.seeds.iter().map(|&s| Some(get(&p.loss, s, f)? - get(&p.baseline, s, f)?)).collect()
+            };
+            check("paired pgr", &p.pgr, d(&|r| r.metrics.pgr));
+            check("paired acc", &p.acc_w2s, d(&|r| Some(r.metrics.acc_w2s)));
+        }
     }
     results
 }
@@ -352,6 +446,85 @@ fn labelled_jsonl_and_hf_offline_through_the_cli() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("HF_HUB_OFFLINE") && err.contains("someone/absent"), "{err}");
+}
+
+/// Several seeds and a dataset's own test file (with the `?text=…&label=…` syntax): every
+/// seed runs the whole pipeline, results.json holds every seed's runs and their aggregate,
+/// every number (aggregates included) recomputes from predictions.jsonl, the test file is
+/// the test split, and no test text occurs in training.
+#[test]
+fn seeds_and_a_test_file_recompute_from_predictions() {
+    let d = tempfile::tempdir().unwrap();
+    let write = |name: &str, range: std::ops::Range<usize>| {
+        let mut body = String::new();
+        for i in range {
+            let (w, y) = if i % 2 == 0 { ("wonderful", "pos") } else { ("dreadful", "neg") };
+            let noise = ["plot", "cast", "score", "pace"][i % 4];
+            body.push_str(&format!("{{\"review\": \"the {noise} of film {i} was {w}\", \"verdict\": \"{y}\"}}\n"));
+        }
+        // a copy of a test text in the training file must be dropped, not trained on
+        if name == "train.jsonl" {
+            body.push_str("{\"review\": \"The plot of film 300 was WONDERFUL!\", \"verdict\": \"pos\"}\n");
+        }
+        let p = d.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        format!("{}?text=review&label=verdict", p.display())
+    };
+    let train = write("train.jsonl", 0..160);
+    let test = write("test.jsonl", 300..360);
+    let out = d.path().join("out");
+    let j = w2sd_json(
+        &[
+            "train",
+            "--task",
+            &train,
+            "--test",
+            &test,
+            "--ladder",
+            "bow:8,bow:512",
+            "--loss",
+            "xent,logconf",
+            "--seeds",
+            "0,1,2",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(j["seeds"], serde_json::json!([0, 1, 2]));
+    let r = assert_recomputes(&out);
+    assert_eq!(r.seeds, vec![0, 1, 2]);
+    assert_eq!(r.runs.len(), 6, "2 losses × 3 seeds");
+    assert_eq!(r.aggregate.len(), 2);
+    assert_eq!(r.paired.len(), 1);
+    assert!(r.runs.iter().all(|x| x.metrics.n == 60), "the test file is the test split");
+    for seed in [0, 1, 2] {
+        let dir = out.join(format!("seed-{seed}"));
+        assert_recomputes(&dir);
+        let rec: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                std::fs::read_dir(dir.join("stages"))
+                    .unwrap()
+                    .flatten()
+                    .find(|e| e.file_name().to_string_lossy().starts_with("data-"))
+                    .unwrap()
+                    .path(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rec["output"]["contamination"], 0);
+        assert_eq!(rec["output"]["splits"]["test"].as_array().unwrap().len(), 60);
+        assert!(rec["summary"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("1 training examples also in the test set were dropped"));
+    }
+    // the plot shows the spread over seeds
+    let fig = d.path().join("fig.svg");
+    w2sd_json(&["plot", out.join("results.json").to_str().unwrap(), "--out", fig.to_str().unwrap(), "--json"], &[]);
+    assert!(std::fs::read_to_string(&fig).unwrap().contains("mean of 3 seeds"));
 }
 
 /// `w2sd bench --features` measures the batched path against one text per forward in the

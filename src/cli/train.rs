@@ -23,7 +23,7 @@ use super::print_json;
 pub enum TrainCmds {
     /// Weak-to-strong training: weak supervisor → weak labels → ceiling → student, PGR,
     /// and bootstrapping over a ladder. Resumes from the output folder.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Draw PGR against strong model and accuracy per stage from a results.json.
     Plot(PlotArgs),
 }
@@ -31,7 +31,7 @@ pub enum TrainCmds {
 impl TrainCmds {
     pub fn run(self) -> Result<()> {
         match self {
-            TrainCmds::Train(a) => train(a),
+            TrainCmds::Train(a) => train(*a),
             TrainCmds::Plot(a) => plot(a),
         }
     }
@@ -60,9 +60,24 @@ pub struct TrainArgs {
     /// Source items to sample (seeded).
     #[arg(long)]
     pub n: Option<usize>,
+    /// The dataset's own test split (same syntax as --task, ?text=…&label=… included):
+    /// evaluated whole; the task is then split into weak_train, strong_train and val only.
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Prompt template for language-model features, {text} standing for the example
+    /// (default: per task kind, see docs/train.md).
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Hidden state of this layer (1-based) for decoder features, instead of the final one.
+    #[arg(long)]
+    pub layer: Option<usize>,
     /// Random seed (item sampling, splits and head initialisation).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Several seeds, comma-separated: the whole pipeline per seed (<out>/seed-K/), and
+    /// results.json with every seed's runs and their aggregate across seeds.
+    #[arg(long, value_delimiter = ',')]
+    pub seeds: Option<Vec<u64>>,
     /// Output folder (default: <data dir>/runs/<task>-<hash of the config>, as the Train screen).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -139,6 +154,9 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     if let Some(s) = a.seed {
         cfg.seed = s;
     }
+    if let Some(s) = &a.seeds {
+        cfg.seeds = Some(s.clone());
+    }
     if let Some(h) = a.head {
         cfg.head.kind = match h {
             HeadKindArg::Logistic => HeadKind::Logistic,
@@ -149,7 +167,16 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
         cfg.head.epochs = e;
     }
     if let Some(p) = a.pool {
-        cfg.features.pool = p;
+        cfg.features.pool = Some(p);
+    }
+    if a.test.is_some() {
+        cfg.task.test = a.test.clone();
+    }
+    if a.template.is_some() {
+        cfg.features.template = a.template.as_ref().map(|t| t.replace("\\n", "\n"));
+    }
+    if a.layer.is_some() {
+        cfg.features.layer = a.layer;
     }
     if let Some(m) = a.max_tokens {
         cfg.features.max_tokens = m;
@@ -256,6 +283,9 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let cfg = config_from_args(&a)?;
     check_task(&cfg)?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&cfg));
+    if cfg.seeds.is_some() {
+        return train_seeds(&a, &cfg, &out, t0);
+    }
     let mut exp = Experiment::new(cfg, &out)?;
     let tty = std::io::stderr().is_terminal();
     let mut bars = Bars { quiet: a.json || !tty, bar: KeyedBar::default() };
@@ -279,7 +309,6 @@ pub fn train(a: TrainArgs) -> Result<()> {
     for s in &stages {
         exp.run_stage(s, a.force, &mut on_event)?;
     }
-    drop(on_event);
     bars.finish();
     let results_path = out.join("results.json");
     let finished_all = exp.is_done(&crate::w2s::StageId::Results);
@@ -341,6 +370,103 @@ pub fn train(a: TrainArgs) -> Result<()> {
     } else {
         println!("stages done; output in {}", out.display());
     }
+    Ok(())
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map(|p| format!("{p:.3}")).unwrap_or_else(|| "null".into())
+}
+
+fn fmt_ci(c: Option<[f64; 2]>) -> String {
+    c.map(|[a, b]| format!("[{a:.3}, {b:.3}]")).unwrap_or_else(|| "—".into())
+}
+
+/// `--seeds`: every seed's pipeline, then the aggregate table.
+fn train_seeds(a: &TrainArgs, cfg: &ExperimentConfig, out: &std::path::Path, t0: Instant) -> Result<()> {
+    let tty = std::io::stderr().is_terminal();
+    let mut bars = Bars { quiet: a.json || !tty, bar: KeyedBar::default() };
+    let show_lines = !a.json;
+    let mut ran: Vec<String> = Vec::new();
+    let mut resumed: Vec<String> = Vec::new();
+    let mut on_event = |seed: u64, e: Event| {
+        if let Event::StageDone { stage, resumed: r, .. } = &e {
+            let name = format!("seed-{seed}/{stage}");
+            if *r {
+                resumed.push(name)
+            } else {
+                ran.push(name)
+            }
+        }
+        let e = match e {
+            Event::StageStarted { stage, index, total } => {
+                Event::StageStarted { stage: format!("seed {seed}: {stage}"), index, total }
+            }
+            other => other,
+        };
+        bars.on(e, show_lines)
+    };
+    let mut outcome = crate::w2s::seeds::run_seeds(cfg, out, a.stage.as_deref(), a.force, &mut on_event)?;
+    bars.finish();
+    let features: Vec<_> = outcome.experiments.iter_mut().flat_map(|(_, e)| e.feature_stats()).collect();
+    let r = outcome.results;
+    if a.json {
+        print_json(&json!({
+            "out": out,
+            "seeds": cfg.seeds,
+            "ran": ran,
+            "resumed": resumed,
+            "results": r.as_ref().map(|_| out.join("results.json")),
+            "predictions": r.as_ref().map(|_| out.join("predictions.jsonl")),
+            "wall_s": t0.elapsed().as_secs_f64(),
+            "features": features,
+            "aggregate": r.as_ref().map(|r| r.aggregate.clone()),
+            "paired": r.as_ref().map(|r| r.paired.clone()),
+            "runs": r.as_ref().map(|r| r.runs.iter().map(|x| json!({
+                "id": x.info.id, "seed": x.info.seed, "weak": x.info.weak, "strong": x.info.strong, "loss": x.info.loss,
+                "acc_weak": x.metrics.acc_weak, "acc_ceiling": x.metrics.acc_ceiling, "acc_w2s": x.metrics.acc_w2s,
+                "pgr": x.metrics.pgr, "pgr_raw": x.metrics.pgr_raw, "ci_pgr": x.metrics.ci.pgr,
+            })).collect::<Vec<_>>()),
+            "warnings": r.as_ref().map(|r| r.warnings.clone()).unwrap_or_default(),
+        }))?;
+        return Ok(());
+    }
+    let Some(r) = r else {
+        println!("stages done; output in {}", out.display());
+        return Ok(());
+    };
+    println!(
+        "{:<50} {:>6} {:>7} {:>7} {:>9} {:>9} {:>18}",
+        "run (mean over seeds)", "seeds", "weak", "ceiling", "w2s", "PGR", "PGR 95% (seeds)"
+    );
+    for x in &r.aggregate {
+        println!(
+            "{:<50} {:>6} {:>7} {:>7} {:>9} {:>9} {:>18}",
+            x.id,
+            format!("{}/{}", x.pgr.k, x.seeds.len()),
+            fmt_opt(x.acc_weak.mean),
+            fmt_opt(x.acc_ceiling.mean),
+            fmt_opt(x.acc_w2s.mean),
+            fmt_opt(x.pgr.mean),
+            fmt_ci(x.pgr.ci)
+        );
+    }
+    for p in &r.paired {
+        println!(
+            "paired {} − {} on {}: PGR {} {} (n = {} seeds), student accuracy {} {}",
+            p.loss,
+            p.baseline,
+            p.strong,
+            fmt_opt(p.pgr.mean),
+            fmt_ci(p.pgr.ci),
+            p.pgr.k,
+            fmt_opt(p.acc_w2s.mean),
+            fmt_ci(p.acc_w2s.ci)
+        );
+    }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("results: {}", out.join("results.json").display());
     Ok(())
 }
 

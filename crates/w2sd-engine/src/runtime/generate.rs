@@ -130,9 +130,23 @@ pub enum Pool {
     Last,
     /// Mean of the hidden states over all tokens (after the final norm).
     Mean,
+    /// The mean and the last token's hidden state, concatenated (`2 × hidden` features).
+    #[serde(rename = "mean+last")]
+    MeanLast,
+}
+
+impl Pool {
+    /// Feature size for a model of `hidden` units.
+    pub fn dim(self, hidden: usize) -> usize {
+        match self {
+            Pool::MeanLast => 2 * hidden,
+            _ => hidden,
+        }
+    }
 }
 
 crate::choices!(Pool {
     Last = "last": "hidden state of the last token",
     Mean = "mean": "mean of the hidden states over the tokens",
+    MeanLast = "mean+last": "mean and last hidden state, concatenated",
 });

@@ -45,8 +45,16 @@ pub struct Model {
     tok: Tokenizer,
     backend: Backend,
     chat_format: ChatFormat,
-    /// Longest input, in tokens, used for feature extraction (longer texts keep their start).
+    /// Longest input, in tokens, used for feature extraction (longer texts keep their
+    /// start, or their end with `feature_keep_end`).
     pub max_feature_tokens: usize,
+    /// Cut over-long feature inputs from the left: keep the first token (BOS/CLS) and the
+    /// last `max_feature_tokens − 1` (what decides a "passage … question … answer" text).
+    pub feature_keep_end: bool,
+    /// Hidden state of this layer (1-based) for features instead of the final one (decoders only).
+    pub feature_layer: Option<usize>,
+    /// Texts the last [`Model::embed_batched`] call truncated.
+    pub feature_truncated: usize,
 }
 
 impl Model {
@@ -84,7 +92,16 @@ impl Model {
             chat: chat_template,
             decoder: true,
         };
-        Ok(Model { info, tok, backend: Backend::Decoder(Box::new(tf)), chat_format, max_feature_tokens: 512 })
+        Ok(Model {
+            info,
+            tok,
+            backend: Backend::Decoder(Box::new(tf)),
+            chat_format,
+            max_feature_tokens: 512,
+            feature_keep_end: false,
+            feature_layer: None,
+            feature_truncated: 0,
+        })
     }
 
     /// Loads a Hugging Face folder: `config.json`, `tokenizer.json`, `*.safetensors`.
@@ -141,7 +158,16 @@ impl Model {
             context_length: ctx,
             chat,
         };
-        Ok(Model { info, tok, backend, chat_format, max_feature_tokens: 512 })
+        Ok(Model {
+            info,
+            tok,
+            backend,
+            chat_format,
+            max_feature_tokens: 512,
+            feature_keep_end: false,
+            feature_layer: None,
+            feature_truncated: 0,
+        })
     }
 
     pub fn info(&self) -> &ModelInfo {
@@ -394,12 +420,24 @@ impl Model {
         let max_len = self.max_feature_tokens.min(self.info.context_length).max(2);
         let bos = self.bos();
         let mut encoded: Vec<Vec<u32>> = Vec::with_capacity(texts.len());
+        self.feature_truncated = 0;
+        if self.feature_layer.is_some() && matches!(&self.backend, Backend::Encoder(_)) {
+            bail!("{}: a feature layer can only be chosen for decoder models", self.info.spec);
+        }
         for t in texts {
             let mut ids = self.tok.encode(t, true)?;
             if ids.is_empty() {
                 ids = self.tok.encode(" ", true)?;
             }
-            ids.truncate(max_len);
+            if ids.len() > max_len {
+                self.feature_truncated += 1;
+                if self.feature_keep_end {
+                    let cut = ids.len() - (max_len - 1);
+                    ids.drain(1..cut);
+                } else {
+                    ids.truncate(max_len);
+                }
+            }
             encoded.push(ids);
         }
         let mut order: Vec<usize> = (0..texts.len()).collect();
@@ -430,7 +468,7 @@ impl Model {
             }
             let ids_t = Tensor::from_vec(flat, (rows.len(), width), &device)?;
             let hidden = match &self.backend {
-                Backend::Decoder(t) => t.hidden_batch(&ids_t)?,
+                Backend::Decoder(t) => t.hidden_batch_upto(&ids_t, self.feature_layer)?,
                 Backend::Encoder(e) => {
                     let m = Tensor::from_vec(mask, (rows.len(), width), &device)?;
                     e.hidden(&ids_t, &m)?
@@ -440,17 +478,19 @@ impl Model {
             for (bi, &r) in rows.iter().enumerate() {
                 let len = encoded[r].len();
                 let h = hidden.get(bi)?;
+                let mean = || -> Result<Tensor> {
+                    let skip = usize::from(
+                        matches!(&self.backend, Backend::Decoder(_))
+                            && len > 1
+                            && bos.is_some()
+                            && encoded[r][0] == bos.unwrap(),
+                    );
+                    Ok(h.narrow(0, skip, len - skip)?.mean(0)?)
+                };
                 let v = match pool {
                     Pool::Last => h.get(len - 1)?,
-                    Pool::Mean => {
-                        let skip = usize::from(
-                            matches!(&self.backend, Backend::Decoder(_))
-                                && len > 1
-                                && bos.is_some()
-                                && encoded[r][0] == bos.unwrap(),
-                        );
-                        h.narrow(0, skip, len - skip)?.mean(0)?
-                    }
+                    Pool::Mean => mean()?,
+                    Pool::MeanLast => Tensor::cat(&[mean()?, h.get(len - 1)?], 0)?,
                 };
                 out[r] = v.to_vec1::<f32>()?;
             }

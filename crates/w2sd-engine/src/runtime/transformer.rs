@@ -606,6 +606,18 @@ impl Transformer {
     /// Runs `ids` `[b, s]` at absolute positions `cache.len()..`, appending to the cache,
     /// and returns the final-normed hidden states `[b, s, hidden]`.
     pub fn forward_hidden(&self, ids: &Tensor, cache: &mut KvCache) -> Result<Tensor> {
+        self.forward_hidden_upto(ids, cache, None)
+    }
+
+    /// [`Self::forward_hidden`] that stops after `layers` blocks when given (`1..=n_layer`)
+    /// and returns that block's residual stream, without the final norm (the hidden state
+    /// of layer k, as feature probes use it); `None` runs every block and applies the norm.
+    pub fn forward_hidden_upto(&self, ids: &Tensor, cache: &mut KvCache, layers: Option<usize>) -> Result<Tensor> {
+        if let Some(k) = layers {
+            if k == 0 || k > self.cfg.n_layer {
+                bail!("layer {k} is out of range: this model has layers 1..={}", self.cfg.n_layer);
+            }
+        }
         let (b, s) = ids.dims2()?;
         let pos = cache.len();
         if pos + s > self.cfg.context_length {
@@ -681,6 +693,10 @@ impl Transformer {
                 None => y,
             };
             x = (x + y)?;
+            if layers == Some(li + 1) {
+                cache.len += s;
+                return Ok(x);
+            }
         }
         cache.len += s;
         Ok(self.norm.forward(&x)?)
@@ -709,9 +725,13 @@ impl Transformer {
     /// Final hidden states for a right-padded batch (no cache kept): `[b, s, hidden]`.
     /// Right padding needs no mask: under the causal mask no real token sees a pad.
     pub fn hidden_batch(&self, ids: &Tensor) -> Result<Tensor> {
+        self.hidden_batch_upto(ids, None)
+    }
+
+    /// [`Self::hidden_batch`] of layer `layers` (see [`Self::forward_hidden_upto`]).
+    pub fn hidden_batch_upto(&self, ids: &Tensor, layers: Option<usize>) -> Result<Tensor> {
         let mut cache = self.new_cache();
-        let h = self.forward_hidden(ids, &mut cache)?;
-        Ok(h)
+        self.forward_hidden_upto(ids, &mut cache, layers)
     }
 }
 

@@ -46,7 +46,8 @@ pub struct FeatureBench {
     pub task: String,
     pub n: usize,
     pub seed: u64,
-    pub pool: Pool,
+    /// The pooling asked for (`None`: each model's default, [`features::default_pool`]).
+    pub pool: Option<Pool>,
     pub max_tokens: usize,
     pub batch_tokens: usize,
     pub threads: usize,
@@ -105,13 +106,13 @@ pub fn run(
             tokens += model.encode(t, true)?.len().clamp(1, opts.max_tokens.max(2));
         }
         let t1 = Instant::now();
-        let m = features::model_features(&mut model, &texts, opts, &cancel, &mut |d, t| {
+        let (m, _) = features::model_features(&mut model, &texts, opts, &cancel, &mut |d, t| {
             on_progress(spec, "batched", d, t)
         })?;
         let seconds = t1.elapsed().as_secs_f64().max(1e-9);
         let k = baseline_n.min(texts.len());
         let baseline = if k > 0 {
-            let one = FeatureOptions { batch_tokens: 1, ..*opts };
+            let one = FeatureOptions { batch_tokens: 1, ..opts.clone() };
             let sample: Vec<String> = (0..k).map(|i| texts[i * texts.len() / k].clone()).collect();
             let t2 = Instant::now();
             features::model_features(&mut model, &sample, &one, &cancel, &mut |d, t| {

@@ -53,6 +53,16 @@ pub struct TaskConfig {
     pub label_field: Option<String>,
     #[serde(default)]
     pub mc: McMode,
+    /// The dataset's own test split (same spec syntax, `?text=…&label=…` included): the
+    /// test split is then this file, whole, and the internal split makes `weak_train`,
+    /// `strong_train` and `val` only (`split.test` is ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
+    /// Seed of the `n` sample (and of multiple-choice distractors); the run's seed when
+    /// absent. Several-seed runs fix it to the first seed, so every seed sees the same
+    /// texts and shares their cached features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_seed: Option<u64>,
 }
 
 /// Bootstrap confidence intervals and calibration bins.
@@ -88,6 +98,11 @@ pub struct ExperimentConfig {
     /// Seeds the sample, the splits, the heads and the bootstrap CIs.
     #[serde(default)]
     pub seed: u64,
+    /// Several seeds: the whole pipeline runs once per seed (`<out>/seed-K/`), and
+    /// `<out>/results.json` holds every seed's runs and their aggregate (see
+    /// [`super::seeds`]). `seed` is then unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<Vec<u64>>,
     #[serde(default)]
     pub split: SplitConfig,
     #[serde(default)]
@@ -112,11 +127,20 @@ impl ExperimentConfig {
     /// A config with defaults for everything but the task.
     pub fn for_task(spec: &str) -> Self {
         Self {
-            task: TaskConfig { spec: spec.to_string(), n: None, text_field: None, label_field: None, mc: McMode::Pair },
+            task: TaskConfig {
+                spec: spec.to_string(),
+                n: None,
+                text_field: None,
+                label_field: None,
+                mc: McMode::Pair,
+                test: None,
+                sample_seed: None,
+            },
             ladder: default_ladder(),
             losses: default_losses(),
             bootstrap_loss: None,
             seed: 0,
+            seeds: None,
             split: SplitConfig::default(),
             features: FeatureOptions::default(),
             head: HeadConfig::default(),
@@ -181,6 +205,12 @@ impl ExperimentConfig {
                 bail!("model {m:?} appears twice in the ladder");
             }
         }
+        if let Some(s) = &self.seeds {
+            let distinct: std::collections::HashSet<&u64> = s.iter().collect();
+            if s.is_empty() || distinct.len() != s.len() {
+                bail!("seeds must be a non-empty list of distinct seeds, got {s:?}");
+            }
+        }
         if self.losses.is_empty() {
             bail!("at least one loss is needed");
         }
@@ -192,6 +222,14 @@ impl ExperimentConfig {
         }
         if self.features.bow_dim == 0 || self.features.max_tokens < 2 {
             bail!("features.bow_dim must be positive and features.max_tokens at least 2");
+        }
+        if let Some(t) = &self.features.template {
+            if !t.contains("{text}") {
+                bail!("features.template {t:?} must contain {{text}} where the example goes");
+            }
+        }
+        if self.features.layer == Some(0) {
+            bail!("features.layer counts from 1 (the hidden state after the first block)");
         }
         Ok(())
     }
@@ -235,7 +273,7 @@ mod tests {
         assert_eq!(c.task.n, Some(100));
         assert_eq!(c.split.test, 0.3);
         assert_eq!(c.split.val, 0.1);
-        assert_eq!(c.features.pool, crate::runtime::Pool::Last);
+        assert_eq!(c.features.pool, Some(crate::runtime::Pool::Last));
         assert_eq!(c.head.hidden, 16);
         assert_eq!(c.loss.aux_coef, 0.25);
         assert_eq!(c.bootstrap_loss(), LossKind::Product);

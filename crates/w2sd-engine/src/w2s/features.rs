@@ -42,23 +42,61 @@ impl FeatureMatrix {
 }
 
 /// How features are extracted.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeatureOptions {
-    /// Pooling of the model's final hidden states.
-    pub pool: Pool,
-    /// Longest input in tokens (longer texts keep their start).
+    /// Pooling of the model's hidden states: `last`, `mean` or `mean+last`; absent =
+    /// the default of the model kind ([`default_pool`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<Pool>,
+    /// Longest input in tokens; longer texts are cut from the left (the first token and
+    /// the last `max_tokens − 1` stay: the question and the candidate are at the end).
     pub max_tokens: usize,
     /// Token budget of one forward batch (rows × longest row).
     pub batch_tokens: usize,
     /// Buckets of the hashed bag of words.
     pub bow_dim: usize,
+    /// Prompt template for language-model features, `{text}` standing for the example
+    /// (e.g. `"Review: {text}\nSentiment:"`); `None` = the default of the task kind
+    /// ([`default_template`]). The bag of words always sees the bare text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Hidden state of this layer (1-based, decoders only) instead of the final normed one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
 }
 
 impl Default for FeatureOptions {
     fn default() -> Self {
-        Self { pool: Pool::Mean, max_tokens: 256, batch_tokens: 2048, bow_dim: 4096 }
+        Self { pool: None, max_tokens: 256, batch_tokens: 2048, bow_dim: 4096, template: None, layer: None }
     }
+}
+
+/// The built-in prompt template of a task kind (see `docs/train.md` for how the binary
+/// default was chosen on SST-2).
+pub fn default_template(kind: super::data::TaskKind) -> &'static str {
+    use super::data::TaskKind;
+    match kind {
+        TaskKind::Binary => "{text}\nAnswer:",
+        TaskKind::MultipleChoice => "{text}\nIs this answer correct?",
+        TaskKind::Preference => "{text}\nWhich response is better, A or B?",
+        TaskKind::Chess => "{text}\nIs this move checkmate?",
+    }
+}
+
+/// The pooling used when `features.pool` is not set: `mean` for encoders (MiniLM is
+/// trained for mean pooling), `mean+last` for decoders (see `docs/train.md`).
+pub fn default_pool(decoder: bool) -> Pool {
+    if decoder {
+        Pool::MeanLast
+    } else {
+        Pool::Mean
+    }
+}
+
+/// `template` with `{text}` replaced by `text`.
+pub fn apply_template(template: &str, text: &str) -> String {
+    template.replace("{text}", text)
 }
 
 /// What an extraction did and how fast.
@@ -76,6 +114,12 @@ pub struct FeatureStats {
     /// Throughput when the features were first computed (from the cache note).
     pub computed_examples_per_s: Option<f64>,
     pub cache_file: Option<PathBuf>,
+    /// Inputs longer than `max_tokens`, cut from the left.
+    #[serde(default)]
+    pub truncated: usize,
+    /// The prompt template the texts went through (model features only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
 }
 
 /// Whether a ladder entry is the bag-of-words featurizer: `bow` (with
@@ -117,6 +161,8 @@ pub fn extract(
             cached: false,
             computed_examples_per_s: None,
             cache_file: None,
+            truncated: 0,
+            template: None,
         };
         return Ok((m, stats));
     }
@@ -139,17 +185,21 @@ pub fn extract(
                     seconds: s,
                     examples_per_s: m.n as f64 / s.max(1e-9),
                     cached: true,
-                    computed_examples_per_s: note.map(|n| n.examples_per_s),
+                    computed_examples_per_s: note.as_ref().map(|n| n.examples_per_s),
+                    truncated: note.map(|n| n.truncated).unwrap_or(0),
                     cache_file: Some(file),
+                    template: opts.template.clone(),
                 },
             ));
         }
     }
     let mut model = Model::load(spec, &mut |_| {}).with_context(|| format!("cannot load {spec} for features"))?;
     model.max_feature_tokens = opts.max_tokens;
+    model.feature_keep_end = true;
+    model.feature_layer = opts.layer;
     let load_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let m = model_features(&mut model, texts, opts, cancel, on_progress)?;
+    let (m, truncated) = model_features(&mut model, texts, opts, cancel, on_progress)?;
     let compute_s = t1.elapsed().as_secs_f64();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     write_matrix(&file, &m)?;
@@ -158,6 +208,9 @@ pub fn extract(
         identity,
         pool: opts.pool,
         max_tokens: opts.max_tokens,
+        template: opts.template.clone(),
+        layer: opts.layer,
+        truncated,
         n: m.n,
         dim: m.dim,
         load_seconds: load_s,
@@ -176,20 +229,25 @@ pub fn extract(
             cached: false,
             computed_examples_per_s: Some(note.examples_per_s),
             cache_file: Some(file),
+            truncated,
+            template: opts.template.clone(),
         },
     ))
 }
 
 /// Pooled features from a loaded model, in chunks of texts sorted by length (so that
-/// batches pad little and cancellation is checked between chunks), returned in input order.
+/// batches pad little and cancellation is checked between chunks), returned in input
+/// order, with the number of texts that were truncated.
 pub fn model_features(
     model: &mut Model,
     texts: &[String],
     opts: &FeatureOptions,
     cancel: &CancelToken,
     on_progress: &mut dyn FnMut(usize, usize),
-) -> Result<FeatureMatrix> {
-    let dim = model.info().hidden_size;
+) -> Result<(FeatureMatrix, usize)> {
+    let pool = opts.pool.unwrap_or_else(|| default_pool(model.info().decoder));
+    let dim = pool.dim(model.info().hidden_size);
+    let mut truncated = 0;
     let mut order: Vec<usize> = (0..texts.len()).collect();
     order.sort_by_key(|&i| texts[i].len());
     let mut data = vec![0f32; texts.len() * dim];
@@ -201,8 +259,8 @@ pub fn model_features(
         }
         let batch: Vec<String> = chunk.iter().map(|&i| texts[i].clone()).collect();
         let base = done;
-        let vecs =
-            model.embed_batched(&batch, opts.pool, opts.batch_tokens, &mut |k| on_progress(base + k, texts.len()))?;
+        let vecs = model.embed_batched(&batch, pool, opts.batch_tokens, &mut |k| on_progress(base + k, texts.len()))?;
+        truncated += model.feature_truncated;
         for (&i, v) in chunk.iter().zip(vecs) {
             if v.len() != dim {
                 bail!("{} returned a feature of size {} instead of {dim}", model.info().spec, v.len());
@@ -211,15 +269,21 @@ pub fn model_features(
         }
         done += chunk.len();
     }
-    Ok(FeatureMatrix { n: texts.len(), dim, data })
+    Ok((FeatureMatrix { n: texts.len(), dim, data }, truncated))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CacheNote {
     model: String,
     identity: String,
-    pool: Pool,
+    pool: Option<Pool>,
     max_tokens: usize,
+    #[serde(default)]
+    template: Option<String>,
+    #[serde(default)]
+    layer: Option<usize>,
+    #[serde(default)]
+    truncated: usize,
     n: usize,
     dim: usize,
     load_seconds: f64,
@@ -248,12 +312,16 @@ pub fn model_identity(spec: &str) -> Result<String> {
     crate::runtime::hub::known_sha256(&main).ok_or_else(|| anyhow!("cannot hash {}", main.display()))
 }
 
-/// The cache key of (model identity, pooling, length cap, texts), hex sha256.
+/// The cache key of (model identity, pooling, length cap, template, layer, texts), hex
+/// sha256. (`texts` are the templated inputs; the template is hashed too, so two
+/// templates never share an entry.)
 pub fn cache_key(identity: &str, opts: &FeatureOptions, texts: &[String]) -> String {
     let mut h = Sha256::new();
-    h.update(b"w2sd-features-v1\n");
+    h.update(b"w2sd-features-v2\n");
     h.update(identity.as_bytes());
-    h.update(format!("\n{}\n{}\n{}\n", opts.pool, opts.max_tokens, texts.len()).as_bytes());
+    let pool = opts.pool.map(|p| p.to_string()).unwrap_or_else(|| "default".into());
+    h.update(format!("\n{pool}\n{}\n{}\n", opts.max_tokens, texts.len()).as_bytes());
+    h.update(format!("template={:?}\nlayer={:?}\nkeep=end\n", opts.template, opts.layer).as_bytes());
     for t in texts {
         h.update((t.len() as u64).to_le_bytes());
         h.update(t.as_bytes());
@@ -420,7 +488,9 @@ mod tests {
         let k = cache_key("sha", &o, &t);
         assert_eq!(k, cache_key("sha", &o, &t));
         assert_ne!(k, cache_key("sha2", &o, &t));
-        assert_ne!(k, cache_key("sha", &FeatureOptions { pool: Pool::Last, ..o }, &t));
+        assert_ne!(k, cache_key("sha", &FeatureOptions { pool: Some(Pool::Mean), ..o.clone() }, &t));
+        assert_ne!(k, cache_key("sha", &FeatureOptions { template: Some("R: {text}".into()), ..o.clone() }, &t));
+        assert_ne!(k, cache_key("sha", &FeatureOptions { layer: Some(3), ..o.clone() }, &t));
         assert_ne!(k, cache_key("sha", &o, &["ab".to_string()]));
         assert_ne!(k, cache_key("sha", &o, &["a".to_string(), "c".to_string()]));
     }

@@ -47,8 +47,10 @@ pub struct HeadConfig {
     pub patience: usize,
     /// Early stopping for the weak supervisor and the ceilings (validated on ground truth).
     pub early_stopping: bool,
-    /// Early stopping for students too (validated on the *weak* labels of the validation
-    /// split, all a student may see). Off by default, as in Burns et al.
+    /// Early stopping for students too: on the AUROC of the student's validation
+    /// predictions against the validation split's *weak* labels (hardened at 0.5), all a
+    /// student may see — not on the cross-entropy against them, which rewards imitating
+    /// the supervisor's confidence. Off by default, as in Burns et al.
     pub student_early_stopping: bool,
 }
 
@@ -84,7 +86,22 @@ pub struct EpochStats {
     /// Accuracy against the validation ground truth, for display only (never used to
     /// select a student).
     pub val_acc_gt: Option<f64>,
+    /// AUROC against the (hardened) validation targets.
+    #[serde(default)]
+    pub val_auroc: Option<f64>,
     pub lr: f64,
+}
+
+/// What early stopping watches (with `patience` epochs, restoring the best epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Train every epoch, keep the last.
+    Off,
+    /// The lowest validation cross-entropy against the targets.
+    ValLoss,
+    /// The highest validation AUROC against the targets hardened at 0.5 (students, whose
+    /// targets are weak labels).
+    ValAuroc,
 }
 
 /// How raw features are scaled before the head (statistics of the training rows).
@@ -228,7 +245,8 @@ fn mean_std(x: &Tensor) -> Result<(Tensor, Tensor)> {
 ///
 /// `val_gt` (ground truth of the validation rows) is only reported. `early_stopping`
 /// stops after `cfg.patience` epochs without a lower validation loss and restores the
-/// best weights; otherwise the last epoch's weights are kept.
+/// best weights; otherwise the last epoch's weights are kept. See [`train_with`] for
+/// stopping on AUROC.
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     train: &TrainSet,
@@ -243,6 +261,26 @@ pub fn train(
     cancel: &CancelToken,
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<Trained> {
+    let stop = if early_stopping { Stop::ValLoss } else { Stop::Off };
+    train_with(train, val, val_gt, loss_kind, loss_params, cfg, stop, scaling, seed, cancel, on_epoch)
+}
+
+/// [`train`] with the early-stopping criterion spelled out ([`Stop`]).
+#[allow(clippy::too_many_arguments)]
+pub fn train_with(
+    train: &TrainSet,
+    val: &TrainSet,
+    val_gt: Option<&[bool]>,
+    loss_kind: LossKind,
+    loss_params: &LossParams,
+    cfg: &HeadConfig,
+    stop: Stop,
+    scaling: Scaling,
+    seed: u64,
+    cancel: &CancelToken,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<Trained> {
+    let early_stopping = stop != Stop::Off;
     let dev = train.x.device().clone();
     let (n, dim) = train.x.dims2()?;
     if n == 0 || n != train.y.len() || val.x.dims2()?.0 != val.y.len() {
@@ -313,15 +351,21 @@ pub fn train(
             val_loss,
             val_acc: crate::stats::accuracy(&pv, &yv_hard),
             val_acc_gt: val_gt.map(|g| crate::stats::accuracy(&pv, g)),
+            val_auroc: crate::w2s::metrics::finite(crate::stats::auroc(&pv, &yv_hard)),
             lr: lr_now,
+        };
+        // Lower is better: the loss, or minus the AUROC.
+        let score = match stop {
+            Stop::ValAuroc => -stats.val_auroc.unwrap_or(0.5),
+            _ => val_loss,
         };
         on_epoch(&stats);
         curve.push(stats);
         if !val_loss.is_finite() {
             bail!("the validation loss became {val_loss} at epoch {epoch}; lower the learning rate");
         }
-        if val_loss < best.0 - 1e-7 {
-            best = (val_loss, epoch, if early_stopping { Some(head.snapshot()?) } else { None });
+        if score < best.0 - 1e-7 {
+            best = (score, epoch, if early_stopping { Some(head.snapshot()?) } else { None });
         } else if early_stopping && epoch - best.1 >= cfg.patience {
             stopped_early = true;
             break;
@@ -394,6 +438,32 @@ mod tests {
             // same seed, same predictions
             assert_eq!(p, run().head.predict(&xv).unwrap());
         }
+    }
+
+    #[test]
+    fn student_stopping_watches_auroc_against_the_weak_labels() {
+        let (x, y) = blobs(200, 3);
+        let (xv, yv) = blobs(60, 4);
+        let cfg = HeadConfig { epochs: 30, patience: 2, ..Default::default() };
+        let t = train_with(
+            &TrainSet { x: &x, y: &y },
+            &TrainSet { x: &xv, y: &yv },
+            None,
+            LossKind::Xent,
+            &LossParams::default(),
+            &cfg,
+            Stop::ValAuroc,
+            Scaling::ZScore,
+            1,
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .unwrap();
+        // the kept epoch has the best validation AUROC of the curve
+        let best = t.curve.iter().map(|e| e.val_auroc.unwrap()).fold(0.0, f64::max);
+        let kept = t.curve[t.best_epoch - 1].val_auroc.unwrap();
+        assert!((kept - best).abs() < 1e-7 + 1e-9, "{kept} vs {best}");
+        assert!(t.curve.iter().all(|e| e.val_auroc.is_some()));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! - [`loss`]: xent, logconf, product, kl, entropy.
 //! - [`metrics`]: accuracy, AUROC, PGR, ECE, agreement, bootstrap CIs.
 //! - [`pipeline`]: the stages, each persisted and resumable, with an event stream.
+//! - [`seeds`]: the pipeline over several seeds, with aggregates across seeds.
 //! - [`config`], [`results`], [`plot`].
 
 pub mod bench;
@@ -26,6 +27,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod plot;
 pub mod results;
+pub mod seeds;
 
 pub use config::ExperimentConfig;
 pub use pipeline::{Event, Experiment, StageId};

@@ -4,7 +4,7 @@
 //!
 //! | stage | what it does |
 //! |---|---|
-//! | `data` | loads the task, splits it (seeded), writes `examples.jsonl` |
+//! | `data` | loads the task (deduplicated), splits it by content (seeded; or takes `task.test` as the test split), counts contamination (must be 0), writes `examples.jsonl` |
 //! | `features:M` | pooled features of every example for model `M` (disk cache) |
 //! | `weak` | `M1` head trained on `weak_train` ground truth |
 //! | `weak_labels` | `M1`'s soft labels for `strong_train` and `val` |
@@ -86,6 +86,9 @@ impl StageId {
 }
 
 /// What the pipeline reports while it works.
+// Events are short-lived values handed to a callback; boxing the larger variants would only
+// change the TUI's pattern matches.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A stage begins (`index` of `total` in the plan, 0-based).
@@ -164,6 +167,16 @@ pub enum StageOutput {
         n_examples: usize,
         splits: Splits,
         balance: SplitBalance,
+        /// Examples dropped because their normalised text repeated an earlier one.
+        #[serde(default)]
+        duplicates_removed: usize,
+        /// Test examples whose normalised text occurs in a training or validation split
+        /// (always 0: the stage fails otherwise).
+        #[serde(default)]
+        contamination: usize,
+        /// Loader notes (a generated pool smaller than `n`, …).
+        #[serde(default)]
+        notes: Vec<String>,
     },
     Features {
         stats: FeatureStats,
@@ -356,22 +369,34 @@ impl Experiment {
         let deps = deps.join(",");
         let head = json(&c.head);
         match stage {
-            StageId::Data => key_of(&["data-v1", &json(&c.task), &json(&c.split), &c.seed.to_string()]),
+            StageId::Data => key_of(&["data-v2", &json(&c.task), &json(&c.split), &c.seed.to_string()]),
             StageId::Features { model } => {
                 let f = &c.features;
                 let opts = if let Some(d) = features::bow_dim_of(model, f.bow_dim) {
                     format!("bow/{d}")
                 } else {
-                    format!("{}/{}", f.pool, f.max_tokens)
+                    // The default templates are part of the key: a changed default recomputes.
+                    format!(
+                        "{:?}/{}/{:?}/{:?}/keep-end/{:?}/{}/{}",
+                        f.pool,
+                        f.max_tokens,
+                        f.template,
+                        f.layer,
+                        [TaskKind::Binary, TaskKind::MultipleChoice, TaskKind::Preference, TaskKind::Chess]
+                            .map(features::default_template),
+                        features::default_pool(true),
+                        features::default_pool(false),
+                    )
                 };
-                key_of(&["features-v1", &deps, model, &opts])
+                key_of(&["features-v2", &deps, model, &opts])
             }
             StageId::Weak | StageId::Ceiling { .. } => {
                 key_of(&["head-v1", &stage.to_string(), &deps, &head, &c.seed.to_string()])
             }
             StageId::WeakLabels => key_of(&["weak-labels-v1", &deps]),
             StageId::Student { .. } | StageId::Bootstrap { .. } => key_of(&[
-                "student-v1",
+                // Students that stop early stop on AUROC against weak labels since issue 11.
+                if c.head.student_early_stopping { "student-v2-auroc-stop" } else { "student-v1" },
                 &stage.to_string(),
                 &deps,
                 &head,
@@ -379,7 +404,7 @@ impl Experiment {
                 &json(&c.bootstrap_loss()),
                 &c.seed.to_string(),
             ]),
-            StageId::Results => key_of(&["results-v1", &deps, &json(&c.metrics), &c.seed.to_string()]),
+            StageId::Results => key_of(&["results-v2", &deps, &json(&c.metrics), &c.seed.to_string()]),
         }
     }
 
@@ -390,7 +415,7 @@ impl Experiment {
     /// The stage's record if it is done (on disk with the current key).
     pub fn record(&mut self, stage: &StageId) -> Option<&StageRecord> {
         let key = self.key(stage);
-        if !self.records.get(stage).is_some_and(|r| r.key == key) {
+        if self.records.get(stage).is_none_or(|r| r.key != key) {
             let rec: StageRecord =
                 std::fs::read_to_string(self.record_path(stage)).ok().and_then(|t| serde_json::from_str(&t).ok())?;
             if rec.key != key {
@@ -496,7 +521,9 @@ impl Experiment {
                 examples.len()
             );
         }
-        let d = Arc::new(Dataset { spec: self.cfg.task.spec.clone(), kind, examples });
+        let mut d = Dataset::new(kind, examples);
+        d.spec = self.cfg.task.spec.clone();
+        let d = Arc::new(d);
         self.data = Some(d.clone());
         Ok(d)
     }
@@ -509,10 +536,26 @@ impl Experiment {
         on_event: &mut dyn FnMut(Event),
     ) -> Result<(Arc<FeatureMatrix>, FeatureStats)> {
         let ds = self.dataset()?;
-        let texts: Vec<String> = ds.examples.iter().map(|e| e.text.clone()).collect();
-        let (m, stats) = features::extract(model, &texts, &self.cfg.features, &self.cancel, &mut |done, total| {
+        let mut opts = self.cfg.features.clone();
+        let texts: Vec<String> = if features::is_bow(model) {
+            ds.examples.iter().map(|e| e.text.clone()).collect()
+        } else {
+            let t = opts.template.clone().unwrap_or_else(|| features::default_template(ds.kind).to_string());
+            let texts = ds.examples.iter().map(|e| features::apply_template(&t, &e.text)).collect();
+            opts.template = Some(t);
+            texts
+        };
+        let (m, stats) = features::extract(model, &texts, &opts, &self.cancel, &mut |done, total| {
             on_event(Event::Progress { stage: stage.to_string(), done, total })
         })?;
+        if stats.truncated > 0 {
+            on_event(Event::Warning {
+                message: format!(
+                    "{model}: {} of {} inputs were longer than {} tokens and were cut from the left (the question and candidate at the end are kept)",
+                    stats.truncated, stats.n, opts.max_tokens
+                ),
+            });
+        }
         let m = Arc::new(m);
         self.features.insert(model.to_string(), m.clone());
         Ok((m, stats))
@@ -564,14 +607,21 @@ impl Experiment {
         let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
         let yv32: Vec<f32> = yv.iter().map(|&v| v as f32).collect();
         let seed = stage_seed(self.cfg.seed, head_name);
-        let trained = head::train(
+        // Students (trained on weak labels) stop on AUROC against the weak validation
+        // labels; the supervisor and the ceilings on ground-truth validation loss.
+        let stop = match (early_stopping, head_name == "weak" || head_name == "ceiling") {
+            (false, _) => head::Stop::Off,
+            (true, true) => head::Stop::ValLoss,
+            (true, false) => head::Stop::ValAuroc,
+        };
+        let trained = head::train_with(
             &TrainSet { x: &x, y: &y32 },
             &TrainSet { x: &xv, y: &yv32 },
             Some(&val_gt),
             loss,
             &self.cfg.loss,
             &self.cfg.head,
-            early_stopping,
+            stop,
             if features::is_bow(model) { head::Scaling::Rms } else { head::Scaling::ZScore },
             seed,
             &self.cancel,
@@ -746,7 +796,7 @@ impl Experiment {
         let t = &self.cfg.task;
         let opts = LoadOptions {
             n: t.n,
-            seed: self.cfg.seed,
+            seed: t.sample_seed.unwrap_or(self.cfg.seed),
             text_field: t.text_field.clone(),
             label_field: t.label_field.clone(),
             mc: t.mc,
@@ -755,21 +805,51 @@ impl Experiment {
         if self.cfg.split.balance {
             ds = data::balance_classes(&ds, self.cfg.seed);
         }
-        let splits = data::split(&ds, &self.cfg.split, self.cfg.seed)?;
+        let (ds, splits) = match &t.test {
+            None => {
+                let s = data::split(&ds, &self.cfg.split, self.cfg.seed)?;
+                (ds, s)
+            }
+            Some(test_spec) => {
+                let test = data::load(test_spec, &LoadOptions { n: None, ..opts.clone() })
+                    .with_context(|| format!("test set {test_spec:?}"))?;
+                let (mut ds, s, removed) = data::split_with_test(&ds, &test, &self.cfg.split, self.cfg.seed)?;
+                if removed > 0 {
+                    ds.notes.push(format!("{removed} training examples also in the test set were dropped"));
+                }
+                (ds, s)
+            }
+        };
+        let contamination = data::contamination(&ds, &splits);
+        if contamination > 0 {
+            bail!("{contamination} test examples also occur in a training split (after normalisation); this is a bug in the splitter");
+        }
         let balance = splits.balance(&ds);
         let path = self.out.join("examples.jsonl");
         crate::fsio::write_jsonl_atomic(&path, &ds.examples)?;
-        let text = format!(
-            "{} examples ({:?}): weak_train {}, strong_train {}, val {}, test {}; class 1 share {:.3}",
+        let mut text = format!(
+            "{} examples ({:?}): weak_train {}, strong_train {}, val {}, test {}; class 1 share {:.3}; {} duplicates removed; contamination {contamination}",
             ds.examples.len(),
             ds.kind,
             splits.weak_train.len(),
             splits.strong_train.len(),
             splits.val.len(),
             splits.test.len(),
-            balance.all.frac_pos
+            balance.all.frac_pos,
+            ds.duplicates_removed,
         );
-        let out = StageOutput::Data { kind: ds.kind, n_examples: ds.examples.len(), splits, balance };
+        for n in &ds.notes {
+            text.push_str(&format!("; {n}"));
+        }
+        let out = StageOutput::Data {
+            kind: ds.kind,
+            n_examples: ds.examples.len(),
+            splits,
+            balance,
+            duplicates_removed: ds.duplicates_removed,
+            contamination,
+            notes: ds.notes.clone(),
+        };
         self.data = Some(Arc::new(ds));
         Ok((StageSummary { balance: Some(balance), text, ..Default::default() }, out))
     }
@@ -920,6 +1000,7 @@ impl Experiment {
                         student_prob: student[k],
                         ceiling_prob: ceiling[k],
                         supervisor_prob: supervisor[k],
+                        group: Some(e.group.clone()),
                     });
                 }
             };
@@ -941,6 +1022,7 @@ impl Experiment {
                     supervisor: weak_name.clone(),
                     loss: l.to_string(),
                     step: None,
+                    seed: None,
                 });
             }
         }
@@ -964,6 +1046,7 @@ impl Experiment {
                 supervisor: format!("{} (bootstrap step {})", self.cfg.ladder[k - 1], k - 1),
                 loss: lb.to_string(),
                 step: Some(k),
+                seed: None,
             });
             steps.push(StepInfo { step: k, run: id });
         }
@@ -981,6 +1064,15 @@ impl Experiment {
             &steps,
             &rows,
         );
+        let mut res = res;
+        for st in self.feature_stats() {
+            if st.truncated > 0 {
+                res.warnings.push(format!(
+                    "features of {}: {} of {} inputs were longer than {} tokens and were cut from the left",
+                    st.model, st.truncated, st.n, self.cfg.features.max_tokens
+                ));
+            }
+        }
         let rp = self.out.join("results.json");
         let pp = self.out.join("predictions.jsonl");
         results::write_predictions(&pp, &rows)?;

@@ -3,6 +3,10 @@
 //! 95% bootstrap CIs as bars); right, test accuracy per stage (weak supervisor,
 //! ceilings, students, bootstrap steps). SVG or PNG by the file extension.
 //!
+//! A several-seed results file is drawn from its `aggregate[]`: the mean over seeds with
+//! the across-seed interval as bars, and every seed's own PGR as a small hollow circle,
+//! so the spread over seeds shows.
+//!
 //! Text is drawn with a system sans-serif font (plotters' `ttf` feature). Without one
 //! (minimal containers), install a font package such as `fonts-dejavu-core`.
 
@@ -11,21 +15,100 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-use super::results::{Results, RunKind};
+use super::metrics::{RunCis, RunMetrics};
+use super::results::{BootstrapStep, Results, RunInfo, RunKind, RunResult};
+
+/// One seed's PGR of a direct run: `(loss, strong model, pgr)`.
+type SeedPoint = (String, String, f64);
+
+/// The means over seeds as a one-seed results view, and every seed's PGR points.
+fn seed_view(r: &Results) -> (Results, Vec<SeedPoint>) {
+    let nan = f64::NAN;
+    let runs: Vec<RunResult> = r
+        .aggregate
+        .iter()
+        .map(|a| RunResult {
+            info: RunInfo {
+                id: a.id.clone(),
+                kind: a.kind,
+                weak: r.ladder[0].clone(),
+                strong: a.strong.clone(),
+                supervisor: String::new(),
+                loss: a.loss.clone(),
+                step: a.step,
+                seed: None,
+            },
+            metrics: RunMetrics {
+                n: 0,
+                groups: 0,
+                acc_weak: a.acc_weak.mean.unwrap_or(nan),
+                acc_ceiling: a.acc_ceiling.mean.unwrap_or(nan),
+                acc_w2s: a.acc_w2s.mean.unwrap_or(nan),
+                pgr: a.pgr.mean,
+                pgr_raw: a.pgr_raw.mean,
+                auroc_weak: None,
+                auroc_ceiling: None,
+                auroc_w2s: None,
+                pgr_auroc: a.pgr_auroc.mean,
+                pgr_auroc_raw: None,
+                ece_weak: nan,
+                ece_ceiling: nan,
+                ece_w2s: nan,
+                agreement: nan,
+                ci: RunCis {
+                    acc_weak: a.acc_weak.ci,
+                    acc_ceiling: a.acc_ceiling.ci,
+                    acc_w2s: a.acc_w2s.ci,
+                    auroc_w2s: None,
+                    pgr: a.pgr.ci,
+                    pgr_auroc: a.pgr_auroc.ci,
+                    gap: None,
+                    gap_auroc: None,
+                },
+            },
+        })
+        .collect();
+    let bootstrap: Vec<BootstrapStep> = r
+        .bootstrap
+        .iter()
+        .filter(|b| b.run.starts_with(&super::results::seed_prefix(r.seed)))
+        .filter_map(|b| {
+            let a = r.aggregate.iter().find(|a| a.id == super::results::base_id(&b.run))?;
+            Some(BootstrapStep {
+                run: a.id.clone(),
+                acc: a.acc_w2s.mean.unwrap_or(nan),
+                acc_ceiling: a.acc_ceiling.mean.unwrap_or(nan),
+                pgr: a.pgr.mean,
+                ..b.clone()
+            })
+        })
+        .collect();
+    let points = r
+        .runs
+        .iter()
+        .filter(|x| x.info.kind == RunKind::Direct)
+        .filter_map(|x| Some((x.info.loss.clone(), x.info.strong.clone(), x.metrics.pgr?)))
+        .collect();
+    let view = Results { runs, bootstrap, aggregate: Vec::new(), paired: Vec::new(), ..r.clone() };
+    (view, points)
+}
 
 /// Draws `results` to `out` (`.svg` or `.png`).
 pub fn plot(results: &Results, out: &Path) -> Result<()> {
+    let (view, points) = if results.aggregate.is_empty() { (results.clone(), Vec::new()) } else { seed_view(results) };
+    let results = &view;
+    let points = &points;
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let size = (1400, 560);
     match ext.as_str() {
         "svg" => {
             let root = SVGBackend::new(out, size).into_drawing_area();
-            draw(&root, results)?;
+            draw(&root, results, points)?;
             root.present().map_err(|e| anyhow!("cannot write {}: {e}", out.display()))?;
         }
         "png" => {
             let root = BitMapBackend::new(out, size).into_drawing_area();
-            draw(&root, results)?;
+            draw(&root, results, points)?;
             root.present().map_err(|e| anyhow!("cannot write {}: {e}", out.display()))?;
         }
         _ => bail!("plot output must end in .svg or .png, got {}", out.display()),
@@ -47,7 +130,7 @@ fn short(name: &str) -> String {
     base.chars().take(24).collect()
 }
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results) -> Result<()>
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, seed_points: &[SeedPoint]) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -78,10 +161,17 @@ where
     // Left: PGR against the strong model.
     let mut pgr_vals: Vec<f64> = r.runs.iter().filter_map(|x| x.metrics.pgr).collect();
     pgr_vals.extend(r.runs.iter().filter_map(|x| x.metrics.ci.pgr).flatten());
+    pgr_vals.extend(seed_points.iter().map(|p| p.2));
     let lo = pgr_vals.iter().cloned().fold(0.0f64, f64::min).max(-3.0) - 0.1;
     let hi = pgr_vals.iter().cloned().fold(1.0f64, f64::max).min(4.0) + 0.1;
     let mut chart = ChartBuilder::on(&left)
-        .caption(format!("PGR vs strong model (weak: {})", short(&r.ladder[0])), ("sans-serif", 20))
+        .caption(
+            match r.seeds.len() {
+                0 => format!("PGR vs strong model (weak: {})", short(&r.ladder[0])),
+                k => format!("PGR vs strong model (weak: {}; mean of {k} seeds, o = one seed)", short(&r.ladder[0])),
+            },
+            ("sans-serif", 20),
+        )
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(55)
@@ -113,6 +203,12 @@ where
             .label(format!("{loss} (direct)"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
         chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 4, color.filled()))).map_err(err)?;
+        // every seed's own PGR (several-seed files): small hollow circles beside the mean
+        chart
+            .draw_series(seed_points.iter().filter(|p| &p.0 == loss).filter_map(|p| {
+                Some(Circle::new((xs(&p.1)? + offset(i) + 0.025, p.2.clamp(lo, hi)), 3, color.stroke_width(1)))
+            }))
+            .map_err(err)?;
         // 95% CI bars: a vertical segment with short caps.
         chart
             .draw_series(pts.iter().filter_map(|p| {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use super::data::TaskKind;
-use super::metrics::{run_metrics, CiSpec, RunMetrics, RunRow};
+use super::metrics::{cluster_ids, run_metrics, seed_summary, CiSpec, RunMetrics, RunRow, SeedSummary};
 
 /// One line of `predictions.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +27,10 @@ pub struct PredictionRow {
     pub student_prob: f64,
     pub ceiling_prob: f64,
     pub supervisor_prob: f64,
+    /// The example's group (the bootstrap's cluster: the candidates of one question);
+    /// absent in old files, where each row is its own cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl PredictionRow {
@@ -65,6 +69,10 @@ pub struct RunInfo {
     /// Bootstrap step (1-based) for bootstrap runs.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub step: Option<usize>,
+    /// The seed of this run in a several-seed results file (its CI seed too); absent
+    /// in a one-seed file.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub seed: Option<u64>,
 }
 
 /// One run of `results.json`.
@@ -109,6 +117,168 @@ pub struct Results {
     pub runs: Vec<RunResult>,
     pub bootstrap: Vec<BootstrapStep>,
     pub warnings: Vec<String>,
+    /// Several seeds (`--seeds`): the seeds, in order. `runs[]` then holds every seed's
+    /// runs (ids prefixed `s{seed}/`, each with its `seed`), and `aggregate[]` and
+    /// `paired[]` summarise them across seeds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aggregate: Vec<AggregateRun>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paired: Vec<PairedDiff>,
+}
+
+/// One run across seeds: every statistic summarised by [`seed_summary`] over the seeds'
+/// values (mean, median, sample sd, t interval across seeds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateRun {
+    /// The run's id within a seed (`weak>strong:loss`, `bootstrapK:…`).
+    pub id: String,
+    pub kind: RunKind,
+    pub strong: String,
+    pub loss: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub step: Option<usize>,
+    pub seeds: Vec<u64>,
+    pub acc_weak: SeedSummary,
+    pub acc_ceiling: SeedSummary,
+    pub acc_w2s: SeedSummary,
+    /// Over the seeds whose PGR is defined (gap interval above 0); `k` says how many.
+    pub pgr: SeedSummary,
+    pub pgr_raw: SeedSummary,
+    pub pgr_auroc: SeedSummary,
+}
+
+/// A paired comparison of two losses on one strong model, seed by seed: `loss − baseline`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedDiff {
+    pub strong: String,
+    pub loss: String,
+    pub baseline: String,
+    /// `pgr(loss) − pgr(baseline)` on the seeds where both are defined.
+    pub pgr: SeedSummary,
+    /// `acc_w2s(loss) − acc_w2s(baseline)` (always defined).
+    pub acc_w2s: SeedSummary,
+}
+
+/// The id of a run within its seed (`s3/bow>x:xent` → `bow>x:xent`).
+pub fn base_id(id: &str) -> &str {
+    match id.split_once('/') {
+        Some((p, rest)) if p.starts_with('s') && p[1..].parse::<u64>().is_ok() => rest,
+        _ => id,
+    }
+}
+
+/// Prefix of a run id in a several-seed file.
+pub fn seed_prefix(seed: u64) -> String {
+    format!("s{seed}/")
+}
+
+/// `aggregate[]` and `paired[]` of several seeds' runs (see [`AggregateRun`], [`PairedDiff`]).
+pub fn aggregate(runs: &[RunResult], seeds: &[u64], level: f64) -> (Vec<AggregateRun>, Vec<PairedDiff>) {
+    let mut ids: Vec<&str> = Vec::new();
+    for r in runs {
+        let b = base_id(&r.info.id);
+        if !ids.contains(&b) {
+            ids.push(b);
+        }
+    }
+    let per_seed = |id: &str, f: &dyn Fn(&RunResult) -> Option<f64>| -> Vec<Option<f64>> {
+        seeds
+            .iter()
+            .map(|&s| runs.iter().find(|r| r.info.seed == Some(s) && base_id(&r.info.id) == id).and_then(f))
+            .collect()
+    };
+    let mut agg = Vec::new();
+    for id in &ids {
+        let first = runs.iter().find(|r| base_id(&r.info.id) == *id).unwrap();
+        agg.push(AggregateRun {
+            id: id.to_string(),
+            kind: first.info.kind,
+            strong: first.info.strong.clone(),
+            loss: first.info.loss.clone(),
+            step: first.info.step,
+            seeds: seeds.to_vec(),
+            acc_weak: seed_summary(&per_seed(id, &|r| Some(r.metrics.acc_weak)), level),
+            acc_ceiling: seed_summary(&per_seed(id, &|r| Some(r.metrics.acc_ceiling)), level),
+            acc_w2s: seed_summary(&per_seed(id, &|r| Some(r.metrics.acc_w2s)), level),
+            pgr: seed_summary(&per_seed(id, &|r| r.metrics.pgr), level),
+            pgr_raw: seed_summary(&per_seed(id, &|r| r.metrics.pgr_raw), level),
+            pgr_auroc: seed_summary(&per_seed(id, &|r| r.metrics.pgr_auroc), level),
+        });
+    }
+    let mut paired = Vec::new();
+    let direct: Vec<&AggregateRun> = agg.iter().filter(|a| a.kind == RunKind::Direct).collect();
+    for a in &direct {
+        if a.loss == "xent" {
+            continue;
+        }
+        let Some(b) = direct.iter().find(|b| b.strong == a.strong && b.loss == "xent") else { continue };
+        let diff = |x: &[Option<f64>], y: &[Option<f64>]| -> Vec<Option<f64>> {
+            x.iter().zip(y).map(|(p, q)| Some((*p)? - (*q)?)).collect()
+        };
+        paired.push(PairedDiff {
+            strong: a.strong.clone(),
+            loss: a.loss.clone(),
+            baseline: b.loss.clone(),
+            pgr: seed_summary(&diff(&a.pgr.values, &b.pgr.values), level),
+            acc_w2s: seed_summary(&diff(&a.acc_w2s.values, &b.acc_w2s.values), level),
+        });
+    }
+    (agg, paired)
+}
+
+impl Results {
+    /// One results file for several seeds: every seed's runs (ids prefixed
+    /// [`seed_prefix`]), bootstrap steps and warnings, plus [`aggregate`]; and the
+    /// prediction rows with the same prefixed run ids, so every number recomputes from them.
+    pub fn combine(per_seed: &[(u64, Results, Vec<PredictionRow>)]) -> Result<(Results, Vec<PredictionRow>)> {
+        let Some((s0, r0, _)) = per_seed.first() else { anyhow::bail!("no seeds to combine") };
+        let seeds: Vec<u64> = per_seed.iter().map(|(s, _, _)| *s).collect();
+        let mut runs = Vec::new();
+        let mut bootstrap = Vec::new();
+        let mut warnings = Vec::new();
+        let mut rows = Vec::new();
+        for (seed, r, p) in per_seed {
+            let pre = seed_prefix(*seed);
+            for x in &r.runs {
+                let mut x = x.clone();
+                x.info.id = format!("{pre}{}", x.info.id);
+                x.info.seed = Some(*seed);
+                runs.push(x);
+            }
+            for b in &r.bootstrap {
+                let mut b = b.clone();
+                b.run = format!("{pre}{}", b.run);
+                bootstrap.push(b);
+            }
+            warnings.extend(r.warnings.iter().map(|w| format!("seed {seed}: {w}")));
+            for row in p {
+                let mut row = row.clone();
+                row.run = format!("{pre}{}", row.run);
+                rows.push(row);
+            }
+        }
+        let (aggregate, paired) = aggregate(&runs, &seeds, r0.ci.level);
+        Ok((
+            Results {
+                version: r0.version,
+                task: r0.task.clone(),
+                kind: r0.kind,
+                ladder: r0.ladder.clone(),
+                seed: *s0,
+                ci: r0.ci,
+                ece_bins: r0.ece_bins,
+                runs,
+                bootstrap,
+                warnings,
+                seeds,
+                aggregate,
+                paired,
+            },
+            rows,
+        ))
+    }
 }
 
 /// The `(info, step)` of each bootstrap step: which run holds it.
@@ -135,23 +305,30 @@ impl Results {
         let mut warnings = Vec::new();
         let mut out = Vec::new();
         for info in runs {
-            let rr: Vec<RunRow> = rows.iter().filter(|r| r.run == info.id).map(|r| r.run_row()).collect();
-            let m = run_metrics(&rr, ece_bins, &ci);
+            let mine: Vec<&PredictionRow> = rows.iter().filter(|r| r.run == info.id).collect();
+            let rr: Vec<RunRow> = mine.iter().map(|r| r.run_row()).collect();
+            let groups: Vec<&str> = mine.iter().map(|r| r.group.as_deref().unwrap_or(r.id.as_str())).collect();
+            let m = run_metrics(&rr, &cluster_ids(&groups), ece_bins, &ci);
+            let show = |c: Option<[f64; 2]>| match c {
+                Some([lo, hi]) => format!("[{lo:.4}, {hi:.4}]"),
+                None => "undefined".into(),
+            };
             if m.pgr.is_none() {
                 warnings.push(format!(
-                    "run {}: the ceiling's accuracy ({}) equals the weak supervisor's, so there is no gap to recover; pgr is null",
-                    info.id, m.acc_ceiling
-                ));
-            } else if m.acc_ceiling < m.acc_weak {
-                warnings.push(format!(
-                    "run {}: the ceiling ({:.4}) is below the weak supervisor ({:.4}); pgr is not a share of a gap",
-                    info.id, m.acc_ceiling, m.acc_weak
+                    "run {}: the gap ceiling − weak = {:.4} − {:.4} has the {}% interval {}, which does not lie above 0; pgr is null (raw ratio {})",
+                    info.id,
+                    m.acc_ceiling,
+                    m.acc_weak,
+                    ci.level * 100.0,
+                    show(m.ci.gap),
+                    m.pgr_raw.map(|p| format!("{p:.3}")).unwrap_or_else(|| "undefined".into())
                 ));
             }
             if info.kind == RunKind::Direct && m.pgr_auroc.is_none() {
                 warnings.push(format!(
-                    "run {}: pgr_auroc is null (no AUROC gap between ceiling and weak supervisor)",
-                    info.id
+                    "run {}: pgr_auroc is null (the AUROC gap's interval {} does not lie above 0)",
+                    info.id,
+                    show(m.ci.gap_auroc)
                 ));
             }
             out.push(RunResult { info: info.clone(), metrics: m });
@@ -186,6 +363,9 @@ impl Results {
             runs: out,
             bootstrap,
             warnings,
+            seeds: Vec::new(),
+            aggregate: Vec::new(),
+            paired: Vec::new(),
         }
     }
 

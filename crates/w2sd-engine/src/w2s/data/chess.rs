@@ -125,7 +125,7 @@ pub fn candidate_text(p: &MateInOne, san: &str, uci: &str) -> String {
 
 /// `builtin:chess` as binary examples: two per position (see the module docs).
 pub fn dataset(n: usize, seed: u64) -> Result<Dataset> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x0c4e_55);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x000c_4e55);
     let mut examples = Vec::with_capacity(2 * n);
     for p in generate(n, seed)? {
         let mut pair = vec![
@@ -147,12 +147,14 @@ pub fn dataset(n: usize, seed: u64) -> Result<Dataset> {
         }
         examples.extend(pair);
     }
-    Ok(Dataset { spec: "builtin:chess".into(), kind: TaskKind::Chess, examples })
+    let mut ds = Dataset::new(TaskKind::Chess, examples);
+    ds.spec = "builtin:chess".into();
+    Ok(ds)
 }
 
 /// The same positions as two-choice task items ("which move mates?"), for debates.
 pub fn items(n: usize, seed: u64) -> Result<Vec<TaskItem>> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x0c4e_56);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x000c_4e56);
     Ok(generate(n, seed)?
         .into_iter()
         .map(|p| {

@@ -4,7 +4,8 @@
 //! The row format is detected from the first row:
 //! - `chosen` + `rejected` → pairwise preference (HH-RLHF style);
 //! - `choices` (array) + `answer` (index) → multiple choice (the [`TaskItem`] shape);
-//! - `correct_answer` + `distractors` → multiple choice (SciQ style, support passage optional);
+//! - `correct_answer` + `distractors` (or `distractor1..3`, the AllenAI / Hugging Face
+//!   form) → multiple choice (SciQ style, support passage optional);
 //! - `answer0`, `answer1`, … + label index → multiple choice (Cosmos QA style, `context` passage);
 //! - otherwise a label column (`label`, or `?label=FIELD`) and a text: `?text=FIELD`, else
 //!   the first of `text`, `sentence`, `input`, `review`, `content`, `prompt`, else
@@ -19,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
-use super::{from_items, preference, sample_indices, Dataset, Example, LoadOptions, TaskKind};
+use super::{from_items, normalise, preference, sample_indices, Dataset, Example, LoadOptions, TaskKind};
 use crate::tasks::TaskItem;
 
 type Row = Map<String, Value>;
@@ -27,8 +28,22 @@ type Row = Map<String, Value>;
 /// Reads the rows of a data file (each a JSON object; CSV cells become strings), with
 /// the 1-based line or record number of each for error messages.
 pub fn read_rows(path: &Path) -> Result<Vec<(usize, Row)>> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
-    let text = || std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()));
+    let name = path.file_name().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+    // `x.jsonl.gz` (and .json/.csv/.tsv .gz): gzip-compressed, read through flate2.
+    let gz = name.ends_with(".gz");
+    let inner = name.strip_suffix(".gz").unwrap_or(&name);
+    let ext = Path::new(inner).extension().and_then(|e| e.to_str()).unwrap_or("").to_string();
+    let text = || -> Result<String> {
+        if gz {
+            let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(f), &mut s)
+                .with_context(|| format!("{}: not a gzip file of UTF-8 text", path.display()))?;
+            Ok(s)
+        } else {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        }
+    };
     match ext.as_str() {
         "jsonl" | "ndjson" => {
             let mut rows = Vec::new();
@@ -76,11 +91,11 @@ pub fn read_rows(path: &Path) -> Result<Vec<(usize, Row)>> {
                 .collect()
         }
         "csv" | "tsv" => {
+            let body = text()?;
             let mut rdr = csv::ReaderBuilder::new()
                 .delimiter(if ext == "tsv" { b'\t' } else { b',' })
                 .flexible(false)
-                .from_path(path)
-                .with_context(|| format!("cannot open {}", path.display()))?;
+                .from_reader(body.as_bytes());
             let headers: Vec<String> = rdr.headers()?.iter().map(|h| h.trim().to_string()).collect();
             let mut rows = Vec::new();
             for (i, rec) in rdr.records().enumerate() {
@@ -94,7 +109,10 @@ pub fn read_rows(path: &Path) -> Result<Vec<(usize, Row)>> {
             }
             Ok(rows)
         }
-        _ => bail!("{}: unknown data file type {ext:?}; use .jsonl, .json, .csv or .tsv", path.display()),
+        _ => bail!(
+            "{}: unknown data file type {ext:?}; use .jsonl, .json, .csv or .tsv (optionally .gz); parquet is not supported",
+            path.display()
+        ),
     }
 }
 
@@ -103,8 +121,8 @@ pub fn parse_label(v: &Value) -> Result<bool> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(x) if x == 1.0 => Ok(true),
-            Some(x) if x == 0.0 => Ok(false),
+            Some(1.0) => Ok(true),
+            Some(0.0) => Ok(false),
             _ => bail!("label {n} is not binary (0/1); for multiple choice use {{question, choices, answer}}"),
         },
         Value::String(s) => match s.trim().to_lowercase().as_str() {
@@ -179,14 +197,19 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
             };
             let chosen_first = rng.random_bool(0.5);
             let (a, b) = if chosen_first { (&c, &rj) } else { (&rj, &c) };
+            // Pairs on one prompt share a split; without a shared prompt, the pair is its own group.
+            let group = match normalise(&prompt) {
+                p if p.is_empty() => format!("id:{id}"),
+                p => format!("p:{p}"),
+            };
             examples.push(Example {
                 id: id.clone(),
-                group: id.clone(),
+                group,
                 text: preference::pair_text(&prompt, a, b),
                 label: chosen_first,
             });
         }
-        return Ok(Dataset { spec: String::new(), kind: TaskKind::Preference, examples });
+        return Ok(Dataset::new(TaskKind::Preference, examples));
     }
 
     let mc_items = if has("choices") && has("answer") {
@@ -213,17 +236,22 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
             items.push(item);
         }
         Some(items)
-    } else if has("correct_answer") && has("distractors") {
+    } else if has("correct_answer") && (has("distractors") || has("distractor1")) {
         let mut items = Vec::new();
         for ((line, r), id) in rows.iter().zip(&ids) {
             let mut choices = vec![r.get("correct_answer").map(as_text).unwrap_or_default()];
-            choices.extend(
-                r.get("distractors")
-                    .and_then(|d| d.as_array())
-                    .ok_or_else(|| anyhow!("{}: distractors is not an array", at(*line)))?
-                    .iter()
-                    .map(as_text),
-            );
+            if has("distractors") {
+                choices.extend(
+                    r.get("distractors")
+                        .and_then(|d| d.as_array())
+                        .ok_or_else(|| anyhow!("{}: distractors is not an array", at(*line)))?
+                        .iter()
+                        .map(as_text),
+                );
+            } else {
+                // The AllenAI / Hugging Face form: distractor1, distractor2, distractor3.
+                choices.extend((1..).map_while(|k| r.get(&format!("distractor{k}")).map(as_text)));
+            }
             let item = TaskItem {
                 id: id.clone(),
                 question: r.get("question").map(as_text).unwrap_or_default(),
@@ -275,7 +303,8 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
             at(rows[0].0)
         );
     }
-    let text_of: Box<dyn Fn(&Row) -> Option<String>> = if let Some(f) = &opts.text_field {
+    type TextOf = Box<dyn Fn(&Row) -> Option<String>>;
+    let text_of: TextOf = if let Some(f) = &opts.text_field {
         if !has(f) {
             bail!("{}: no text field {f:?}", at(rows[0].0));
         }
@@ -289,7 +318,8 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         Box::new(move |r: &Row| {
             let q = r.get("question").map(as_text)?;
             Some(match passage.as_ref().and_then(|p| r.get(p)).map(as_text) {
-                Some(p) if !p.is_empty() => format!("Question: {q}\nPassage: {p}"),
+                // Passage first: truncation cuts from the left and keeps the question.
+                Some(p) if !p.is_empty() => format!("Passage: {p}\nQuestion: {q}"),
                 _ => q,
             })
         })
@@ -302,15 +332,17 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         let text = text_of(r).ok_or_else(|| anyhow!("{}: no text", at(*line)))?;
         let v = r.get(&label_field).ok_or_else(|| anyhow!("{}: no {label_field}", at(*line)))?;
         let label = parse_label(v).with_context(|| at(*line))?;
-        examples.push(Example { id: id.clone(), group: id.clone(), text, label });
+        let group = format!("t:{}", normalise(&text));
+        examples.push(Example { id: id.clone(), group, text, label });
     }
-    Ok(Dataset { spec: String::new(), kind: TaskKind::Binary, examples })
+    Ok(Dataset::new(TaskKind::Binary, examples))
 }
 
 const DATA_EXTS: [&str; 5] = ["jsonl", "json", "csv", "tsv", "ndjson"];
 
 fn is_data_file(name: &str) -> bool {
     let lower = name.to_lowercase();
+    let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
     DATA_EXTS.iter().any(|e| lower.ends_with(&format!(".{e}")))
 }
 
@@ -473,7 +505,7 @@ mod tests {
             "{\"question\": \"is it\", \"passage\": \"It is.\", \"idx\": 0, \"label\": \"true\"}\n",
         );
         let ds = load_file(&b, &LoadOptions::default()).unwrap();
-        assert_eq!(ds.examples[0].text, "Question: is it\nPassage: It is.");
+        assert_eq!(ds.examples[0].text, "Passage: It is.\nQuestion: is it");
         assert_eq!(ds.examples[0].id, "0");
         let p = write(
             d.path(),
@@ -503,13 +535,56 @@ mod tests {
         assert_eq!(ds.examples.len(), 2);
         assert_eq!(ds.examples[0].text, "Q: Q?\nA: right");
         assert!(ds.examples[0].label && !ds.examples[1].label);
-        assert_eq!(ds.examples[0].group, "7");
+        assert_eq!(ds.examples[0].group, "q:q");
+        assert_eq!(ds.examples[0].id, "7/0");
+        // SciQ in its AllenAI / Hugging Face form
+        let h = write(
+            d.path(),
+            "sciq_hf.jsonl",
+            "{\"question\": \"Q2?\", \"distractor3\": \"z\", \"distractor1\": \"x\", \"distractor2\": \"y\", \"correct_answer\": \"ok\", \"support\": \"S.\"}\n",
+        );
+        let ds = load_file(&h, &LoadOptions { mc: super::super::McMode::All, ..Default::default() }).unwrap();
+        assert_eq!(ds.examples.len(), 4);
+        assert_eq!(ds.examples[0].text, "S.\n\nQ: Q2?\nA: ok");
+        assert!(ds.examples[0].label && ds.examples[1..].iter().all(|e| !e.label));
+        assert!(ds.examples[3].text.ends_with("A: z"));
         let c =
             write(d.path(), "cosmos.csv", "id,context,question,answer0,answer1,answer2,label\nx,ctx,why?,p,q,r,2\n");
         let ds = load_file(&c, &LoadOptions { mc: super::super::McMode::All, ..Default::default() }).unwrap();
         assert_eq!(ds.examples.len(), 3);
         assert_eq!(ds.examples[2].text, "ctx\n\nQ: why?\nA: r");
         assert!(ds.examples[2].label);
+        // Cosmos QA's "None of the above choices ." names the choices it rejects
+        let c = write(
+            d.path(),
+            "cosmos2.csv",
+            "id,context,question,answer0,answer1,answer2,label\nx,ctx,why?,p,q,None of the above choices .,2\n",
+        );
+        let ds = load_file(&c, &LoadOptions { mc: super::super::McMode::All, ..Default::default() }).unwrap();
+        assert_eq!(ds.examples[2].text, "ctx\n\nQ: why?\nA: None of these: p; q");
+    }
+
+    #[test]
+    fn gzipped_jsonl_and_csv() {
+        use flate2::write::GzEncoder;
+        let d = tempfile::tempdir().unwrap();
+        for (name, body) in [
+            ("a.jsonl.gz", "{\"text\": \"good\", \"label\": 1}\n{\"text\": \"bad\", \"label\": 0}\n"),
+            ("b.csv.gz", "text,label\ngood,1\nbad,0\n"),
+        ] {
+            let p = d.path().join(name);
+            let mut e = GzEncoder::new(std::fs::File::create(&p).unwrap(), flate2::Compression::default());
+            e.write_all(body.as_bytes()).unwrap();
+            e.finish().unwrap();
+            let ds = load_file(&p, &LoadOptions::default()).unwrap();
+            assert_eq!(ds.examples.len(), 2, "{name}");
+            assert_eq!(ds.examples[0].text, "good");
+            assert!(ds.examples[0].label && !ds.examples[1].label);
+        }
+        // not gzip: a clear error naming the file
+        let p = write(d.path(), "c.jsonl.gz", "plain");
+        let err = load_file(&p, &LoadOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("c.jsonl.gz"), "{err}");
     }
 
     #[test]

@@ -55,6 +55,18 @@ pub struct Dataset {
     pub spec: String,
     pub kind: TaskKind,
     pub examples: Vec<Example>,
+    /// Examples removed because their normalised text repeated an earlier one.
+    #[serde(default)]
+    pub duplicates_removed: usize,
+    /// Things the loader wants the user to know (a pool smaller than `n`, …).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl Dataset {
+    pub fn new(kind: TaskKind, examples: Vec<Example>) -> Dataset {
+        Dataset { spec: String::new(), kind, examples, duplicates_removed: 0, notes: Vec::new() }
+    }
 }
 
 /// How multiple-choice items become binary examples.
@@ -115,8 +127,21 @@ pub fn load(spec: &str, opts: &LoadOptions) -> Result<Dataset> {
             "chess" => chess::dataset(n, opts.seed)?,
             "preference" => preference::dataset(n, opts.seed),
             other => {
-                let items = crate::tasks::load(&format!("builtin:{other}"), opts.n, opts.seed)?;
-                from_items(&items, opts.mc, opts.seed)
+                // The shared suites draw with replacement: generate more and keep the first
+                // `n` distinct questions (all of them when the pool is smaller).
+                let want = opts.n.unwrap_or(crate::tasks::DEFAULT_BUILTIN_N);
+                let items = crate::tasks::load(&format!("builtin:{other}"), Some(want * 20), opts.seed)?;
+                let (mut items, _) = distinct_items(items);
+                let pool = items.len();
+                items.truncate(want);
+                let mut ds = from_items(&items, opts.mc, opts.seed);
+                if pool < want {
+                    ds.notes.push(format!(
+                        "builtin:{other} has {pool} distinct questions in {} draws; {want} were asked for, {pool} are used (no repeats)",
+                        want * 20
+                    ));
+                }
+                ds
             }
         }
     } else if let Some(rest) = base.strip_prefix("hf:") {
@@ -130,11 +155,70 @@ pub fn load(spec: &str, opts: &LoadOptions) -> Result<Dataset> {
         files::load_file(path, &opts)?
     };
     ds.spec = spec.to_string();
+    ds.duplicates_removed += dedupe(&mut ds);
     if ds.examples.is_empty() {
         bail!("task {spec:?} has no examples");
     }
     check_unique_ids(&ds)?;
     Ok(ds)
+}
+
+/// The normalised content of a text, what "the same text" means for splitting,
+/// deduplication and the contamination count: lower case, alphanumeric runs only, joined
+/// by single spaces (`"A  fine film!"` and `"a fine film"` are the same text).
+pub fn normalise(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(w.chars().flat_map(char::to_lowercase));
+    }
+    out
+}
+
+/// Removes every example whose normalised text ([`normalise`]) occurred earlier in the
+/// dataset (the first copy stays, with its label). Returns how many were removed.
+pub fn dedupe(ds: &mut Dataset) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    let before = ds.examples.len();
+    ds.examples.retain(|e| seen.insert(normalise(&e.text)));
+    before - ds.examples.len()
+}
+
+/// Test examples whose normalised text also occurs in `weak_train`, `strong_train` or
+/// `val`: the contamination count of the data stage, which must be 0.
+pub fn contamination(ds: &Dataset, s: &Splits) -> usize {
+    let train: std::collections::HashSet<String> =
+        s.weak_train.iter().chain(&s.strong_train).chain(&s.val).map(|&i| normalise(&ds.examples[i].text)).collect();
+    s.test.iter().filter(|&&i| train.contains(&normalise(&ds.examples[i].text))).count()
+}
+
+/// The content key of a task item, its group: the normalised passage when it has one
+/// (every question on one story or support text lands in one split), else the normalised
+/// question (`builtin:capitals`: the country).
+pub fn item_key(it: &TaskItem) -> String {
+    match it.passage.as_deref().map(normalise).filter(|p| !p.is_empty()) {
+        Some(p) => p,
+        None => normalise(&it.question),
+    }
+}
+
+/// Keeps the first item of every distinct (normalised passage, question), in order: a
+/// generated suite drawn with replacement becomes a draw without replacement. Returns the
+/// kept items and how many repeats were dropped.
+pub fn distinct_items(items: Vec<TaskItem>) -> (Vec<TaskItem>, usize) {
+    let mut seen = std::collections::HashSet::new();
+    let before = items.len();
+    let kept: Vec<TaskItem> = items
+        .into_iter()
+        .filter(|it| {
+            let p = it.passage.as_deref().map(normalise).unwrap_or_default();
+            seen.insert((p, normalise(&it.question)))
+        })
+        .collect();
+    let dropped = before - kept.len();
+    (kept, dropped)
 }
 
 fn check_unique_ids(ds: &Dataset) -> Result<()> {
@@ -178,9 +262,12 @@ fn choices_are_classes(choices: &[String]) -> bool {
 /// Converts task items to binary examples (Burns-style).
 ///
 /// Two-choice items whose choices are class names (`["negative", "positive"]`, …) become
-/// one example: the text (question, then passage, so truncation keeps the question) with label
-/// `answer == 1`. Other items are multiple choice: one example per kept candidate, text
-/// `"{passage}\n\nQ: {question}\nA: {candidate}"`, label `candidate is correct`.
+/// one example: the text (passage, then question, so truncation from the left keeps the
+/// question) with label `answer == 1`, grouped by its normalised text. Other items are
+/// multiple choice: one example per kept candidate, text
+/// `"{passage}\n\nQ: {question}\nA: {candidate}"`, label `candidate is correct`, all
+/// candidates grouped by the item's content ([`item_key`]), so an item repeated under
+/// another id never straddles two splits.
 pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x00c0_ffee);
     let binary = !items.is_empty() && items.iter().all(|it| it.choices.len() == 2 && choices_are_classes(&it.choices));
@@ -191,13 +278,15 @@ pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
             let bare = it.meta.get("text").and_then(|v| v.as_str()).map(|s| s.trim().to_string());
             let text = match &it.passage {
                 _ if bare.is_some() => bare.unwrap(),
-                Some(p) if !it.question.trim().is_empty() => format!("{}\n{}", it.question.trim(), p.trim()),
+                Some(p) if !it.question.trim().is_empty() => format!("{}\n{}", p.trim(), it.question.trim()),
                 Some(p) => p.trim().to_string(),
                 None => it.question.trim().to_string(),
             };
-            examples.push(Example { id: it.id.clone(), group: it.id.clone(), text, label: it.answer == 1 });
+            let group = format!("t:{}", normalise(&text));
+            examples.push(Example { id: it.id.clone(), group, text, label: it.answer == 1 });
             continue;
         }
+        let group = format!("q:{}", item_key(it));
         let keep: Vec<usize> = match mc {
             McMode::All => (0..it.choices.len()).collect(),
             McMode::Pair => {
@@ -207,15 +296,33 @@ pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
             }
         };
         for c in keep {
-            let qa = format!("Q: {}\nA: {}", it.question.trim(), it.choices[c].trim());
+            let qa = format!("Q: {}\nA: {}", it.question.trim(), candidate_text(&it.choices, c));
             let text = match &it.passage {
                 Some(p) if !p.trim().is_empty() => format!("{}\n\n{qa}", p.trim()),
                 _ => qa,
             };
-            examples.push(Example { id: format!("{}/{c}", it.id), group: it.id.clone(), text, label: c == it.answer });
+            examples.push(Example { id: format!("{}/{c}", it.id), group: group.clone(), text, label: c == it.answer });
         }
     }
-    Dataset { spec: String::new(), kind: if binary { TaskKind::Binary } else { TaskKind::MultipleChoice }, examples }
+    Dataset::new(if binary { TaskKind::Binary } else { TaskKind::MultipleChoice }, examples)
+}
+
+/// The text of candidate `c` as a binary example shows it. A candidate that only refers to
+/// the others ("None of the above choices .", Cosmos QA) means nothing on its own, so it
+/// names the choices it rejects: `None of these: X; Y; Z`.
+pub fn candidate_text(choices: &[String], c: usize) -> String {
+    let t = choices[c].trim();
+    let n = normalise(t);
+    if n.starts_with("none of the above") || n == "none of these" {
+        let others: Vec<&str> = choices
+            .iter()
+            .enumerate()
+            .filter(|(k, o)| *k != c && !normalise(o).starts_with("none of the above"))
+            .map(|(_, o)| o.trim())
+            .collect();
+        return format!("None of these: {}", others.join("; "));
+    }
+    t.to_string()
 }
 
 /// Split fractions (of groups).
@@ -306,17 +413,57 @@ pub fn balance_classes(ds: &Dataset, seed: u64) -> Dataset {
     neg.shuffle(&mut rng);
     let mut keep: Vec<usize> = pos[..k].iter().chain(&neg[..k]).copied().collect();
     keep.sort_unstable();
-    Dataset {
-        spec: ds.spec.clone(),
-        kind: ds.kind,
-        examples: keep.into_iter().map(|i| ds.examples[i].clone()).collect(),
-    }
+    Dataset { examples: keep.into_iter().map(|i| ds.examples[i].clone()).collect(), ..ds.clone() }
 }
 
 /// Splits by group with a seeded shuffle: the first `test` share of groups is the test
 /// split, the next `val` share validation, and the rest is halved into `weak_train` and
 /// `strong_train`. Within a split, examples keep dataset order.
 pub fn split(ds: &Dataset, cfg: &SplitConfig, seed: u64) -> Result<Splits> {
+    split_inner(ds, cfg, seed, false)
+}
+
+/// Evaluates on a dataset's own test split (`--test FILE`): `train` is split into
+/// `weak_train`, `strong_train` and `val` only (as [`split`] with no test share), and
+/// `test` is appended whole as the test split (ids and groups prefixed `test/`).
+/// Training examples whose normalised text occurs in `test` are dropped first; their
+/// count is returned (the contamination count is then 0 by construction).
+pub fn split_with_test(
+    train: &Dataset,
+    test: &Dataset,
+    cfg: &SplitConfig,
+    seed: u64,
+) -> Result<(Dataset, Splits, usize)> {
+    if test.kind != train.kind {
+        bail!(
+            "the test set is {:?} but the training set is {:?}; they must be the same kind of task",
+            test.kind,
+            train.kind
+        );
+    }
+    let keys: std::collections::HashSet<String> = test.examples.iter().map(|e| normalise(&e.text)).collect();
+    let mut ds = train.clone();
+    let before = ds.examples.len();
+    ds.examples.retain(|e| !keys.contains(&normalise(&e.text)));
+    let removed = before - ds.examples.len();
+    let mut s = split_inner(&ds, cfg, seed, true)?;
+    let base = ds.examples.len();
+    for (k, e) in test.examples.iter().enumerate() {
+        ds.examples.push(Example {
+            id: format!("test/{}", e.id),
+            group: format!("test/{}", e.group),
+            text: e.text.clone(),
+            label: e.label,
+        });
+        s.test.push(base + k);
+    }
+    ds.duplicates_removed += test.duplicates_removed;
+    ds.notes.extend(test.notes.iter().map(|n| format!("test set: {n}")));
+    Ok((ds, s, removed))
+}
+
+fn split_inner(ds: &Dataset, cfg: &SplitConfig, seed: u64, no_test: bool) -> Result<Splits> {
+    let cfg = &SplitConfig { test: if no_test { 0.0 } else { cfg.test }, ..*cfg };
     if !(0.0..1.0).contains(&cfg.test) || !(0.0..1.0).contains(&cfg.val) || cfg.test + cfg.val >= 1.0 {
         bail!(
             "split fractions test = {} and val = {} must be in [0, 1) and leave room for training",
@@ -339,7 +486,7 @@ pub fn split(ds: &Dataset, cfg: &SplitConfig, seed: u64) -> Result<Splits> {
     let n_test = ((g as f64) * cfg.test).round() as usize;
     let n_val = ((g as f64) * cfg.val).round() as usize;
     let rest = g.saturating_sub(n_test + n_val);
-    if n_test == 0 || rest < 2 {
+    if (n_test == 0 && !no_test) || rest < 2 {
         bail!("{g} groups are too few to split into test ({n_test}), val ({n_val}) and two training halves; use more examples");
     }
     // 0 = test, 1 = val, 2 = weak_train, 3 = strong_train
@@ -447,10 +594,97 @@ mod tests {
         let examples: Vec<Example> = (0..10)
             .map(|i| Example { id: format!("{i}"), group: format!("{i}"), text: format!("t{i}"), label: i < 7 })
             .collect();
-        let ds = Dataset { spec: "x".into(), kind: TaskKind::Binary, examples };
+        let ds = Dataset::new(TaskKind::Binary, examples);
         let b = balance_classes(&ds, 1);
         assert_eq!(b.examples.len(), 6);
         assert_eq!(b.examples.iter().filter(|e| e.label).count(), 3);
+    }
+
+    #[test]
+    fn normalised_text_dedupe_and_contamination() {
+        assert_eq!(normalise("  A  fine film!\n"), "a fine film");
+        assert_eq!(normalise("A fine, FILM"), normalise("a fine film"));
+        let ex = |id: &str, t: &str, l: bool| Example {
+            id: id.into(),
+            group: format!("t:{}", normalise(t)),
+            text: t.into(),
+            label: l,
+        };
+        let mut ds = Dataset::new(
+            TaskKind::Binary,
+            vec![
+                ex("1", "Good film.", true),
+                ex("2", "good  film", true),
+                ex("3", "bad film", false),
+                ex("4", "GOOD FILM!", false),
+            ],
+        );
+        assert_eq!(dedupe(&mut ds), 2);
+        assert_eq!(ds.examples.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["1", "3"]);
+        // contamination: a test text that also occurs (normalised) in a training split
+        let ds = Dataset::new(TaskKind::Binary, vec![ex("a", "x y", true), ex("b", "X, y", true), ex("c", "z", false)]);
+        let s = Splits { weak_train: vec![0], strong_train: vec![2], val: vec![], test: vec![1] };
+        assert_eq!(contamination(&ds, &s), 1);
+        let s = Splits { weak_train: vec![1], strong_train: vec![], val: vec![], test: vec![2] };
+        assert_eq!(contamination(&ds, &s), 0);
+    }
+
+    /// Regression (issue 11): `builtin:capitals` drew countries with replacement and
+    /// grouped by item id, so ~58% of test positives had an exact copy in strong_train.
+    #[test]
+    fn generated_suites_never_leak_across_splits() {
+        for (spec, n) in [
+            ("builtin:capitals", 200),
+            ("builtin:arithmetic", 300),
+            ("builtin:reading", 200),
+            ("builtin:preference", 1000),
+        ] {
+            let ds = load(spec, &LoadOptions { n: Some(n), ..Default::default() }).unwrap();
+            let s = split(&ds, &SplitConfig::default(), 0).unwrap();
+            assert_eq!(contamination(&ds, &s), 0, "{spec}");
+            // no normalised text twice in the dataset
+            let texts: std::collections::HashSet<String> = ds.examples.iter().map(|e| normalise(&e.text)).collect();
+            assert_eq!(texts.len(), ds.examples.len(), "{spec}");
+            // the correct answer of a test question never appears with the same question in training
+            let key = |i: usize| ds.examples[i].group.clone();
+            let train: std::collections::HashSet<String> =
+                s.weak_train.iter().chain(&s.strong_train).chain(&s.val).map(|&i| key(i)).collect();
+            assert!(s.test.iter().all(|&i| !train.contains(&key(i))), "{spec}");
+        }
+        // capitals: each country at most once, fewer items than asked when the pool is small
+        let ds = load("builtin:capitals", &LoadOptions { n: Some(1000), ..Default::default() }).unwrap();
+        let groups: std::collections::HashSet<&str> = ds.examples.iter().map(|e| e.group.as_str()).collect();
+        assert_eq!(groups.len() * 2, ds.examples.len());
+        assert!(ds.notes.iter().any(|n| n.contains("distinct questions")), "{:?}", ds.notes);
+    }
+
+    #[test]
+    fn a_given_test_set_is_the_test_split_and_never_trained_on() {
+        let ex = |id: &str, t: &str, l: bool| Example {
+            id: id.into(),
+            group: format!("t:{}", normalise(t)),
+            text: t.into(),
+            label: l,
+        };
+        let train = Dataset::new(
+            TaskKind::Binary,
+            (0..40).map(|i| ex(&format!("{i}"), &format!("train text {i}"), i % 2 == 0)).collect(),
+        );
+        let mut tr = train.clone();
+        tr.examples.push(ex("dup", "Test text 3!", true));
+        let test = Dataset::new(
+            TaskKind::Binary,
+            (0..10).map(|i| ex(&format!("{i}"), &format!("test text {i}"), i % 2 == 0)).collect(),
+        );
+        let (ds, s, removed) = split_with_test(&tr, &test, &SplitConfig::default(), 1).unwrap();
+        assert_eq!(removed, 1);
+        assert_eq!(s.test.len(), 10);
+        assert!(s.test.iter().all(|&i| ds.examples[i].id.starts_with("test/")));
+        // 40 training groups: val 4 (10%), then two halves of 18
+        assert_eq!((s.val.len(), s.weak_train.len(), s.strong_train.len()), (4, 18, 18));
+        assert_eq!(contamination(&ds, &s), 0);
+        let mc = Dataset::new(TaskKind::MultipleChoice, test.examples.clone());
+        assert!(split_with_test(&train, &mc, &SplitConfig::default(), 1).is_err());
     }
 
     #[test]

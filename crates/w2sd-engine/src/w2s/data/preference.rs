@@ -137,15 +137,40 @@ const UNHELPFUL: &[&str] = &[
 /// - capitals: the capital versus another large city of the same country;
 /// - helpfulness: practical advice versus a dismissive reply;
 /// - relevance: advice for the question asked versus advice for another question.
+///
+/// Every kind draws its prompts **without replacement** (each country and each how-to
+/// question at most once per kind); once a kind's pool is used up its turns go to
+/// arithmetic, whose pool of 15,138 distinct prompts (`a ∘ b`, `a, b ∈ 12..99`, `∘ ∈ {+, ×}`)
+/// makes `n = 1000` and more with no repeats. Examples are grouped by their prompt, so the
+/// helpfulness and relevance pairs of one question share a split.
 pub fn dataset(n: usize, seed: u64) -> Dataset {
+    use rand::seq::SliceRandom;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x9e3f_0b1d);
+    let mut capitals: Vec<usize> = (0..CAPITALS.len()).collect();
+    capitals.shuffle(&mut rng);
+    let mut helpful: Vec<usize> = (0..HOWTO.len()).collect();
+    helpful.shuffle(&mut rng);
+    let mut relevant: Vec<usize> = (0..HOWTO.len()).collect();
+    relevant.shuffle(&mut rng);
+    let mut sums = std::collections::HashSet::new();
     let mut examples = Vec::with_capacity(n);
     for i in 0..n {
-        let (prompt, chosen, rejected) = match i % 4 {
+        let kind = match i % 4 {
+            1 if !capitals.is_empty() => 1,
+            2 if !helpful.is_empty() => 2,
+            3 if !relevant.is_empty() => 3,
+            _ => 0,
+        };
+        let (prompt, chosen, rejected) = match kind {
             0 => {
-                let a: i64 = rng.random_range(12..99);
-                let b: i64 = rng.random_range(12..99);
-                let mul = rng.random_bool(0.3);
+                let (a, b, mul) = loop {
+                    let a: i64 = rng.random_range(12..99);
+                    let b: i64 = rng.random_range(12..99);
+                    let mul = rng.random_bool(0.3);
+                    if sums.insert((a, b, mul)) {
+                        break (a, b, mul);
+                    }
+                };
                 let (op, v) = if mul { ("×", a * b) } else { ("+", a + b) };
                 let off = *[-10i64, -2, -1, 1, 2, 10].choose(&mut rng).unwrap();
                 (
@@ -155,7 +180,7 @@ pub fn dataset(n: usize, seed: u64) -> Dataset {
                 )
             }
             1 => {
-                let (country, capital, city) = CAPITALS.choose(&mut rng).unwrap();
+                let (country, capital, city) = CAPITALS[capitals.pop().unwrap()];
                 (
                     format!("What is the capital of {country}?"),
                     format!("The capital of {country} is {capital}."),
@@ -163,11 +188,11 @@ pub fn dataset(n: usize, seed: u64) -> Dataset {
                 )
             }
             2 => {
-                let (q, good) = HOWTO.choose(&mut rng).unwrap();
+                let (q, good) = HOWTO[helpful.pop().unwrap()];
                 (q.to_string(), good.to_string(), UNHELPFUL.choose(&mut rng).unwrap().to_string())
             }
             _ => {
-                let k = rng.random_range(0..HOWTO.len());
+                let k = relevant.pop().unwrap();
                 let mut j = rng.random_range(0..HOWTO.len() - 1);
                 if j >= k {
                     j += 1;
@@ -177,15 +202,16 @@ pub fn dataset(n: usize, seed: u64) -> Dataset {
         };
         let chosen_first = rng.random_bool(0.5);
         let (a, b) = if chosen_first { (&chosen, &rejected) } else { (&rejected, &chosen) };
-        let id = format!("pref-{i}");
         examples.push(Example {
-            id: id.clone(),
-            group: id,
+            id: format!("pref-{i}"),
+            group: format!("p:{}", super::normalise(&prompt)),
             text: pair_text(&format!("User: {prompt}"), a, b),
             label: chosen_first,
         });
     }
-    Dataset { spec: "builtin:preference".into(), kind: TaskKind::Preference, examples }
+    let mut ds = Dataset::new(TaskKind::Preference, examples);
+    ds.spec = "builtin:preference".into();
+    ds
 }
 
 #[cfg(test)]
@@ -229,6 +255,22 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked > 50, "{checked}");
+        assert_eq!(checked, CAPITALS.len(), "each country once");
+    }
+
+    #[test]
+    fn a_thousand_pairs_have_no_repeated_prompt_or_text() {
+        let ds = dataset(1000, 0);
+        let texts: std::collections::HashSet<String> =
+            ds.examples.iter().map(|e| super::super::normalise(&e.text)).collect();
+        assert_eq!(texts.len(), 1000);
+        // one group per prompt; a prompt occurs at most twice (helpfulness + relevance)
+        let mut per_group: std::collections::HashMap<&str, usize> = Default::default();
+        for e in &ds.examples {
+            *per_group.entry(e.group.as_str()).or_default() += 1;
+        }
+        assert!(per_group.values().all(|&c| c <= 2), "{per_group:?}");
+        // (`12 + 13` and `12 × 13` normalise to one prompt: they share a group, never a split)
+        assert!(per_group.len() > 900, "{}", per_group.len());
     }
 }
