@@ -47,15 +47,42 @@ pub trait LanguageModel: Send {
     /// prompt. Continuations are tokenized on their own, without BOS.
     fn score(&mut self, prompt: &Prompt, continuations: &[String]) -> Result<Vec<f64>>;
 
-    /// Pooled hidden states, one vector of [`ModelInfo::hidden_size`] per text, in input order.
-    /// Texts longer than `max_tokens` tokens are cut; `on_batch` gets the number of texts done.
+    /// Pooled hidden states, one vector of `pool.dim(hidden_size)` per text, in input order;
+    /// `on_batch` gets the number of texts done.
     fn features(
         &mut self,
         texts: &[String],
-        pool: Pool,
-        max_tokens: usize,
+        req: &FeatureRequest,
         on_batch: &mut dyn FnMut(usize),
-    ) -> Result<Vec<Vec<f32>>>;
+    ) -> Result<FeatureBatch>;
+}
+
+/// How to turn texts into feature vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureRequest {
+    pub pool: Pool,
+    /// Longest input in tokens; longer texts are cut.
+    pub max_tokens: usize,
+    /// Cut long texts from the left (keeping their first token and their end, where a question
+    /// and its candidate answer stand) instead of keeping their start.
+    pub keep_end: bool,
+    /// The hidden state of this layer (1-based) instead of the final one (decoders only).
+    pub layer: Option<usize>,
+    /// Tokens per padded batch (rows × longest row).
+    pub batch_tokens: usize,
+}
+
+impl FeatureRequest {
+    pub fn new(pool: Pool, max_tokens: usize) -> Self {
+        FeatureRequest { pool, max_tokens, keep_end: false, layer: None, batch_tokens: 2048 }
+    }
+}
+
+/// Feature vectors and how many of their texts were cut to `max_tokens`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureBatch {
+    pub vectors: Vec<Vec<f32>>,
+    pub truncated: usize,
 }
 
 impl LanguageModel for super::Model {
@@ -83,11 +110,13 @@ impl LanguageModel for super::Model {
     fn features(
         &mut self,
         texts: &[String],
-        pool: Pool,
-        max_tokens: usize,
+        req: &FeatureRequest,
         on_batch: &mut dyn FnMut(usize),
-    ) -> Result<Vec<Vec<f32>>> {
-        self.max_feature_tokens = max_tokens;
-        self.embed_batched(texts, pool, 2048, on_batch)
+    ) -> Result<FeatureBatch> {
+        self.max_feature_tokens = req.max_tokens;
+        self.feature_keep_end = req.keep_end;
+        self.feature_layer = req.layer;
+        let vectors = self.embed_batched(texts, req.pool, req.batch_tokens, on_batch)?;
+        Ok(FeatureBatch { vectors, truncated: self.feature_truncated })
     }
 }

@@ -24,7 +24,7 @@ pub mod transformer;
 
 pub use generate::{CancelToken, ChatMessage, GenerateRequest, Generation, Pool, Prompt, Role, Sampling, StopReason};
 pub use hub::PullProgress;
-pub use language_model::LanguageModel;
+pub use language_model::{FeatureBatch, FeatureRequest, LanguageModel};
 pub use model::{Model, ModelInfo};
 pub use pool::{load, share, ModelPool, SharedModel};
 

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 
-use super::generate::{CancelToken, GenerateRequest, Generation, Pool, Prompt, Role, StopReason};
-use super::language_model::LanguageModel;
+use super::generate::{CancelToken, GenerateRequest, Generation, Prompt, Role, StopReason};
+use super::language_model::{FeatureBatch, FeatureRequest, LanguageModel};
 use super::model::ModelInfo;
 
 /// How many next-token alternatives a scoring request asks for (the OpenAI API's maximum).
@@ -392,14 +392,13 @@ impl LanguageModel for RemoteModel {
             .collect()
     }
 
-    /// `POST /embeddings`; the server decides the pooling, so `pool` and `max_tokens` are not used.
+    /// `POST /embeddings`; the server decides pooling and length, so the request's options are not used.
     fn features(
         &mut self,
         texts: &[String],
-        _pool: Pool,
-        _max_tokens: usize,
+        _req: &FeatureRequest,
         on_batch: &mut dyn FnMut(usize),
-    ) -> Result<Vec<Vec<f32>>> {
+    ) -> Result<FeatureBatch> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(32) {
             let v = self
@@ -425,7 +424,7 @@ impl LanguageModel for RemoteModel {
         if let Some(d) = out.first() {
             self.info.hidden_size = d.len();
         }
-        Ok(out)
+        Ok(FeatureBatch { vectors: out, truncated: 0 })
     }
 }
 

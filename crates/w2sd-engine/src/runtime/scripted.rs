@@ -14,7 +14,7 @@ use anyhow::{bail, Result};
 use sha2::{Digest, Sha256};
 
 use super::generate::{CancelToken, GenerateRequest, Generation, Pool, Prompt, Role, StopReason};
-use super::language_model::LanguageModel;
+use super::language_model::{FeatureBatch, FeatureRequest, LanguageModel};
 use super::model::ModelInfo;
 
 /// Scores the continuations of a prompt, given the prompt's text.
@@ -197,10 +197,10 @@ impl LanguageModel for ScriptedModel {
     fn features(
         &mut self,
         texts: &[String],
-        pool: Pool,
-        max_tokens: usize,
+        req: &FeatureRequest,
         on_batch: &mut dyn FnMut(usize),
-    ) -> Result<Vec<Vec<f32>>> {
+    ) -> Result<FeatureBatch> {
+        let (pool, max_tokens) = (req.pool, req.max_tokens);
         self.log(ScriptedCall::Features { texts: texts.len() });
         let dim = self.info.hidden_size;
         let slot = |w: &str| (Sha256::digest(w.as_bytes())[0] as usize) % dim;
@@ -227,7 +227,8 @@ impl LanguageModel for ScriptedModel {
             })
             .collect();
         on_batch(texts.len());
-        Ok(out)
+        let truncated = texts.iter().filter(|t| t.split_whitespace().count() > max_tokens.max(1)).count();
+        Ok(FeatureBatch { vectors: out, truncated })
     }
 }
 
@@ -262,8 +263,8 @@ mod tests {
         assert_eq!((g.generated_tokens, g.stop_reason), (0, StopReason::Cancelled));
         let s = m.score(&Prompt::Raw("the answer is B".into()), &[" A".into(), " B".into()]).unwrap();
         assert_eq!(s, vec![-3.0, -0.1]);
-        let f = m.features(&["a b".into(), "a b".into()], Pool::Mean, 10, &mut |_| {}).unwrap();
-        assert_eq!(f[0], f[1]);
-        assert!((f[0].iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        let f = m.features(&["a b".into(), "a b".into()], &FeatureRequest::new(Pool::Mean, 10), &mut |_| {}).unwrap();
+        assert_eq!(f.vectors[0], f.vectors[1]);
+        assert!((f.vectors[0].iter().sum::<f32>() - 1.0).abs() < 1e-6);
     }
 }

@@ -16,7 +16,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::runtime::{CancelToken, Model, Pool};
+use crate::runtime::{CancelToken, FeatureRequest, LanguageModel, Pool};
 
 /// Row-major `n × dim` features.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,7 +138,7 @@ pub fn bow_dim_of(spec: &str, default: usize) -> Option<usize> {
     }
 }
 
-/// Features of `texts` for one ladder entry: `bow`, or any spec [`Model::load`] accepts.
+/// Features of `texts` for one ladder entry: `bow`, or any spec [`crate::runtime::load`] accepts (local or remote).
 /// `on_progress(done, total)` is called as texts finish; `cancel` is checked between chunks.
 pub fn extract(
     spec: &str,
@@ -193,13 +193,11 @@ pub fn extract(
             ));
         }
     }
-    let mut model = Model::load(spec, &mut |_| {}).with_context(|| format!("cannot load {spec} for features"))?;
-    model.max_feature_tokens = opts.max_tokens;
-    model.feature_keep_end = true;
-    model.feature_layer = opts.layer;
+    let mut model =
+        crate::runtime::load(spec, &mut |_| {}).with_context(|| format!("cannot load {spec} for features"))?;
     let load_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (m, truncated) = model_features(&mut model, texts, opts, cancel, on_progress)?;
+    let (m, truncated) = model_features(model.as_mut(), texts, opts, cancel, on_progress)?;
     let compute_s = t1.elapsed().as_secs_f64();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     write_matrix(&file, &m)?;
@@ -239,7 +237,7 @@ pub fn extract(
 /// batches pad little and cancellation is checked between chunks), returned in input
 /// order, with the number of texts that were truncated.
 pub fn model_features(
-    model: &mut Model,
+    model: &mut dyn LanguageModel,
     texts: &[String],
     opts: &FeatureOptions,
     cancel: &CancelToken,
@@ -259,8 +257,16 @@ pub fn model_features(
         }
         let batch: Vec<String> = chunk.iter().map(|&i| texts[i].clone()).collect();
         let base = done;
-        let vecs = model.embed_batched(&batch, pool, opts.batch_tokens, &mut |k| on_progress(base + k, texts.len()))?;
-        truncated += model.feature_truncated;
+        let req = FeatureRequest {
+            pool,
+            max_tokens: opts.max_tokens,
+            keep_end: true,
+            layer: opts.layer,
+            batch_tokens: opts.batch_tokens,
+        };
+        let out = model.features(&batch, &req, &mut |k| on_progress(base + k, texts.len()))?;
+        truncated += out.truncated;
+        let vecs = out.vectors;
         for (&i, v) in chunk.iter().zip(vecs) {
             if v.len() != dim {
                 bail!("{} returned a feature of size {} instead of {dim}", model.info().spec, v.len());
