@@ -617,9 +617,9 @@ fn run_all(seed: u64, kills: [usize; 3], debate_n: usize, judge_n: usize) -> Val
 #[test]
 fn kill_harness_ci() {
     tmux_support::require_tmux();
-    let r = run_all(1, [5, 2, 2], 1, 2);
+    let r = run_all(1, [5, 1, 1], 1, 1);
     eprintln!("{r:#}");
-    assert!(r["kills"].as_u64().unwrap() >= 9);
+    assert!(r["kills"].as_u64().unwrap() >= 7);
 }
 
 #[test]

@@ -17,9 +17,9 @@ use proptest::test_runner::{Config, RngSeed};
 use w2sd::fuzz;
 use w2sd::runtime::tokenizer::{GgufTokenizer, Tokenizer};
 
-const CASES_FAST: u32 = 512;
-const CASES_FILE: u32 = 192;
-const CASES_TOKENIZER: u32 = 160;
+const CASES_FAST: u32 = 1024;
+const CASES_FILE: u32 = 384;
+const CASES_TOKENIZER: u32 = 256;
 
 fn config(cases: u32) -> Config {
     Config {
