@@ -243,7 +243,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|x| Value::from(x)),
+        any::<i64>().prop_map(Value::from),
         any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(Value::from),
         "\\PC{0,12}".prop_map(Value::String),
     ];

@@ -87,10 +87,9 @@ pub fn remove_stale_temps(dir: &Path, name: Option<&str>) -> usize {
         // `mid` is `NAME.XXXXXX`, XXXXXX the temp file's 6 random characters.
         let Some((target, rand)) = mid.rsplit_once('.') else { continue };
         let ours = name.is_none_or(|n| n == target);
-        if ours && rand.len() == 6 && rand.chars().all(|c| c.is_ascii_alphanumeric()) && e.path().is_file() {
-            if std::fs::remove_file(e.path()).is_ok() {
-                removed += 1;
-            }
+        let temp = rand.len() == 6 && rand.chars().all(|c| c.is_ascii_alphanumeric());
+        if ours && temp && e.path().is_file() && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
         }
     }
     removed
