@@ -17,9 +17,9 @@ use proptest::test_runner::{Config, RngSeed};
 use w2sd::fuzz;
 use w2sd::runtime::tokenizer::{GgufTokenizer, Tokenizer};
 
-const CASES_FAST: u32 = 512;
-const CASES_FILE: u32 = 192;
-const CASES_TOKENIZER: u32 = 160;
+const CASES_FAST: u32 = 1024;
+const CASES_FILE: u32 = 384;
+const CASES_TOKENIZER: u32 = 256;
 
 fn config(cases: u32) -> Config {
     Config {
@@ -243,7 +243,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|x| Value::from(x)),
+        any::<i64>().prop_map(Value::from),
         any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(Value::from),
         "\\PC{0,12}".prop_map(Value::String),
     ];

@@ -56,8 +56,17 @@ pub struct Options {
     pub start: Start,
 }
 
-/// Restores the terminal: raw mode off, main screen, cursor and mouse back.
+/// Whether the UI has the terminal (raw mode, alternate screen) and has not given it back.
+static TERMINAL_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Restores the terminal: raw mode off, main screen, cursor and mouse back. Only the first call
+/// after setup does anything: leaving the alternate screen a second time would move the cursor
+/// back to where the UI started (xterm restores the saved cursor), and the shell would then
+/// overwrite what was printed since, a panic's message for one.
 pub fn restore_terminal() {
+    if !TERMINAL_TAKEN.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
     let _ = terminal::disable_raw_mode();
     let _ = execute!(
         io::stdout(),
@@ -86,6 +95,7 @@ fn setup_terminal() -> Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>
         prev(info);
     }));
     terminal::enable_raw_mode().context("cannot put the terminal in raw mode (is this a terminal?)")?;
+    TERMINAL_TAKEN.store(true, std::sync::atomic::Ordering::SeqCst);
     let guard = TerminalGuard;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste, cursor::Hide)?;
     let term = Terminal::new(CrosstermBackend::new(io::stdout()))?;

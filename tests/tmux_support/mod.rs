@@ -95,10 +95,22 @@ pub fn kill(pid: u32, sig: &str) {
     assert!(st.success(), "kill -{sig} {pid} failed");
 }
 
-/// True while a process `pid` exists (and is not a zombie).
+/// True while any thread of process `pid` runs. A SIGKILLed multi-threaded process shows its
+/// main thread as a zombie while the others are still exiting, and it holds its files (and so
+/// its locks) until the last one is gone: all threads are checked.
 pub fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
-        Err(_) => false,
+    let state = |p: &str| -> Option<char> {
+        let s = std::fs::read_to_string(p).ok()?;
+        s.rsplit(')').next()?.trim_start().chars().next()
+    };
+    match state(&format!("/proc/{pid}/stat")) {
+        None => false,
+        Some(c) if c != 'Z' && c != 'X' => true,
+        Some(_) => std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .any(|e| state(&format!("{}/stat", e.path().display())).is_some_and(|c| c != 'Z' && c != 'X'))
+            })
+            .unwrap_or(false),
     }
 }

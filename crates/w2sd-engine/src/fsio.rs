@@ -74,6 +74,27 @@ pub fn write_jsonl_atomic<T: serde::Serialize>(path: &Path, rows: &[T]) -> Resul
     })
 }
 
+/// Removes the temporary files [`write_atomic`] leaves when its process is killed mid-write
+/// (`.NAME.XXXXXX.tmp` in the target's folder): those of the file `name` in `dir`, or with
+/// `name` `None` every one in `dir`. Only the holder of the matching [`WriteLock`] may call it
+/// (no other writer can have a write in flight there). Returns how many it removed.
+pub fn remove_stale_temps(dir: &Path, name: Option<&str>) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for e in rd.filter_map(|e| e.ok()) {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(mid) = file.strip_prefix('.').and_then(|f| f.strip_suffix(".tmp")) else { continue };
+        // `mid` is `NAME.XXXXXX`, XXXXXX the temp file's 6 random characters.
+        let Some((target, rand)) = mid.rsplit_once('.') else { continue };
+        let ours = name.is_none_or(|n| n == target);
+        let temp = rand.len() == 6 && rand.chars().all(|c| c.is_ascii_alphanumeric());
+        if ours && temp && e.path().is_file() && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// An exclusive advisory lock held by one writer (of a session file, or of a training run
 /// folder) for as long as the value lives.
 ///
@@ -191,6 +212,15 @@ mod tests {
         assert!(msg.contains(&format!("pid {}", std::process::id())) && msg.contains("x.json"), "{msg}");
         drop(held);
         let again = lock_exclusive(&lock, "session file", &target).unwrap();
+        // Temp files of a killed write of x.json go; another file's and non-temp files stay.
+        let sub = d.path().join("sub");
+        for f in [".x.json.a1B2c3.tmp", ".x.json.bak.Zz9yX8.tmp", ".other.json.q1w2e3.tmp", "x.json"] {
+            std::fs::write(sub.join(f), b"").unwrap();
+        }
+        assert_eq!(remove_stale_temps(&sub, Some("x.json")), 1);
+        assert!(sub.join(".x.json.bak.Zz9yX8.tmp").exists() && sub.join("x.json").exists());
+        assert_eq!(remove_stale_temps(&sub, None), 2);
+        assert!(sub.join("x.json").exists());
         assert_eq!(std::fs::read_to_string(again.path()).unwrap().trim(), std::process::id().to_string());
     }
 }

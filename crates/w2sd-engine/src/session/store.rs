@@ -97,8 +97,13 @@ pub fn lock_path(path: &Path) -> PathBuf {
 /// Takes the exclusive writer's lock of a session file ([`crate::fsio::lock_exclusive`]) for as
 /// long as the returned value lives. A second writer gets an error naming the holder's pid;
 /// readers (review, stats, show) need no lock.
+/// Taking it also removes the temporary files a killed writer of this file left behind.
 pub fn lock(path: &Path) -> Result<crate::fsio::WriteLock, crate::fsio::LockError> {
-    crate::fsio::lock_exclusive(&lock_path(path), "session file", path)
+    let lock = crate::fsio::lock_exclusive(&lock_path(path), "session file", path)?;
+    if let (Some(dir), Some(name)) = (lock.path().parent(), path.file_name()) {
+        crate::fsio::remove_stale_temps(dir, Some(&name.to_string_lossy()));
+    }
+    Ok(lock)
 }
 
 /// The session files (`*.json`) in a directory, sorted by name. A missing directory is empty.

@@ -253,6 +253,10 @@ impl Experiment {
         std::fs::create_dir_all(out.join("stages")).with_context(|| format!("cannot create {}", out.display()))?;
         // One writer per run folder: a second `w2sd train` on it fails, naming the holder's pid.
         let lock = crate::fsio::lock_exclusive(&out.join(".lock"), "training run folder", out)?;
+        // (and the temporary files a killed run left in it go)
+        for d in [out.to_path_buf(), out.join("stages")] {
+            crate::fsio::remove_stale_temps(&d, None);
+        }
         crate::fsio::write_bytes_atomic(&out.join("experiment.toml"), cfg.to_toml()?.as_bytes())?;
         Ok(Experiment {
             cfg,
