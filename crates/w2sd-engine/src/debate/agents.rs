@@ -99,7 +99,8 @@ impl Debater for ModelDebater {
     /// [`quality::COPY_THRESHOLD`] is regenerated up to [`quality::COPY_RETRIES`] times
     /// with another sampling seed (and temperature at least 0.7, since greedy decoding
     /// would repeat itself); the least-copying attempt is returned. Between attempts
-    /// `on_text` receives `"\n[regenerated: too close to the opponent]\n"`.
+    /// `on_text` receives `"\n[regenerated: too close to the opponent]\n"`; `tokens` and
+    /// `stop_reason` are those of the kept attempt, `seconds` covers all attempts.
     fn argue(&mut self, ctx: &TurnContext, cancel: &CancelToken, on_text: &mut dyn FnMut(&str)) -> Result<TurnOutput> {
         let (system, user) = render::debater_messages(&self.templates, &self.profile.template, ctx)?;
         let prefix = render::debater_prefix(&self.templates, &self.profile.template, ctx)?;
@@ -122,7 +123,6 @@ impl Debater for ModelDebater {
         }
         let t = Instant::now();
         let mut best: Option<(f64, TurnOutput)> = None;
-        let mut tokens = 0;
         for attempt in 0..=quality::COPY_RETRIES {
             let mut sampling = self.profile.sampling.clone();
             if attempt > 0 {
@@ -140,7 +140,6 @@ impl Debater for ModelDebater {
                 on_text(&prefix);
             }
             let g = m.generate(&req, cancel, on_text)?;
-            tokens += g.generated_tokens;
             let generated = g.text.trim_end();
             let mut full = if prefix.is_empty() {
                 generated.trim_start().to_string()
@@ -156,7 +155,7 @@ impl Debater for ModelDebater {
             let overlap = quality::copy_overlap(&full, &opponent).unwrap_or(0.0);
             let out = TurnOutput {
                 text: full,
-                tokens,
+                tokens: g.generated_tokens,
                 stop_reason: stop_name(g.stop_reason).into(),
                 seconds: t.elapsed().as_secs_f64(),
             };
@@ -171,7 +170,6 @@ impl Debater for ModelDebater {
             }
         }
         let (_, mut out) = best.expect("at least one attempt");
-        out.tokens = tokens;
         out.seconds = t.elapsed().as_secs_f64();
         Ok(out)
     }
