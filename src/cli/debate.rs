@@ -850,13 +850,37 @@ fn show(s: &Session, only: Option<usize>) {
                 if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) }
             );
         }
+        if let Some(f) = d.first_speaker {
+            println!("first speaker: {}", f.as_str());
+        }
         for t in &d.turns {
-            println!("[round {} {}] {}", t.round, if t.side == Side::Strong { "strong" } else { "weak" }, t.text);
+            let mut tags = Vec::new();
+            if t.is_cancelled() {
+                tags.push("cancelled".to_string());
+            }
+            if t.flags.cut {
+                tags.push("cut".to_string());
+            }
+            if let Some(o) = t.flags.copy_overlap {
+                tags.push(format!("copy overlap {o:.2}{}", if t.flags.copied { ", copied" } else { "" }));
+            }
+            let (v, u) = crate::debate::quality::quote_counts(&t.text, it.passage.as_deref());
+            if v + u > 0 {
+                tags.push(format!("quotes {v} verified, {u} not"));
+            }
+            println!(
+                "[round {} {}{}] {}",
+                t.round,
+                if t.side == Side::Strong { "strong" } else { "weak" },
+                if tags.is_empty() { String::new() } else { format!(" · {}", tags.join(" · ")) },
+                t.text
+            );
         }
         for j in &d.judgements {
             println!(
-                "judge {} ({:?}): p(strong) = {:.3} · D = {:+.3} · log score {:.3} · {}",
+                "judge {}{} ({:?}): p(strong) = {:.3} · D = {:+.3} · log score {:.3} · {}",
                 j.name,
+                j.upto_round.map(|r| format!(" after round {r}")).unwrap_or_default(),
                 j.kind,
                 j.p_strong,
                 j.d,
