@@ -1251,7 +1251,8 @@ fn compare(a: CompareArgs) -> Result<()> {
     }
     println!("paired differences (bootstrap over items):");
     for d in &c.differences {
-        println!("  {} − {}: {:+.3} (95% CI {} … {})", d.a, d.b, d.diff, fmt(d.ci[0]), fmt(d.ci[1]));
+        let diff = if d.diff.is_finite() { format!("{:+.3}", d.diff) } else { "n/a".into() };
+        println!("  {} − {}: {diff} (95% CI {} … {}), n {}", d.a, d.b, fmt(d.ci[0]), fmt(d.ci[1]), d.n);
     }
     println!("wall time {wall:.1}s");
     Ok(())
