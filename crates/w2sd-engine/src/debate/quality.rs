@@ -53,10 +53,18 @@ pub fn opponent_texts(visible: &[Turn], side: Side) -> Vec<&str> {
     visible.iter().filter(|t| t.side != side && !t.is_cancelled()).map(|t| t.text.as_str()).collect()
 }
 
-/// Whether `text` ends a sentence: its last non-space character (after closing quotes
-/// and brackets) is `.`, `!` or `?`.
+/// Whether `text` ends a sentence: its last non-space character (after closing quotes,
+/// brackets and `</quote>` tags) is `.`, `!` or `?`.
 pub fn ends_sentence(text: &str) -> bool {
-    let t = text.trim_end().trim_end_matches(['"', '\'', ')', ']', '”', '’', '*']);
+    let mut t = text.trim_end();
+    loop {
+        let before = t.len();
+        t = t.trim_end_matches(['"', '\'', ')', ']', '”', '’', '*']).trim_end();
+        t = t.strip_suffix("</quote>").unwrap_or(t).trim_end();
+        if t.len() == before {
+            break;
+        }
+    }
     t.ends_with(['.', '!', '?'])
 }
 
@@ -284,6 +292,8 @@ mod tests {
         assert!(cut_mid_sentence("The bus leaves at"));
         assert!(!cut_mid_sentence("The bus leaves at noon."));
         assert!(ends_sentence("It is \"Abuja.\""));
+        assert!(ends_sentence("It says <quote>The market is held every Sunday.</quote>"));
+        assert!(!ends_sentence("It says <quote>The market is held</quote>"));
     }
 
     #[test]
