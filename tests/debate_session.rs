@@ -94,7 +94,9 @@ impl Judge for ScriptedJudge {
             score::order_result([p.ln(), (1.0 - p).ln()], true),
             score::order_result([(1.0 - p).ln(), p.ln()], false),
         ];
-        let p = score::average_orders(&orders);
+        let p = w2sd::stats::sigmoid(score::combine_orders(&orders));
+        let wc = v.weak_answer == v.item.answer;
+        let (log_score, correct, d_correct) = score::verdict_scores(p, sc, wc);
         Ok(Judgement {
             kind: JudgeKind::Model,
             name: self.name.clone(),
@@ -105,9 +107,11 @@ impl Judge for ScriptedJudge {
             blind: false,
             shuffle: None,
             d: score::debate_score(p),
-            log_score: score::log_score(p, sc),
-            correct: score::judge_correct(p, sc),
+            log_score,
+            correct,
             at: session::now_rfc3339(),
+            d_correct,
+            upto_round: None,
         })
     }
 }
@@ -362,7 +366,12 @@ fn sessions_cli_on_a_saved_session() {
     let ci = v["mean_d_ci"].as_array().unwrap();
     assert!(ci[0].as_f64().unwrap() <= want && want <= ci[1].as_f64().unwrap());
     assert_eq!(v["win_rates"]["strong"].as_f64().unwrap(), n_right / 8.0);
-    assert_eq!(v["elo"].as_object().unwrap().len(), 2);
+    // Bradley–Terry ratings replace Elo: one per profile, with an interval.
+    let r = v["ratings"].as_array().unwrap();
+    assert_eq!(r.len(), 2);
+    assert!(r.iter().all(|x| x["ci"].as_array().unwrap().len() == 2 && x["games"] == 8));
+    assert!(v["turn_quality"].as_array().unwrap().iter().any(|q| q["side"] == "all" && q["turns"] == 32));
+    assert!(v["position_bias"].as_array().unwrap()[0]["flip_rate"].is_number());
 
     let (ok, stdout, _) = run(&["sessions", "export", out.to_str().unwrap(), "--format", "csv"]);
     assert!(ok);
@@ -420,4 +429,123 @@ fn cli_bad_inputs_fail_before_loading_models() {
     let (code, err) = run(&["sessions", "stats", sess.to_str().unwrap()]);
     assert_eq!(code, Some(2), "bad input exits 2: {err}");
     assert!(err.contains("truncated"), "{err}");
+}
+
+#[test]
+fn out_of_range_indices_are_refused_on_load_naming_file_and_debate() {
+    // Regression (issue 10): such files used to panic in render.rs and cli/debate.rs.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("v.json");
+    let p = plan(&out, model_judge(), 3);
+    let (mut s, mut w) = (Scripted::new("strong"), Scripted::new("weak"));
+    let mut j = ScriptedJudge { name: "scripted".into(), calls: 0, fail_after: None };
+    runner::run_session(&p, &mut s, &mut w, Some(&mut j), &CancelToken::new(), &mut |_| {}).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    v["debates"][2]["weak_answer"] = serde_json::json!(9);
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, serde_json::to_string(&v).unwrap()).unwrap();
+    let e = store::load(&bad).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, SessionError::Invalid { debate: 2, .. }), "{msg}");
+    assert!(msg.contains("bad.json") && msg.contains("debate 2") && msg.contains("weak_answer 9"), "{msg}");
+    let o =
+        std::process::Command::new(common::bin()).args(["sessions", "show", bad.to_str().unwrap()]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("bad.json") && err.contains("debate 2") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn the_shipped_n20_session_still_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sessions/reading-debate-n20.json");
+    let s = store::load(&path).unwrap();
+    assert_eq!(s.debates.len(), 20);
+    // Old records: no first speaker recorded means strong first; weak_correct computed.
+    assert!(s.debates.iter().all(|d| d.first() == w2sd::session::Side::Strong && d.has_correct_side()));
+    let q = w2sd::debate::metrics::turn_quality(&s);
+    let weak = q.iter().find(|x| x.side == "weak").unwrap();
+    // The issue's figures: 3 of 20 weak turns leak the prompt, 23 of 40 turns hit the budget.
+    assert_eq!(weak.leak_rate, 3.0 / 20.0);
+    assert_eq!(q.iter().find(|x| x.side == "all").unwrap().budget_rate, 23.0 / 40.0);
+    let b = w2sd::debate::metrics::position_bias(&s);
+    assert!((b[0].mean_p_a - 0.745).abs() < 0.005, "{b:?}");
+}
+
+#[test]
+fn self_assignment_with_both_sides_wrong_is_left_out_and_counted() {
+    // Regression (issue 10): siding with a wrong weak answer counted as correct.
+    struct Picks(Scripted, usize);
+    impl Debater for Picks {
+        fn profile(&self) -> &DebaterProfile {
+            &self.0.profile
+        }
+        fn model_record(&self) -> Option<ModelRecord> {
+            None
+        }
+        fn argue(&mut self, c: &TurnContext, k: &CancelToken, t: &mut dyn FnMut(&str)) -> Result<TurnOutput> {
+            self.0.argue(c, k, t)
+        }
+        fn choice_logprobs(&mut self, i: &TaskItem, _e: Option<&str>) -> Result<Vec<f64>> {
+            Ok((0..i.choices.len()).map(|c| if c == self.1 { -0.1 } else { -3.0 }).collect())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("self.json");
+    let mut p = plan(&out, model_judge(), 12);
+    p.settings.assignment = Assignment::SelfChosen;
+    let (mut s, mut w) = (Picks(Scripted::new("strong"), 1), Picks(Scripted::new("weak"), 0));
+    let mut j = ScriptedJudge { name: "scripted".into(), calls: 0, fail_after: None };
+    let sess = runner::run_session(&p, &mut s, &mut w, Some(&mut j), &CancelToken::new(), &mut |_| {}).unwrap();
+    let neither = sess.debates.iter().filter(|d| d.item.answer > 1).count();
+    assert!(neither > 0 && neither < 12, "the test needs both kinds of items ({neither})");
+    for d in &sess.debates {
+        assert_eq!(d.weak_correct, Some(d.weak_answer == d.item.answer));
+        if d.item.answer > 1 {
+            let j = &d.judgements[0];
+            assert!(!j.correct && j.log_score.is_nan() && j.d_correct.is_none());
+        }
+    }
+    let sc = sess.scores.clone().unwrap();
+    assert_eq!((sc.judged, sc.neither_correct), (12 - neither, neither));
+    // The scripted judge favours the correct side whenever there is one.
+    assert_eq!(sc.judge_accuracy, 1.0);
+    // NaN log scores are written as null and the file reads back.
+    assert_eq!(store::load(&out).unwrap().debates.len(), 12);
+}
+
+#[test]
+fn facilitation_saves_each_item_and_resumes() {
+    use w2sd::debate::facilitate::{facilitate, report};
+    let items = w2sd::tasks::load("builtin:capitals", Some(4), 3).unwrap();
+    let (mut s, mut w) = (Scripted::new("strong"), Scripted::new("weak"));
+    let mut saved: Vec<usize> = Vec::new();
+    let first = facilitate(&items[..2], &mut s, &mut w, &CancelToken::new(), Vec::new(), &mut |_| {}, &mut |r| {
+        saved.push(r.len());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(saved, vec![1, 2], "saved after every item");
+    // Strong explains twice per item (its own answer, then the wrong-answer control).
+    assert_eq!(s.calls, 4);
+    let (mut s2, mut w2) = (Scripted::new("strong"), Scripted::new("weak"));
+    let all =
+        facilitate(&items, &mut s2, &mut w2, &CancelToken::new(), first.clone(), &mut |_| {}, &mut |_| Ok(())).unwrap();
+    assert_eq!((all.len(), s2.calls), (4, 4), "only items 3 and 4 are new");
+    assert_eq!(&all[..2], &first[..]);
+    assert!(all.iter().all(|r| r.wrong_choice.is_some_and(|c| c != r.answer)));
+    let rep = report(
+        "builtin:capitals",
+        3,
+        s.profile.clone(),
+        w.profile.clone(),
+        Default::default(),
+        Default::default(),
+        all,
+    );
+    let want: f64 = rep.items.iter().map(|r| r.p_correct_with - r.p_correct_alone).sum::<f64>() / 4.0;
+    assert!((rep.phi_p - want).abs() < 1e-12 && rep.n_control == 4);
+    // Results of other items are refused rather than mixed in.
+    let other = w2sd::tasks::load("builtin:capitals", Some(4), 99).unwrap();
+    let e = facilitate(&other, &mut s2, &mut w2, &CancelToken::new(), first, &mut |_| {}, &mut |_| Ok(())).unwrap_err();
+    assert!(e.to_string().contains("saved facilitation result"), "{e}");
 }

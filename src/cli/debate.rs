@@ -13,8 +13,8 @@ use crate::debate::agents::{ModelDebater, ModelJudge};
 use crate::debate::facilitate::{self, FacilitationEvent};
 use crate::debate::metrics;
 use crate::debate::prompts::Templates;
-use crate::debate::runner::{self, RunEvent, RunPlan};
-use crate::debate::{Debater, Judge};
+use crate::debate::runner::{self, RunEvent, RunPlan, SessionRun, Step, Verdicts};
+use crate::debate::{Debate, Debater, Judge};
 use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
 use crate::runtime::{CancelToken, ModelPool, Sampling, SharedModel};
 use crate::session::{
@@ -40,6 +40,7 @@ impl DebateCmds {
         match self {
             DebateCmds::Debate(DebateCmd::Run(a)) => run(a),
             DebateCmds::Debate(DebateCmd::Judge(a)) => judge(a),
+            DebateCmds::Debate(DebateCmd::Compare(a)) => compare(a),
             DebateCmds::Sessions(c) => sessions(c),
             DebateCmds::Facilitate(a) => facilitate_cmd(a),
         }
@@ -52,6 +53,39 @@ pub enum DebateCmd {
     Run(RunArgs),
     /// Add another model judge's verdicts to a saved session (for judge agreement).
     Judge(JudgeArgs),
+    /// Run several protocols on the same items and compare judge accuracy (resumable).
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    #[arg(long)]
+    pub task: String,
+    #[command(flatten)]
+    pub debaters: DebaterArgs,
+    /// Model spec of the judge (default: the weak debater's model).
+    #[arg(long)]
+    pub judge_model: Option<String>,
+    /// Comma-separated: blind, consultancy, debate, oracle (oracle = the judge sees the
+    /// passage, no arguments).
+    #[arg(long, default_value = "blind,consultancy,debate,oracle")]
+    pub protocols: String,
+    #[arg(long, default_value_t = 2)]
+    pub rounds: usize,
+    #[arg(long, value_parser = super::args::choice::<TurnOrder>(), default_value_t = TurnOrder::SimultaneousFirst)]
+    pub turn_order: TurnOrder,
+    #[arg(long, default_value_t = 200)]
+    pub n: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where the session files go (one per protocol; rerunning resumes them).
+    #[arg(long)]
+    pub sessions_dir: Option<PathBuf>,
+    /// Only analyse the saved sessions; run nothing and load no model.
+    #[arg(long)]
+    pub no_run: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The protocol options shared by `w2sd debate run` and `w2sd judge` (the Debate screen).
@@ -64,7 +98,7 @@ pub struct ProtocolArgs {
     #[arg(long, value_parser = super::args::choice::<Assignment>(), default_value_t = Assignment::Assigned)]
     pub assignment: Assignment,
     /// Whether the two turns of a round see each other.
-    #[arg(long, value_parser = super::args::choice::<TurnOrder>(), default_value_t = TurnOrder::Sequential)]
+    #[arg(long, value_parser = super::args::choice::<TurnOrder>(), default_value_t = TurnOrder::SimultaneousFirst)]
     pub turn_order: TurnOrder,
     /// Show the judge the passage (off by default, as in QuALITY debates).
     #[arg(long)]
@@ -192,13 +226,17 @@ pub enum SessionsCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Judge accuracy, mean D with CI, ECE, Brier, win rates, judge agreement and Elo.
+    /// Judge accuracy, mean D with CI, ECE, Brier, win rates, judge agreement, position
+    /// bias, debater quality (copy rate, leaks, cuts, quotes) and Bradley–Terry ratings.
     Stats {
         /// Session files (default: every session in the sessions dir, for Elo).
         files: Vec<PathBuf>,
         /// Use this judge's verdicts (default: each debate's first judgement).
         #[arg(long)]
         judge: Option<String>,
+        /// Keep debates with a cancelled turn in the aggregates (left out by default).
+        #[arg(long)]
+        include_cancelled: bool,
         /// Where sessions live (default: <data dir>/sessions).
         #[arg(long)]
         sessions_dir: Option<PathBuf>,
@@ -241,7 +279,8 @@ pub struct FacilitateArgs {
     /// Random seed (items, assignment and sampling).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Also write the full report (every item, explanation and log-probability) here.
+    /// Also write the full report (every item, explanation and log-probability) here,
+    /// after every item; an existing report of the same run is resumed.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print one JSON object on stdout (progress and logs go to stderr).
@@ -265,10 +304,17 @@ struct ProfileFile {
 
 /// Resolves `--strong`/`--weak`: a `.toml` profile file, a profile name in
 /// `<config>/profiles/`, or else a model spec.
+/// The sampling seed is the default 42 (see [`resolve_profile_seeded`]).
+pub fn resolve_profile(arg: &str, sees_passage: bool, a: &DebaterArgs) -> Result<DebaterProfile> {
+    resolve_profile_seeded(arg, sees_passage, a, Sampling::default().seed)
+}
+
+/// [`resolve_profile`] with `seed` as the sampling seed of debaters given as model specs
+/// (and of profile files without a `sampling` table): `--seed` reaches generation.
 ///
 /// Every setting is checked here, before any model loads: the flags, then a profile file's
 /// own values (naming the file). A bad one is a [`super::UsageError`] (exit status 2).
-pub fn resolve_profile(arg: &str, sees_passage: bool, a: &DebaterArgs) -> Result<DebaterProfile> {
+pub fn resolve_profile_seeded(arg: &str, sees_passage: bool, a: &DebaterArgs, seed: u64) -> Result<DebaterProfile> {
     let flags = Sampling { temperature: a.temperature, ..Sampling::default() };
     super::args::check_sampling(&flags, a.max_tokens, super::args::Origin::Flags)?;
     let named = crate::paths::config_dir().join("profiles").join(format!("{arg}.toml"));
@@ -283,7 +329,7 @@ pub fn resolve_profile(arg: &str, sees_passage: bool, a: &DebaterArgs) -> Result
     } else {
         None
     };
-    let default_sampling = Sampling { temperature: a.temperature, repeat_penalty: 1.1, ..Sampling::default() };
+    let default_sampling = Sampling { temperature: a.temperature, repeat_penalty: 1.1, seed, ..Sampling::default() };
     match file {
         Some(p) => {
             let text = std::fs::read_to_string(&p)
@@ -384,8 +430,8 @@ fn run(a: RunArgs) -> Result<()> {
     super::args::check_min(a.n, 1, "--n")?;
     // Check the whole task file before loading any model.
     check_task(&a.task, a.n, a.seed)?;
-    let strong_p = resolve_profile(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters)?;
-    let weak_p = resolve_profile(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters)?;
+    let strong_p = resolve_profile_seeded(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters, a.seed)?;
+    let weak_p = resolve_profile_seeded(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters, a.seed)?;
     let judge_setting = match (&a.judge, &a.judge_model) {
         (JudgeSetting::Model { .. }, Some(spec)) => JudgeSetting::Model { spec: spec.clone() },
         (JudgeSetting::Model { spec }, None) if spec.is_empty() => JudgeSetting::Model { spec: weak_p.model.clone() },
@@ -509,7 +555,18 @@ fn nullable(x: f64) -> Value {
 fn print_scores(sc: &session::Scores) {
     println!("judged {} debates ({} agreements)", sc.judged, sc.agreements);
     println!("judge accuracy {}", fmt(sc.judge_accuracy));
-    println!("mean D {} (95% CI {} … {})", fmt(sc.mean_d), fmt(sc.mean_d_ci[0]), fmt(sc.mean_d_ci[1]));
+    if sc.neither_correct > 0 || sc.cancelled > 0 {
+        println!("left out: {} with neither side correct · {} with a cancelled turn", sc.neither_correct, sc.cancelled);
+    }
+    println!(
+        "mean D toward strong {} (95% CI {} … {}) · toward the truth {} ({} … {})",
+        fmt(sc.mean_d),
+        fmt(sc.mean_d_ci[0]),
+        fmt(sc.mean_d_ci[1]),
+        fmt(sc.mean_d_correct),
+        fmt(sc.mean_d_correct_ci[0]),
+        fmt(sc.mean_d_correct_ci[1])
+    );
     println!("mean log score {} · ECE {} · Brier {}", fmt(sc.mean_log_score), fmt(sc.ece), fmt(sc.brier));
     let w = &sc.win_rates;
     println!(
@@ -602,7 +659,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
             show(&s, debate);
             Ok(())
         }
-        SessionsCmd::Stats { files, judge, sessions_dir: d, json } => {
+        SessionsCmd::Stats { files, judge, include_cancelled, sessions_dir: d, json } => {
             let paths: Vec<PathBuf> = if files.is_empty() {
                 store::list(&sessions_dir(&d))?
             } else {
@@ -617,31 +674,58 @@ fn sessions(c: SessionsCmd) -> Result<()> {
             }
             sessions.sort_by(|a, b| a.1.created.cmp(&b.1.created));
             let all: Vec<Session> = sessions.iter().map(|(_, s)| s.clone()).collect();
-            let elo = metrics::elo(&metrics::games(&all), metrics::ELO_K, metrics::ELO_INITIAL);
-            let per: Vec<Value> = sessions.iter().map(|(p, s)| stats_json(p, s, judge.as_deref())).collect();
+            let seed = all.first().map(|s| s.settings.seed).unwrap_or(0);
+            let bt = metrics::ratings(&metrics::games(&all), seed);
+            let filter = metrics::Filter { include_cancelled };
+            let per: Vec<Value> = sessions.iter().map(|(p, s)| stats_json(p, s, judge.as_deref(), filter)).collect();
             if json {
                 if per.len() == 1 {
                     let mut v = per.into_iter().next().unwrap();
-                    v["elo"] = json!(elo);
-                    v["elo_k"] = json!(metrics::ELO_K);
-                    v["elo_initial"] = json!(metrics::ELO_INITIAL);
+                    v["ratings"] = json!(bt);
                     return print_json(&v);
                 }
-                return print_json(
-                    &json!({"sessions": per, "elo": elo, "elo_k": metrics::ELO_K, "elo_initial": metrics::ELO_INITIAL}),
-                );
+                return print_json(&json!({"sessions": per, "ratings": bt}));
             }
             for (p, s) in &sessions {
                 println!("{} ({})", s.id, p.display());
-                print_scores(&metrics::session_scores(s, judge.as_deref()));
+                print_scores(&metrics::session_scores_filtered(s, judge.as_deref(), filter));
                 for k in metrics::judge_agreement(s) {
                     println!("kappa({}, {}) = {} over {} debates", k.judge_a, k.judge_b, fmt(k.kappa), k.n);
                 }
+                for b in metrics::position_bias(s) {
+                    println!(
+                        "position bias of {}: mean p(A) {} · verdict flips with the order {} (n {})",
+                        b.judge,
+                        fmt(b.mean_p_a),
+                        fmt(b.flip_rate),
+                        b.n
+                    );
+                }
+                for q in metrics::turn_quality(s) {
+                    if q.turns == 0 {
+                        continue;
+                    }
+                    println!(
+                        "turns ({}) {}: copied {} · prompt leak {} · hit the budget {} · mid-sentence {} · quotes {} verified / {} not{}",
+                        q.side,
+                        q.turns,
+                        fmt(q.copy_rate),
+                        fmt(q.leak_rate),
+                        fmt(q.budget_rate),
+                        fmt(q.mid_sentence_rate),
+                        q.quotes_verified,
+                        q.quotes_unverified,
+                        if q.cancelled > 0 { format!(" · {} cancelled", q.cancelled) } else { String::new() }
+                    );
+                }
                 println!();
             }
-            println!("Elo (K = {}, initial {}):", metrics::ELO_K, metrics::ELO_INITIAL);
-            for (name, r) in &elo {
-                println!("  {name}: {r:.1}");
+            println!("Bradley–Terry ratings (Elo scale, 95% bootstrap interval over games):");
+            if bt.is_empty() {
+                println!("  (no debate games between different profiles)");
+            }
+            for r in &bt {
+                println!("  {}: {:.1} ({} … {}) over {} games", r.name, r.rating, fmt(r.ci[0]), fmt(r.ci[1]), r.games);
             }
             Ok(())
         }
@@ -686,8 +770,8 @@ fn sessions(c: SessionsCmd) -> Result<()> {
     }
 }
 
-fn stats_json(path: &Path, s: &Session, judge: Option<&str>) -> Value {
-    let sc = metrics::session_scores(s, judge);
+fn stats_json(path: &Path, s: &Session, judge: Option<&str>, filter: metrics::Filter) -> Value {
+    let sc = metrics::session_scores_filtered(s, judge, filter);
     json!({
         "path": path,
         "session_id": s.id,
@@ -705,7 +789,13 @@ fn stats_json(path: &Path, s: &Session, judge: Option<&str>) -> Value {
         "ece": nullable(sc.ece),
         "brier": nullable(sc.brier),
         "win_rates": sc.win_rates,
+        "neither_correct": sc.neither_correct,
+        "cancelled": sc.cancelled,
+        "mean_d_correct": nullable(sc.mean_d_correct),
+        "mean_d_correct_ci": [nullable(sc.mean_d_correct_ci[0]), nullable(sc.mean_d_correct_ci[1])],
         "kappa": metrics::judge_agreement(s),
+        "position_bias": metrics::position_bias(s),
+        "turn_quality": metrics::turn_quality(s),
     })
 }
 
@@ -817,13 +907,37 @@ fn show(s: &Session, only: Option<usize>) {
                 if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) }
             );
         }
+        if let Some(f) = d.first_speaker {
+            println!("first speaker: {}", f.as_str());
+        }
         for t in &d.turns {
-            println!("[round {} {}] {}", t.round, if t.side == Side::Strong { "strong" } else { "weak" }, t.text);
+            let mut tags = Vec::new();
+            if t.is_cancelled() {
+                tags.push("cancelled".to_string());
+            }
+            if t.flags.cut {
+                tags.push("cut".to_string());
+            }
+            if let Some(o) = t.flags.copy_overlap {
+                tags.push(format!("copy overlap {o:.2}{}", if t.flags.copied { ", copied" } else { "" }));
+            }
+            let (v, u) = crate::debate::quality::quote_counts(&t.text, it.passage.as_deref());
+            if v + u > 0 {
+                tags.push(format!("quotes {v} verified, {u} not"));
+            }
+            println!(
+                "[round {} {}{}] {}",
+                t.round,
+                if t.side == Side::Strong { "strong" } else { "weak" },
+                if tags.is_empty() { String::new() } else { format!(" · {}", tags.join(" · ")) },
+                t.text
+            );
         }
         for j in &d.judgements {
             println!(
-                "judge {} ({:?}): p(strong) = {:.3} · D = {:+.3} · log score {:.3} · {}",
+                "judge {}{} ({:?}): p(strong) = {:.3} · D = {:+.3} · log score {:.3} · {}",
                 j.name,
+                j.upto_round.map(|r| format!(" after round {r}")).unwrap_or_default(),
                 j.kind,
                 j.p_strong,
                 j.d,
@@ -845,8 +959,8 @@ fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
     let t0 = Instant::now();
     super::args::check_min(a.n, 1, "--n")?;
     let items = check_task(&a.task, a.n, a.seed)?;
-    let strong_p = resolve_profile(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters)?;
-    let weak_p = resolve_profile(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters)?;
+    let strong_p = resolve_profile_seeded(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters, a.seed)?;
+    let weak_p = resolve_profile_seeded(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters, a.seed)?;
     let templates = Templates::load()?;
     templates.check_debater(&strong_p.template)?;
     let mut models = ModelSet::default();
@@ -862,26 +976,71 @@ fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
     let cancel = CancelToken::new();
     let json = a.json;
     let mut err = std::io::stderr();
-    let results = facilitate::facilitate(&items, &mut strong, &mut weak, &cancel, &mut |e| {
-        let _ = match e {
-            FacilitationEvent::ItemStart { index, total, item } => {
-                if json {
-                    writeln!(err, "item {}/{total} {}", index + 1, item.id)
-                } else {
-                    write!(err, "\n── item {}/{total} · {}\n[strong explains] ", index + 1, item.id)
-                }
+    let done = match &a.out {
+        Some(p) if p.exists() => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let old: facilitate::FacilitationReport = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a facilitation report; choose another --out", p.display()))?;
+            if old.task != a.task || old.seed != a.seed || old.strong != strong_p || old.weak != weak_p {
+                bail!(
+                    "{} holds a facilitation run with other settings (task, seed or debater profiles); it was left untouched. Choose another --out.",
+                    p.display()
+                );
             }
-            FacilitationEvent::Text(t) if !json => write!(err, "{t}"),
-            FacilitationEvent::ItemDone { result, .. } if !json => writeln!(
-                err,
-                "\n   weak alone {} · with explanation {}",
-                if result.alone_correct { "correct" } else { "wrong" },
-                if result.with_correct { "correct" } else { "wrong" }
-            ),
-            _ => Ok(()),
-        };
-        let _ = err.flush();
-    })?;
+            if old.items.iter().any(|r| r.wrong_correct.is_none()) {
+                bail!(
+                    "{} was written by an older w2sd without the wrong-explanation control; choose another --out",
+                    p.display()
+                );
+            }
+            old.items.into_iter().take(items.len()).collect()
+        }
+        _ => Vec::new(),
+    };
+    let prompts = templates.map.clone();
+    let (task, seed) = (a.task.clone(), a.seed);
+    let (sp, wp, rec) = (strong_p.clone(), weak_p.clone(), records.clone());
+    let out_path = a.out.clone();
+    let mut checkpoint = |so_far: &[facilitate::FacilitationItem]| -> Result<()> {
+        if let Some(p) = &out_path {
+            let rep =
+                facilitate::report(&task, seed, sp.clone(), wp.clone(), rec.clone(), prompts.clone(), so_far.to_vec());
+            store::write_atomic(p, &serde_json::to_vec_pretty(&rep)?)?;
+        }
+        Ok(())
+    };
+    let results = facilitate::facilitate(
+        &items,
+        &mut strong,
+        &mut weak,
+        &cancel,
+        done,
+        &mut |e| {
+            let _ = match e {
+                FacilitationEvent::ItemStart { index, total, item } => {
+                    if json {
+                        writeln!(err, "item {}/{total} {}", index + 1, item.id)
+                    } else {
+                        write!(err, "\n── item {}/{total} · {}\n[strong explains] ", index + 1, item.id)
+                    }
+                }
+                FacilitationEvent::Text(t) if !json => write!(err, "{t}"),
+                FacilitationEvent::ItemDone { result, .. } if !json => writeln!(
+                    err,
+                    "\n   weak p(correct) alone {:.3} · with explanation {:.3} · with a wrong explanation {}",
+                    result.p_correct_alone,
+                    result.p_correct_with,
+                    result.p_correct_wrong.map(|x| format!("{x:.3}")).unwrap_or_default()
+                ),
+                FacilitationEvent::Resumed { done, total } => {
+                    writeln!(err, "resuming: {done}/{total} items already saved")
+                }
+                _ => Ok(()),
+            };
+            let _ = err.flush();
+        },
+        &mut checkpoint,
+    )?;
     let rep = facilitate::report(&a.task, a.seed, strong_p, weak_p, records, templates.map.clone(), results);
     if let Some(p) = &a.out {
         store::write_atomic(p, &serde_json::to_vec_pretty(&rep)?)?;
@@ -898,17 +1057,46 @@ fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
             "strong_alone": nullable(rep.strong_alone),
             "mean_p_correct_alone": nullable(rep.mean_p_correct_alone),
             "mean_p_correct_with": nullable(rep.mean_p_correct_with),
+            "phi_p": nullable(rep.phi_p),
+            "phi_p_ci": [nullable(rep.phi_p_ci[0]), nullable(rep.phi_p_ci[1])],
+            "phi_acc": nullable(rep.gain),
+            "phi_acc_ci": [nullable(rep.gain_ci[0]), nullable(rep.gain_ci[1])],
+            "control_wrong_explanation": {
+                "n": rep.n_control,
+                "phi_p": nullable(rep.phi_p_wrong),
+                "phi_p_ci": [nullable(rep.phi_p_wrong_ci[0]), nullable(rep.phi_p_wrong_ci[1])],
+                "phi_acc": nullable(rep.phi_acc_wrong),
+                "phi_acc_ci": [nullable(rep.phi_acc_wrong_ci[0]), nullable(rep.phi_acc_wrong_ci[1])],
+            },
             "out": a.out,
             "wall_s": wall,
         }))
     } else {
+        println!(
+            "Φ in probability {} (95% CI {} … {}): weak p(correct) alone {} → with the strong explanation {}",
+            fmt(rep.phi_p),
+            fmt(rep.phi_p_ci[0]),
+            fmt(rep.phi_p_ci[1]),
+            fmt(rep.mean_p_correct_alone),
+            fmt(rep.mean_p_correct_with)
+        );
+        println!(
+            "control (strong argues a wrong answer, n {}): Φ in probability {} ({} … {}) · in accuracy {} ({} … {})",
+            rep.n_control,
+            fmt(rep.phi_p_wrong),
+            fmt(rep.phi_p_wrong_ci[0]),
+            fmt(rep.phi_p_wrong_ci[1]),
+            fmt(rep.phi_acc_wrong),
+            fmt(rep.phi_acc_wrong_ci[0]),
+            fmt(rep.phi_acc_wrong_ci[1])
+        );
         println!(
             "weak accuracy alone {} · with the strong explanation {}",
             fmt(rep.weak_alone),
             fmt(rep.weak_with_strong)
         );
         println!(
-            "gain Φ {} (95% CI {} … {}) · strong alone {}",
+            "Φ in accuracy {} (95% CI {} … {}) · strong alone {}",
             fmt(rep.gain),
             fmt(rep.gain_ci[0]),
             fmt(rep.gain_ci[1]),
@@ -917,4 +1105,196 @@ fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
         println!("wall time {wall:.1}s");
         Ok(())
     }
+}
+
+/// One arm of `debate compare`: its name, settings and session file.
+struct Arm {
+    name: String,
+    settings: Settings,
+    path: PathBuf,
+}
+
+fn compare_arms(a: &CompareArgs, strong: &DebaterProfile, weak: &DebaterProfile, judge: &str) -> Result<Vec<Arm>> {
+    let mut arms = Vec::new();
+    for name in a.protocols.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        let (protocol, sees) = match name {
+            "blind" => (Protocol::Blind, false),
+            "consultancy" => (Protocol::Consultancy, false),
+            "debate" => (Protocol::Debate, false),
+            "oracle" => (Protocol::Blind, true),
+            other => bail!("--protocols: unknown protocol {other:?}; use blind, consultancy, debate, oracle"),
+        };
+        if arms.iter().any(|x: &Arm| x.name == name) {
+            bail!("--protocols names {name} twice");
+        }
+        let settings = Settings {
+            task: a.task.clone(),
+            n: a.n,
+            seed: a.seed,
+            protocol,
+            assignment: Assignment::Assigned,
+            rounds: if protocol == Protocol::Blind { 0 } else { a.rounds },
+            turn_order: a.turn_order,
+            judge: JudgeSetting::Model { spec: judge.to_string() },
+            judge_sees_passage: sees,
+        };
+        let file = runner::default_file_name(&settings, strong, weak);
+        let file = if name == "oracle" { file.replacen("-blind-", "-oracle-", 1) } else { file };
+        let path = sessions_dir(&a.sessions_dir).join(format!("compare-{file}"));
+        arms.push(Arm { name: name.to_string(), settings, path });
+    }
+    if arms.is_empty() {
+        bail!("--protocols is empty");
+    }
+    Ok(arms)
+}
+
+/// `w2sd debate compare`: every protocol on the same items, interleaved item by item
+/// (so an interrupted run leaves every protocol at about the same n), each saved to its
+/// own resumable session file; then judge accuracy per protocol, paired differences and
+/// accuracy by round (see `debate::compare`).
+fn compare(a: CompareArgs) -> Result<()> {
+    let t0 = Instant::now();
+    if a.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    if a.rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
+    crate::tasks::TaskSpec::parse(&a.task)?;
+    let strong_p = resolve_profile_seeded(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters, a.seed)?;
+    let weak_p = resolve_profile_seeded(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters, a.seed)?;
+    let judge_spec = a.judge_model.clone().unwrap_or_else(|| weak_p.model.clone());
+    let arms = compare_arms(&a, &strong_p, &weak_p, &judge_spec)?;
+    if !a.no_run {
+        let items = crate::tasks::load(&a.task, Some(a.n), a.seed)?;
+        let existing = arms.iter().find(|x| x.path.exists());
+        let templates = match existing {
+            Some(x) => Templates::from_records(&store::load(&x.path)?.provenance.prompts),
+            None => Templates::load()?,
+        };
+        templates.check_debater(&strong_p.template)?;
+        templates.check_debater(&weak_p.template)?;
+        let mut models = ModelSet::default();
+        let mut strong = ModelDebater::new(strong_p.clone(), models.get(&strong_p.model)?, templates.clone());
+        let mut weak = ModelDebater::new(weak_p.clone(), models.get(&weak_p.model)?, templates.clone());
+        let mut judge = ModelJudge::new(models.get(&judge_spec)?, templates.clone())?;
+        let cancel = CancelToken::new();
+        // One SessionRun per protocol, advanced item by item so that every protocol has judged
+        // the same items whenever the command stops.
+        let mut runs = Vec::new();
+        for arm in &arms {
+            let plan = RunPlan {
+                settings: arm.settings.clone(),
+                strong: strong_p.clone(),
+                weak: weak_p.clone(),
+                out: arm.path.clone(),
+                templates: templates.clone(),
+                command: Some(command_line()),
+            };
+            let run = SessionRun::open(plan, &strong, &weak, Some(&judge), Verdicts::Judge)?;
+            if run.resumed().is_some() {
+                eprintln!(
+                    "{}: resuming {} ({} debates saved)",
+                    arm.name,
+                    arm.path.display(),
+                    run.session().debates.len()
+                );
+            }
+            runs.push(run);
+        }
+        for (i, item) in items.iter().enumerate() {
+            for (arm, run) in arms.iter().zip(runs.iter_mut()) {
+                loop {
+                    let step = run.next(&mut strong, &mut weak, Some(&mut judge), &cancel, &mut |e| match e {
+                        RunEvent::DebateStart { .. } => {
+                            eprintln!("item {}/{} · {} · {}", i + 1, items.len(), arm.name, item.id)
+                        }
+                        RunEvent::Judged { judgement, .. } => eprintln!(
+                            "   p(strong) {:.3} · {}",
+                            judgement.p_strong,
+                            if judgement.correct { "correct" } else { "wrong" }
+                        ),
+                        _ => {}
+                    })?;
+                    match step {
+                        Step::Judged { index } | Step::Passed { index } | Step::Agreement { index } if index >= i => {
+                            break
+                        }
+                        Step::Done => break,
+                        Step::Cancelled { .. } => bail!("cancelled; everything before the cancelled turn is saved"),
+                        _ => {}
+                    }
+                }
+                // Accuracy by round: the same judge on the transcript cut after round r.
+                let settings = &arm.settings;
+                for r in 1..settings.rounds {
+                    let Some(rec) = run.session().debates.get(i) else { break };
+                    if rec.status != DebateStatus::Judged || rec.judgements.iter().any(|j| j.upto_round == Some(r)) {
+                        continue;
+                    }
+                    let debate = Debate::from_record(settings, rec.clone());
+                    let mut v = judge.judge(&debate.judge_view_upto(r))?;
+                    v.upto_round = Some(r);
+                    run.add_judgement(i, v)?;
+                }
+            }
+        }
+    }
+    let mut loaded = Vec::new();
+    for arm in &arms {
+        if !arm.path.exists() {
+            bail!("no session file {} for {} (run without --no-run first)", arm.path.display(), arm.name);
+        }
+        loaded.push((arm.name.clone(), store::load(&arm.path)?));
+    }
+    let refs: Vec<(String, &Session)> = loaded.iter().map(|(n, s)| (n.clone(), s)).collect();
+    let c = crate::debate::compare::compare(&refs, a.seed);
+    let quality: Vec<Value> = loaded
+        .iter()
+        .filter(|(_, s)| s.settings.protocol != Protocol::Blind)
+        .map(|(n, s)| json!({"protocol": n, "turns": metrics::turn_quality(s), "position_bias": metrics::position_bias(s)}))
+        .collect();
+    let blind_bias: Vec<Value> = loaded
+        .iter()
+        .filter(|(_, s)| s.settings.protocol == Protocol::Blind)
+        .map(|(n, s)| json!({"protocol": n, "position_bias": metrics::position_bias(s)}))
+        .collect();
+    let wall = t0.elapsed().as_secs_f64();
+    if a.json {
+        return print_json(&json!({
+            "task": a.task, "n_requested": a.n, "seed": a.seed, "strong": strong_p.name, "weak": weak_p.name,
+            "judge": judge_spec, "rounds": a.rounds, "turn_order": a.turn_order,
+            "files": arms.iter().map(|x| json!({"protocol": x.name, "path": x.path})).collect::<Vec<_>>(),
+            "comparison": c, "quality": quality, "blind_position_bias": blind_bias, "wall_s": wall,
+        }));
+    }
+    println!("{} items judged under every protocol (of {} requested), seed {}", c.n, a.n, a.seed);
+    for p in &c.protocols {
+        println!(
+            "  {:<12} accuracy {} (95% CI {} … {}) · mean p(correct) {}",
+            p.protocol,
+            fmt(p.accuracy),
+            fmt(p.ci[0]),
+            fmt(p.ci[1]),
+            fmt(p.mean_p_correct)
+        );
+        for r in &p.by_round {
+            println!(
+                "      after round {}: {} ({} … {}), n {}",
+                r.round,
+                fmt(r.accuracy),
+                fmt(r.ci[0]),
+                fmt(r.ci[1]),
+                r.n
+            );
+        }
+    }
+    println!("paired differences (bootstrap over items):");
+    for d in &c.differences {
+        let diff = if d.diff.is_finite() { format!("{:+.3}", d.diff) } else { "n/a".into() };
+        println!("  {} − {}: {diff} (95% CI {} … {}), n {}", d.a, d.b, fmt(d.ci[0]), fmt(d.ci[1]), d.n);
+    }
+    println!("wall time {wall:.1}s");
+    Ok(())
 }

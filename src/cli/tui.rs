@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use crate::cli::debate::{resolve_profile, DebaterArgs, ProtocolArgs};
+use crate::cli::debate::{resolve_profile_seeded, DebaterArgs, ProtocolArgs};
 use crate::debate::runner::default_file_name;
 use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
 use crate::session::{Assignment, JudgeSetting, Protocol, TurnOrder};
@@ -83,7 +83,7 @@ impl JudgeArgs {
             protocol: ProtocolArgs {
                 protocol: Protocol::Debate,
                 assignment: Assignment::Assigned,
-                turn_order: TurnOrder::Sequential,
+                turn_order: TurnOrder::SimultaneousFirst,
                 judge_sees_passage: false,
             },
             rounds: 1,
@@ -104,8 +104,8 @@ impl JudgeArgs {
         };
         let settings = self.protocol.settings(&self.task, self.n, self.seed, self.rounds, judge)?;
         let d = &self.debaters;
-        let strong = resolve_profile(&d.strong, !d.strong_no_passage, d)?;
-        let weak = resolve_profile(&d.weak, !d.weak_no_passage, d)?;
+        let strong = resolve_profile_seeded(&d.strong, !d.strong_no_passage, d, self.seed)?;
+        let weak = resolve_profile_seeded(&d.weak, !d.weak_no_passage, d, self.seed)?;
         let out = self
             .out
             .clone()

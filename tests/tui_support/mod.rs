@@ -153,6 +153,8 @@ pub fn session(id: &str, created: &str, task: &str, judge: &str, ps: &[(f64, boo
             strong_answer: sa,
             weak_answer: wa,
             strong_correct,
+            weak_correct: None,
+            first_speaker: None,
             status: DebateStatus::Judged,
             preference: None,
             turns: vec![
@@ -164,6 +166,7 @@ pub fn session(id: &str, created: &str, task: &str, judge: &str, ps: &[(f64, boo
                     tokens: 14,
                     stop_reason: "eos".into(),
                     seconds: 1.0,
+                    flags: Default::default(),
                 },
                 Turn {
                     round: 1,
@@ -173,6 +176,7 @@ pub fn session(id: &str, created: &str, task: &str, judge: &str, ps: &[(f64, boo
                     tokens: 13,
                     stop_reason: "eos".into(),
                     seconds: 0.5,
+                    flags: Default::default(),
                 },
             ],
             judgements: vec![Judgement {
@@ -188,6 +192,8 @@ pub fn session(id: &str, created: &str, task: &str, judge: &str, ps: &[(f64, boo
                 log_score: p_correct.ln(),
                 correct: p_correct > 0.5,
                 at: created.into(),
+                d_correct: None,
+                upto_round: None,
             }],
         });
     }
@@ -211,6 +217,10 @@ pub fn session(id: &str, created: &str, task: &str, judge: &str, ps: &[(f64, boo
             strong_when_correct: 0.8,
             strong_when_incorrect: 0.3,
         },
+        neither_correct: 0,
+        cancelled: 0,
+        mean_d_correct: f64::NAN,
+        mean_d_correct_ci: [f64::NAN; 2],
     });
     s
 }

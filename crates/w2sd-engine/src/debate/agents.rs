@@ -10,6 +10,7 @@ use anyhow::{anyhow, Result};
 
 use super::prompts::Templates;
 use super::protocol::{JudgeView, TurnContext, TurnOutput};
+use super::quality;
 use super::render;
 use super::score;
 use crate::runtime::{CancelToken, GenerateRequest, LanguageModel, Prompt, StopReason};
@@ -84,9 +85,22 @@ impl Debater for ModelDebater {
     /// assistant turn for chat models, after `Argument:` for base models); the turn's
     /// text is that prefix plus what the model generates, and `tokens` counts only the
     /// generated tokens.
+    ///
+    /// Generation stops at the template's own lines and role names
+    /// ([`quality::stop_strings`]; base models also at a blank line), or at the chat
+    /// model's end of turn. A turn that reaches `max_tokens` is trimmed to its last
+    /// complete sentence and marked [`quality::CUT_MARK`]. A turn whose
+    /// [`quality::copy_overlap`] with the opponent's visible turns exceeds
+    /// [`quality::COPY_THRESHOLD`] is regenerated up to [`quality::COPY_RETRIES`] times
+    /// with another sampling seed (and temperature at least 0.7, since greedy decoding
+    /// would repeat itself); the least-copying attempt is returned. Between attempts
+    /// `on_text` receives `"\n[regenerated: too close to the opponent]\n"`; `tokens` and
+    /// `stop_reason` are those of the kept attempt, `seconds` covers all attempts.
     fn argue(&mut self, ctx: &TurnContext, cancel: &CancelToken, on_text: &mut dyn FnMut(&str)) -> Result<TurnOutput> {
         let (system, user) = render::debater_messages(&self.templates, &self.profile.template, ctx)?;
         let prefix = render::debater_prefix(&self.templates, &self.profile.template, ctx)?;
+        let stops = quality::stop_strings(self.templates.text(&format!("{}_user", self.profile.template))?);
+        let opponent = quality::opponent_texts(&ctx.transcript, ctx.side);
         let mut m = lock(&self.model)?;
         let chat = m.info().chat;
         let opened = m.prompt_text(&render::to_prompt(chat, &system, &user, "Argument:"));
@@ -97,42 +111,91 @@ impl Debater for ModelDebater {
         } else {
             format!("{opened} {prefix}")
         };
-        let req = GenerateRequest {
-            prompt: Prompt::Raw(text),
-            max_tokens: self.profile.max_tokens,
-            sampling: self.profile.sampling.clone(),
+        let mut stop = stops;
+        if !chat {
             // Base models run on past their turn; cut at the next speaker or a blank line.
-            stop: if chat { vec![] } else { vec!["\n\n".into(), "\n(Round".into()] },
-        };
-        let t = Instant::now();
-        if !prefix.is_empty() {
-            on_text(&prefix);
+            stop.extend(["\n\n".to_string(), "\n(Round".to_string()]);
         }
-        let g = m.generate(&req, cancel, on_text)?;
-        let generated = g.text.trim_end();
-        let full = if prefix.is_empty() {
-            generated.trim_start().to_string()
-        } else if generated.starts_with(char::is_whitespace) || generated.starts_with(|c: char| ",.;:".contains(c)) {
-            format!("{prefix}{generated}")
-        } else {
-            format!("{prefix} {generated}")
-        };
-        Ok(TurnOutput {
-            text: full,
-            tokens: g.generated_tokens,
-            stop_reason: stop_name(g.stop_reason).into(),
-            seconds: t.elapsed().as_secs_f64(),
-        })
+        let t = Instant::now();
+        let mut best: Option<(f64, TurnOutput)> = None;
+        for attempt in 0..=quality::COPY_RETRIES {
+            let mut sampling = self.profile.sampling.clone();
+            if attempt > 0 {
+                on_text("\n[regenerated: too close to the opponent]\n");
+                sampling.seed = sampling.seed.wrapping_add(0x9E37_79B9 * attempt as u64);
+                sampling.temperature = sampling.temperature.max(0.7);
+            }
+            let req = GenerateRequest {
+                prompt: Prompt::Raw(text.clone()),
+                max_tokens: self.profile.max_tokens,
+                sampling,
+                stop: stop.clone(),
+            };
+            if !prefix.is_empty() {
+                on_text(&prefix);
+            }
+            let g = m.generate(&req, cancel, on_text)?;
+            let generated = g.text.trim_end();
+            let mut full = if prefix.is_empty() {
+                generated.trim_start().to_string()
+            } else if generated.starts_with(char::is_whitespace) || generated.starts_with(|c: char| ",.;:".contains(c))
+            {
+                format!("{prefix}{generated}")
+            } else {
+                format!("{prefix} {generated}")
+            };
+            if g.stop_reason == StopReason::MaxTokens || g.stop_reason == StopReason::ContextFull {
+                full = quality::trim_at_budget(&full);
+            }
+            let overlap = quality::copy_overlap(&full, &opponent).unwrap_or(0.0);
+            let out = TurnOutput {
+                text: full,
+                tokens: g.generated_tokens,
+                stop_reason: stop_name(g.stop_reason).into(),
+                seconds: t.elapsed().as_secs_f64(),
+            };
+            if g.stop_reason == StopReason::Cancelled {
+                return Ok(out);
+            }
+            if best.as_ref().is_none_or(|(b, _)| overlap < *b) {
+                best = Some((overlap, out));
+            }
+            if overlap <= quality::COPY_THRESHOLD {
+                break;
+            }
+        }
+        let (_, mut out) = best.expect("at least one attempt");
+        out.seconds = t.elapsed().as_secs_f64();
+        Ok(out)
     }
 
+    /// Log-probabilities of each choice, averaged over every cyclic rotation of the
+    /// choice order ([`render::rotations`]): for rotation `r` the letters are scored,
+    /// renormalised over the letters (`ℓ_i − logsumexp ℓ`), and mapped back to the
+    /// choice each letter showed; the result is the mean over rotations. Each choice
+    /// takes every letter once, so an additive letter bias adds the same constant to
+    /// every choice and cancels in any argmax or softmax.
     fn choice_logprobs(&mut self, item: &TaskItem, explanation: Option<&str>) -> Result<Vec<f64>> {
-        let (system, user) = render::answer_messages(&self.templates, item, self.profile.sees_passage, explanation)?;
         let mut m = lock(&self.model)?;
         let chat = m.info().chat;
-        m.score(
-            &render::to_prompt(chat, &system, &user, "Answer:"),
-            &render::letter_continuations(item.choices.len(), chat),
-        )
+        let k = item.choices.len();
+        let letters = render::letter_continuations(k, chat);
+        let mut sum = vec![0.0; k];
+        let rots = render::rotations(k);
+        for order in &rots {
+            let (system, user) =
+                render::answer_messages_ordered(&self.templates, item, self.profile.sees_passage, explanation, order)?;
+            let lp = m.score(&render::to_prompt(chat, &system, &user, "Answer:"), &letters)?;
+            let norm = score::log_normalise(&lp);
+            for (i, &c) in order.iter().enumerate() {
+                sum[c] += norm[i];
+            }
+        }
+        let out: Vec<f64> = sum.iter().map(|x| x / rots.len() as f64).collect();
+        if out.iter().any(|x| !x.is_finite()) {
+            anyhow::bail!("the model gave a non-finite log-probability for item {:?}", item.id);
+        }
+        Ok(out)
     }
 }
 
@@ -160,8 +223,9 @@ impl Judge for ModelJudge {
         lock(&self.model).ok().map(|m| model_record(m.as_ref()))
     }
 
-    /// `p_strong` is the mean over both orders of `softmax(ℓ_A, ℓ_B)` at the strong
-    /// side's letter (see [`score::order_result`], [`score::average_orders`]).
+    /// Both presentation orders are read ([`score::order_result`]); `p_strong = σ(δ̄)`
+    /// where `δ̄` is the mean letter logit difference toward the strong side over the
+    /// orders ([`score::combine_orders`]), which cancels an additive letter bias.
     fn judge(&mut self, view: &JudgeView) -> Result<Judgement> {
         let t = Instant::now();
         let mut m = lock(&self.model)?;
@@ -173,8 +237,14 @@ impl Judge for ModelJudge {
             let lp = m.score(&render::to_prompt(chat, &system, &user, "Answer:"), &letters)?;
             orders.push(score::order_result([lp[0], lp[1]], strong_first));
         }
-        let p = score::average_orders(&orders);
+        let delta = score::combine_orders(&orders);
+        if !delta.is_finite() {
+            anyhow::bail!("the judge gave non-finite letter log-probabilities on item {:?}", view.item.id);
+        }
+        let p = crate::stats::sigmoid(delta);
         let strong_correct = view.strong_answer == view.item.answer;
+        let weak_correct = view.weak_answer == view.item.answer;
+        let (log_score, correct, d_correct) = score::verdict_scores(p, strong_correct, weak_correct);
         Ok(Judgement {
             kind: JudgeKind::Model,
             name: self.name.clone(),
@@ -184,10 +254,12 @@ impl Judge for ModelJudge {
             seconds: t.elapsed().as_secs_f64(),
             blind: false,
             shuffle: None,
-            d: score::debate_score(p),
-            log_score: score::log_score(p, strong_correct),
-            correct: score::judge_correct(p, strong_correct),
+            d: delta.clamp(-score::D_LIMIT, score::D_LIMIT),
+            log_score,
+            correct,
             at: now_rfc3339(),
+            d_correct,
+            upto_round: None,
         })
     }
 }

@@ -92,6 +92,7 @@ pub fn human_judgement(record: &DebateRecord, v: &HumanVerdict) -> Result<Judgem
     if !matches!(record.status, crate::session::DebateStatus::Argued | crate::session::DebateStatus::Judged) {
         return Err(HumanJudgeError::NotReady(record.index));
     }
+    let (log_score, correct, d_correct) = score::verdict_scores(p, record.strong_correct, record.weak_is_correct());
     Ok(Judgement {
         kind: JudgeKind::Human,
         name: v.judge_name.trim().to_string(),
@@ -102,9 +103,11 @@ pub fn human_judgement(record: &DebateRecord, v: &HumanVerdict) -> Result<Judgem
         blind: v.blind.is_some(),
         shuffle: v.blind,
         d: score::debate_score(p),
-        log_score: score::log_score(p, record.strong_correct),
-        correct: score::judge_correct(p, record.strong_correct),
+        log_score,
+        correct,
         at: now_rfc3339(),
+        d_correct,
+        upto_round: None,
     })
 }
 

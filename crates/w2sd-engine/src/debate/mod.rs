@@ -6,11 +6,13 @@
 //! [`human::human_judgement`].
 
 pub mod agents;
+pub mod compare;
 pub mod facilitate;
 pub mod human;
 pub mod metrics;
 pub mod prompts;
 pub mod protocol;
+pub mod quality;
 pub mod render;
 pub mod runner;
 pub mod score;

@@ -11,14 +11,21 @@
 //! let view = d.judge_view();                                    // what the judge sees
 //! d.record_judgement(judgement);
 //! ```
-//! The schedule: `debate` has `rounds` rounds of [strong, weak]; `consultancy` has
+//! The schedule: `debate` has `rounds` rounds of two turns, the first speaker (drawn at
+//! random per debate and recorded as `first_speaker`) then the other; `consultancy` has
 //! `rounds` turns of the strong side only; `blind` has no turns. Under `sequential` turn
-//! order a turn sees every earlier turn; under `simultaneous` it sees only earlier rounds.
+//! order a turn sees every earlier turn; under `simultaneous` it sees only earlier
+//! rounds; under `simultaneous-first` (the default) round 1 is simultaneous and later
+//! rounds sequential. Turns are kept in the order they were written; a judge's two
+//! presentation orders swap only the letters.
 
 use anyhow::{bail, Result};
 use rand::{Rng, SeedableRng};
 
-use crate::session::{DebateRecord, DebateStatus, Judgement, Preference, Protocol, Settings, Side, Turn, TurnOrder};
+use super::quality;
+use crate::session::{
+    DebateRecord, DebateStatus, Judgement, Preference, Protocol, Settings, Side, Turn, TurnFlags, TurnOrder,
+};
 use crate::tasks::TaskItem;
 
 /// The next turn to write.
@@ -96,7 +103,9 @@ impl Debate {
         weak_answer: usize,
     ) -> Debate {
         let strong_correct = strong_answer == item.answer;
+        let weak_correct = Some(weak_answer == item.answer);
         let status = if strong_answer == weak_answer { DebateStatus::Agreement } else { DebateStatus::Pending };
+        let first = if debate_rng(settings.seed, index, 3).random_bool(0.5) { Side::Strong } else { Side::Weak };
         let mut d = Debate {
             settings: settings.clone(),
             record: DebateRecord {
@@ -105,6 +114,8 @@ impl Debate {
                 strong_answer,
                 weak_answer,
                 strong_correct,
+                weak_correct,
+                first_speaker: Some(first),
                 status,
                 preference: None,
                 turns: Vec::new(),
@@ -159,14 +170,18 @@ impl Debate {
         Debate { settings: settings.clone(), record }
     }
 
-    /// The full turn schedule: `(round, side)` in speaking order.
+    /// The full turn schedule: `(round, side)` in speaking order (the recorded first
+    /// speaker opens every round of a debate).
     pub fn schedule(&self) -> Vec<(usize, Side)> {
         if self.record.status == DebateStatus::Agreement {
             return Vec::new();
         }
         let r = self.settings.rounds;
         match self.settings.protocol {
-            Protocol::Debate => (1..=r).flat_map(|k| [(k, Side::Strong), (k, Side::Weak)]).collect(),
+            Protocol::Debate => {
+                let f = self.record.first();
+                (1..=r).flat_map(|k| [(k, f), (k, f.other())]).collect()
+            }
             Protocol::Consultancy => (1..=r).map(|k| (k, Side::Strong)).collect(),
             Protocol::Blind => Vec::new(),
         }
@@ -185,6 +200,8 @@ impl Debate {
         let visible = match self.settings.turn_order {
             TurnOrder::Sequential => self.record.turns.len(),
             TurnOrder::Simultaneous => self.record.turns.iter().filter(|t| t.round < round).count(),
+            TurnOrder::SimultaneousFirst if round == 1 => 0,
+            TurnOrder::SimultaneousFirst => self.record.turns.len(),
         };
         Some(TurnSpec {
             round,
@@ -210,8 +227,15 @@ impl Debate {
         }
     }
 
-    /// Records the turn `spec` (which must be the current [`Debate::next_turn`]).
+    /// Records the turn `spec` (which must be the current [`Debate::next_turn`]), with
+    /// its flags: `cancelled` (stop reason `cancelled`), `cut` (the text ends with
+    /// [`quality::CUT_MARK`]), and its [`quality::copy_overlap`] against the opponent's
+    /// turns it could see (`copied` above [`quality::COPY_THRESHOLD`]). A non-finite
+    /// `seconds` is refused.
     pub fn record_turn(&mut self, spec: &TurnSpec, out: TurnOutput) -> Result<()> {
+        if !out.seconds.is_finite() {
+            bail!("debate {}: turn time {} is not a finite number; not recorded", self.record.index, out.seconds);
+        }
         match self.next_turn() {
             Some(s) if s == *spec => {}
             Some(s) => bail!(
@@ -223,6 +247,14 @@ impl Debate {
             ),
             None => bail!("debate {} has no turn left to record", self.record.index),
         }
+        let overlap =
+            quality::copy_overlap(&out.text, &quality::opponent_texts(&self.record.turns[..spec.visible], spec.side));
+        let flags = TurnFlags {
+            cancelled: out.stop_reason == "cancelled",
+            cut: out.text.trim_end().ends_with(quality::CUT_MARK),
+            copy_overlap: overlap,
+            copied: overlap.is_some_and(|x| x > quality::COPY_THRESHOLD),
+        };
         self.record.turns.push(Turn {
             round: spec.round,
             side: spec.side,
@@ -231,6 +263,7 @@ impl Debate {
             tokens: out.tokens,
             stop_reason: out.stop_reason,
             seconds: out.seconds,
+            flags,
         });
         self.refresh_status();
         Ok(())
@@ -253,10 +286,35 @@ impl Debate {
         }
     }
 
-    /// Appends a judgement; refused before every turn is written or under agreement.
+    /// What a judge sees when the transcript is cut after round `round` (for accuracy
+    /// by round).
+    pub fn judge_view_upto(&self, round: usize) -> JudgeView {
+        let mut v = self.judge_view();
+        v.transcript.retain(|t| t.round <= round);
+        v
+    }
+
+    /// Appends a judgement; refused before every turn is written, under agreement, or
+    /// when a number in it is not finite (NaN would be written as `null` and make the
+    /// file unreadable). `log_score` may be NaN only when neither side is correct.
     pub fn record_judgement(&mut self, j: Judgement) -> Result<()> {
         if !self.ready_for_judgement() {
             bail!("debate {} cannot be judged yet (status {:?})", self.record.index, self.record.status);
+        }
+        let finite = j.p_strong.is_finite()
+            && (0.0..=1.0).contains(&j.p_strong)
+            && j.d.is_finite()
+            && j.seconds.is_finite()
+            && (j.log_score.is_finite() || !self.record.has_correct_side())
+            && j.d_correct.is_none_or(f64::is_finite)
+            && j.orders.iter().all(|o| o.p_strong.is_finite() && o.letter_logprobs.iter().all(|x| !x.is_nan()));
+        if !finite {
+            bail!(
+                "debate {}: the judgement of {} has a non-finite or out-of-range number (p_strong {}); not recorded",
+                self.record.index,
+                j.name,
+                j.p_strong
+            );
         }
         self.record.judgements.push(j);
         self.record.status = DebateStatus::Judged;
@@ -313,7 +371,8 @@ mod tests {
             seen.push((s.round, s.side, s.visible));
             d.record_turn(&s, out("x")).unwrap();
         }
-        assert_eq!(seen, vec![(1, Side::Strong, 0), (1, Side::Weak, 1), (2, Side::Strong, 2), (2, Side::Weak, 3)]);
+        let f = d.record.first();
+        assert_eq!(seen, vec![(1, f, 0), (1, f.other(), 1), (2, f, 2), (2, f.other(), 3)]);
         assert_eq!(d.record.status, DebateStatus::Argued);
         assert!(d
             .record_turn(
@@ -335,6 +394,81 @@ mod tests {
             d.record_turn(&s, out("x")).unwrap();
         }
         assert_eq!(vis, vec![0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn simultaneous_first_hides_only_round_one() {
+        let item = crate::tasks::load("builtin:capitals", Some(1), 1).unwrap().remove(0);
+        let mut d = Debate::assigned(0, item, &settings(Protocol::Debate, 3, TurnOrder::SimultaneousFirst), 3);
+        let mut vis = Vec::new();
+        while let Some(s) = d.next_turn() {
+            vis.push(s.visible);
+            d.record_turn(&s, out("x")).unwrap();
+        }
+        assert_eq!(vis, vec![0, 0, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn first_speaker_is_random_recorded_and_old_records_default_to_strong() {
+        let items = crate::tasks::load("builtin:capitals", Some(40), 1).unwrap();
+        let s = settings(Protocol::Debate, 1, TurnOrder::Sequential);
+        let firsts: Vec<Side> =
+            items.iter().enumerate().map(|(i, t)| Debate::assigned(i, t.clone(), &s, 5).record.first()).collect();
+        assert!(firsts.contains(&Side::Strong) && firsts.contains(&Side::Weak));
+        let mut d = Debate::assigned(0, items[0].clone(), &s, 5);
+        assert!(d.record.first_speaker.is_some());
+        d.record.first_speaker = None;
+        assert_eq!(d.schedule()[0], (1, Side::Strong));
+    }
+
+    #[test]
+    fn self_assignment_records_weak_correct_and_flags_neither() {
+        // Regression (issue 10): both sides can defend wrong answers with 3+ choices.
+        let mut item = crate::tasks::load("builtin:capitals", Some(1), 1).unwrap().remove(0);
+        item.answer = 3;
+        let s = settings(Protocol::Debate, 1, TurnOrder::Sequential);
+        let d = Debate::self_chosen(0, item, &s, vec![-0.1, -2.0, -3.0, -4.0], vec![-2.0, -0.1, -3.0, -4.0]);
+        assert_eq!((d.record.strong_correct, d.record.weak_correct), (false, Some(false)));
+        assert!(!d.record.has_correct_side());
+    }
+
+    #[test]
+    fn flags_copy_cut_cancel_and_refuses_non_finite() {
+        let item = crate::tasks::load("builtin:capitals", Some(1), 1).unwrap().remove(0);
+        let mut d = Debate::assigned(0, item, &settings(Protocol::Debate, 1, TurnOrder::Sequential), 3);
+        let s1 = d.next_turn().unwrap();
+        let bad = TurnOutput { seconds: f64::NAN, ..out("x") };
+        assert!(d.record_turn(&s1, bad).is_err());
+        d.record_turn(&s1, out("The capital is the city where the parliament sits today …[cut]")).unwrap();
+        assert!(d.record.turns[0].flags.cut && d.record.turns[0].flags.copy_overlap.is_none());
+        let s2 = d.next_turn().unwrap();
+        d.record_turn(&s2, out("The capital is the city where the parliament sits, so")).unwrap();
+        let f = &d.record.turns[1].flags;
+        assert!(f.copied && f.copy_overlap.unwrap() > 0.5, "{f:?}");
+        let mut c =
+            Debate::assigned(0, d.record.item.clone(), &settings(Protocol::Consultancy, 1, TurnOrder::Sequential), 3);
+        let sc = c.next_turn().unwrap();
+        c.record_turn(&sc, TurnOutput { stop_reason: "cancelled".into(), ..out("") }).unwrap();
+        assert!(c.record.turns[0].flags.cancelled && c.record.has_cancelled_turn());
+        // A NaN judgement is refused before it reaches the file.
+        let j = crate::session::Judgement {
+            kind: crate::session::JudgeKind::Model,
+            name: "j".into(),
+            p_strong: f64::NAN,
+            orders: vec![],
+            rationale: None,
+            seconds: 0.0,
+            blind: false,
+            shuffle: None,
+            d: 0.0,
+            log_score: -0.7,
+            correct: false,
+            at: String::new(),
+            d_correct: None,
+            upto_round: None,
+        };
+        assert!(d.record_judgement(j.clone()).is_err());
+        assert!(d.record_judgement(crate::session::Judgement { p_strong: 0.6, ..j }).is_ok());
     }
 
     #[test]

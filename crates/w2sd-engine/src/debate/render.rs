@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::prompts::Templates;
 use super::protocol::{JudgeView, TurnContext};
+use super::quality;
 use crate::runtime::{ChatMessage, Prompt};
 use crate::session::{Protocol, Side, Turn};
 use crate::tasks::TaskItem;
@@ -83,26 +84,27 @@ pub fn debater_prefix(t: &Templates, template: &str, ctx: &TurnContext) -> Resul
 }
 
 /// `(system, user)` for a judge, in one presentation order: with `strong_first` the
-/// strong side's answer is A and its turns are listed first within each round;
-/// otherwise the weak side's answer is A.
+/// strong side's answer is A, otherwise the weak side's answer is A. Only the letters
+/// change between the orders: the turns are listed in the order they were written, so a
+/// reply always follows the turn it answers. Each `<quote>` is marked `<v_quote>` when
+/// it is found in the passage and `<u_quote>` when not ([`quality::judge_text`]), even
+/// when the judge does not see the passage. Cancelled turns are left out.
 pub fn judge_messages(t: &Templates, v: &JudgeView, strong_first: bool) -> Result<(String, String)> {
     let item = &v.item;
     let (a_side, b_side) = if strong_first { (Side::Strong, Side::Weak) } else { (Side::Weak, Side::Strong) };
     let answer_of = |s: Side| if s == Side::Strong { v.strong_answer } else { v.weak_answer };
     let label = |s: Side| if s == a_side { "A" } else { "B" };
-    let transcript = if v.transcript.is_empty() {
+    let turns: Vec<&Turn> = v.transcript.iter().filter(|x| !x.is_cancelled()).collect();
+    let transcript = if turns.is_empty() {
         String::new()
     } else {
-        let mut turns: Vec<&Turn> = v.transcript.iter().collect();
-        // Within a round, side A speaks first in this presentation.
-        turns.sort_by_key(|x| (x.round, if x.side == a_side { 0 } else { 1 }));
         let mut s = String::from("\nArguments:\n");
         for turn in turns {
             let role = if v.protocol == Protocol::Consultancy { "Consultant" } else { "Debater" };
             s.push_str(&format!(
                 "{role} {l} (for answer {l}), round {}: {}\n",
                 turn.round,
-                turn.text.trim(),
+                quality::judge_text(turn.text.trim(), item.passage.as_deref()),
                 l = label(turn.side)
             ));
         }
@@ -121,14 +123,36 @@ pub fn judge_messages(t: &Templates, v: &JudgeView, strong_first: bool) -> Resul
     Ok((t.render("judge_system", &[])?, user))
 }
 
-/// `(system, user)` for answering a question alone or after an explanation.
+/// The cyclic rotations of `k` choices: rotation `r` shows choice `(i + r) mod k` as
+/// letter `i`. Every choice takes every letter position exactly once over the `k`
+/// rotations, which is what cancels a letter bias when scores are averaged.
+pub fn rotations(k: usize) -> Vec<Vec<usize>> {
+    (0..k).map(|r| (0..k).map(|i| (i + r) % k).collect()).collect()
+}
+
+/// `(system, user)` for answering a question alone or after an explanation, choices
+/// in their item order.
 pub fn answer_messages(
     t: &Templates,
     item: &TaskItem,
     show_passage: bool,
     explanation: Option<&str>,
 ) -> Result<(String, String)> {
-    let choices: String = item.choices.iter().enumerate().map(|(i, c)| format!("{}. {c}\n", letter(i))).collect();
+    let order: Vec<usize> = (0..item.choices.len()).collect();
+    answer_messages_ordered(t, item, show_passage, explanation, &order)
+}
+
+/// [`answer_messages`] with the choices shown in `order`: letter `i` is choice
+/// `order[i]` (see [`rotations`]).
+pub fn answer_messages_ordered(
+    t: &Templates,
+    item: &TaskItem,
+    show_passage: bool,
+    explanation: Option<&str>,
+    order: &[usize],
+) -> Result<(String, String)> {
+    let choices: String =
+        order.iter().enumerate().map(|(i, &c)| format!("{}. {}\n", letter(i), item.choices[c])).collect();
     let explanation = match explanation {
         Some(e) => format!("\nAn explanation from a stronger model:\n{}\n\n", e.trim()),
         None => String::new(),
@@ -162,7 +186,16 @@ mod tests {
     }
 
     fn turn(round: usize, side: Side, text: &str) -> Turn {
-        Turn { round, side, answer: 0, text: text.into(), tokens: 1, stop_reason: "eos".into(), seconds: 0.0 }
+        Turn {
+            round,
+            side,
+            answer: 0,
+            text: text.into(),
+            tokens: 1,
+            stop_reason: "eos".into(),
+            seconds: 0.0,
+            flags: Default::default(),
+        }
     }
 
     #[test]
@@ -183,8 +216,11 @@ mod tests {
         assert!(!a.contains("The key is in the shed."));
         let (_, b) = judge_messages(&t, &v, false).unwrap();
         assert!(b.contains("Answer A: in the shed") && b.contains("Answer B: in the attic"));
-        assert!(b.find("WEAK says").unwrap() < b.find("STRONG says").unwrap());
+        // Regression (issue 10): the second order swaps only the letters; the reply
+        // still follows the turn it answers.
+        assert!(b.find("STRONG says").unwrap() < b.find("WEAK says").unwrap());
         assert!(b.contains("Debater B (for answer B), round 1: STRONG says"));
+        assert!(b.contains("Debater A (for answer A), round 1: WEAK says"));
         let (_, c) = judge_messages(&t, &JudgeView { show_passage: true, ..v }, true).unwrap();
         assert!(c.contains("The key is in the shed."));
     }
@@ -213,6 +249,35 @@ mod tests {
         assert!(!u.contains("The key is in the shed."));
         let (_, u2) = debater_messages(&t, "debater", &TurnContext { show_passage: true, ..ctx }).unwrap();
         assert!(u2.starts_with("Passage:\nThe key is in the shed."));
+    }
+
+    #[test]
+    fn judge_sees_quotes_marked_and_no_cancelled_turns() {
+        let t = Templates::builtin();
+        let mut cancelled = turn(1, Side::Weak, "");
+        cancelled.stop_reason = "cancelled".into();
+        let v = JudgeView {
+            item: item(),
+            protocol: Protocol::Debate,
+            strong_answer: 0,
+            weak_answer: 1,
+            show_passage: false,
+            transcript: vec![
+                turn(1, Side::Strong, "<quote>the key is in the shed</quote> <quote>attic</quote>"),
+                cancelled,
+            ],
+        };
+        let (_, u) = judge_messages(&t, &v, true).unwrap();
+        assert!(u.contains("<v_quote>the key is in the shed</v_quote> <u_quote>attic</u_quote>"), "{u}");
+        assert!(!u.contains("Debater B"), "{u}");
+    }
+
+    #[test]
+    fn rotated_answer_prompts() {
+        assert_eq!(rotations(3), vec![vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1]]);
+        let t = Templates::builtin();
+        let (_, u) = answer_messages_ordered(&t, &item(), false, None, &[1, 0]).unwrap();
+        assert!(u.contains("A. in the attic\nB. in the shed"), "{u}");
     }
 
     #[test]

@@ -450,6 +450,16 @@ impl SessionRun {
         self.store_current()
     }
 
+    /// Adds another judgement to debate `index` (already argued), e.g. the same judge on the
+    /// transcript cut after an earlier round, and saves.
+    pub fn add_judgement(&mut self, index: usize, judgement: Judgement) -> Result<()> {
+        let rec = self.session.debates.get(index).ok_or_else(|| anyhow::anyhow!("no debate {index} in the session"))?;
+        let mut d = Debate::from_record(&self.plan.settings, rec.clone());
+        d.record_judgement(judgement)?;
+        self.session.debates[index] = d.record;
+        save(&self.plan.out, &mut self.session)
+    }
+
     /// Takes back the newest verdict given in this run, saves, and goes back to its debate (which
     /// then waits for a verdict again). Returns its index, or `None` when there is none.
     pub fn undo(&mut self) -> Result<Option<usize>> {

@@ -52,6 +52,13 @@ pub fn judge_correct(p_strong: f64, strong_correct: bool) -> bool {
     p_correct(p_strong, strong_correct) > 0.5
 }
 
+/// Log-probabilities renormalised over the given options: `ℓ_i − ln Σ_j e^{ℓ_j}`.
+pub fn log_normalise(lp: &[f64]) -> Vec<f64> {
+    let m = lp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let z = m + lp.iter().map(|x| (x - m).exp()).sum::<f64>().ln();
+    lp.iter().map(|x| x - z).collect()
+}
+
 /// One presentation order of a model judge: from the log-probabilities of the letters
 /// `[A, B]`, `p_strong = softmax(ℓ_A, ℓ_B)` at the strong side's letter
 /// (A when `strong_first`, else B). Renormalising over the two letters discards the
@@ -61,7 +68,61 @@ pub fn order_result(letter_logprobs: [f64; 2], strong_first: bool) -> OrderResul
     OrderResult { strong_first, letter_logprobs, p_strong: if strong_first { p[0] } else { p[1] } }
 }
 
-/// Order-averaged probability: `p_strong = (1/k) Σ_orders p_strong(order)`.
+/// The letter logit difference toward the strong side in one order:
+/// `δ = ℓ_strong − ℓ_weak`, i.e. `ℓ_A − ℓ_B` when the strong side is A, else `ℓ_B − ℓ_A`.
+pub fn strong_logit_diff(o: &OrderResult) -> f64 {
+    let [a, b] = o.letter_logprobs;
+    if o.strong_first {
+        a - b
+    } else {
+        b - a
+    }
+}
+
+/// The judge's combined logit toward the strong side: the mean over orders of
+/// [`strong_logit_diff`], `δ̄ = (1/k) Σ_orders δ_order`.
+///
+/// An additive letter bias cancels exactly: if the judge adds `b` to letter A's logit,
+/// `δ_1 = s + b` (strong is A) and `δ_2 = s − b` (strong is B), so `δ̄ = s`. (Averaging
+/// probabilities only cancels a bias of exactly "always A".) The judgement is
+/// `p_strong = σ(δ̄)` and `D = clip(δ̄, −L, L)`. `NaN` for no orders.
+pub fn combine_orders(orders: &[OrderResult]) -> f64 {
+    if orders.is_empty() {
+        return f64::NAN;
+    }
+    orders.iter().map(strong_logit_diff).sum::<f64>() / orders.len() as f64
+}
+
+/// D toward the truth: `clip(logit p_correct, −L, L)`, i.e. `D` when the strong side is
+/// correct, `−D` when the weak side is, `None` when neither is (self-assignment).
+pub fn d_correct(p_strong: f64, strong_correct: bool, weak_correct: bool) -> Option<f64> {
+    if strong_correct {
+        Some(debate_score(p_strong))
+    } else if weak_correct {
+        Some(debate_score(1.0 - p_strong))
+    } else {
+        None
+    }
+}
+
+/// What a verdict `p_strong` scores against the truth: `(log_score, correct, d_correct)`.
+/// When neither side defends the correct answer (self-assignment) the log score is
+/// undefined (`NaN`, written as `null`), `correct` is false and `d_correct` is `None`;
+/// the metrics leave such debates out and count them.
+pub fn verdict_scores(p_strong: f64, strong_correct: bool, weak_correct: bool) -> (f64, bool, Option<f64>) {
+    if strong_correct || weak_correct {
+        (
+            log_score(p_strong, strong_correct),
+            judge_correct(p_strong, strong_correct),
+            d_correct(p_strong, strong_correct, weak_correct),
+        )
+    } else {
+        (f64::NAN, false, None)
+    }
+}
+
+/// Order-averaged probability: `p_strong = (1/k) Σ_orders p_strong(order)` (how
+/// judgements were combined before [`combine_orders`]; kept for old sessions).
 ///
 /// With both orders, a judge that always prefers letter A (pure position bias) gets
 /// `(p_A + (1 − p_A)) / 2 = 0.5`, i.e. D = 0.
@@ -112,5 +173,22 @@ mod tests {
         let a2 = order_result([0.9f64.ln(), 0.1f64.ln()], true);
         assert!((average_orders(&[a2, c]) - 0.8).abs() < 1e-12);
         assert!(average_orders(&[]).is_nan());
+    }
+
+    #[test]
+    fn logit_averaging_cancels_an_additive_letter_bias() {
+        // True preference s = ln 3 toward strong, letter-A bias b = 2 (logit units).
+        let (s, b) = (3f64.ln(), 2.0);
+        let o1 = order_result([s + b, 0.0], true); // strong is A
+        let o2 = order_result([b, s], false); // strong is B: ℓ_A = b, ℓ_B = s
+        let m = combine_orders(&[o1.clone(), o2.clone()]);
+        assert!((m - s).abs() < 1e-12);
+        assert!((crate::stats::sigmoid(m) - 0.75).abs() < 1e-12);
+        // Probability averaging does not cancel it: (σ(s+b) + σ(s−b))/2 ≠ 0.75.
+        assert!((average_orders(&[o1, o2]) - 0.75).abs() > 0.05);
+        assert!(combine_orders(&[]).is_nan());
+        assert_eq!(d_correct(0.75, false, true), Some(-(3f64.ln())));
+        assert_eq!(d_correct(0.75, true, false), Some(3f64.ln()));
+        assert_eq!(d_correct(0.75, false, false), None);
     }
 }

@@ -97,10 +97,14 @@ pub enum Assignment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TurnOrder {
-    /// Strong speaks, then weak sees strong's turn of the same round.
+    /// The first speaker speaks, then the second sees that turn of the same round.
     Sequential,
     /// Both sides of a round see only the earlier rounds.
     Simultaneous,
+    /// Round 1 simultaneous (neither side sees the other's opening), later rounds
+    /// sequential. The default of new sessions.
+    #[serde(rename = "simultaneous-first")]
+    SimultaneousFirst,
 }
 
 crate::choices!(Protocol {
@@ -115,6 +119,7 @@ crate::choices!(Assignment {
 crate::choices!(TurnOrder {
     Sequential = "sequential": "strong speaks, then weak sees strong's turn of the same round",
     Simultaneous = "simultaneous": "both sides of a round see only the earlier rounds",
+    SimultaneousFirst = "simultaneous-first": "round 1 simultaneous, later rounds sequential",
 });
 
 /// A debater: a model spec plus what it sees and how it writes.
@@ -253,12 +258,42 @@ pub struct DebateRecord {
     pub weak_answer: usize,
     /// Whether the strong side's answer is the correct one.
     pub strong_correct: bool,
+    /// Whether the weak side's answer is the correct one (`None` in older
+    /// files, where [`DebateRecord::weak_is_correct`] computes it).
+    /// Under self-assignment both sides can defend wrong answers: such debates are left
+    /// out of the correctness metrics and counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weak_correct: Option<bool>,
+    /// Who speaks first in every round (drawn at random per debate in new
+    /// sessions; `None` in older files, where the strong side spoke first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_speaker: Option<Side>,
     pub status: DebateStatus,
     /// Self-assignment only: each side's log-probabilities of every choice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preference: Option<Preference>,
     pub turns: Vec<Turn>,
     pub judgements: Vec<Judgement>,
+}
+
+impl DebateRecord {
+    /// Whether the weak side's answer is the correct one.
+    pub fn weak_is_correct(&self) -> bool {
+        self.weak_correct.unwrap_or(self.weak_answer == self.item.answer)
+    }
+    /// Whether one of the two sides defends the correct answer (false only under
+    /// self-assignment when both picked wrong answers).
+    pub fn has_correct_side(&self) -> bool {
+        self.strong_correct || self.weak_is_correct()
+    }
+    /// The side speaking first in each round.
+    pub fn first(&self) -> Side {
+        self.first_speaker.unwrap_or(Side::Strong)
+    }
+    /// Whether any turn was cancelled (such debates are left out of aggregates by default).
+    pub fn has_cancelled_turn(&self) -> bool {
+        self.turns.iter().any(|t| t.is_cancelled())
+    }
 }
 
 /// Log-probabilities of each choice letter under each side's model (self-assignment).
@@ -282,6 +317,41 @@ pub struct Turn {
     /// `eos`, `max_tokens`, `stop_string`, `cancelled`, `context_full`, or `human`.
     pub stop_reason: String,
     pub seconds: f64,
+    /// Quality flags computed when the turn is recorded (absent in older files).
+    #[serde(default, skip_serializing_if = "TurnFlags::is_empty")]
+    pub flags: TurnFlags,
+}
+
+impl Turn {
+    /// Cancelled (Esc in the UI): flagged, or recorded with stop reason `cancelled`.
+    pub fn is_cancelled(&self) -> bool {
+        self.flags.cancelled || self.stop_reason == "cancelled"
+    }
+}
+
+/// What the protocol noticed about a turn when it was recorded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TurnFlags {
+    /// The turn was cancelled before it was finished; left out of aggregates by default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled: bool,
+    /// The turn hit its token budget and was trimmed to its last complete sentence
+    /// (its text ends with `…[cut]`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
+    /// Share of the turn's word 5-grams found in the opponent's earlier turns
+    /// (see `debate::quality::copy_overlap`); `None` when it saw no opponent turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_overlap: Option<f64>,
+    /// `copy_overlap` above the threshold even after the allowed regenerations.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub copied: bool,
+}
+
+impl TurnFlags {
+    pub fn is_empty(&self) -> bool {
+        *self == TurnFlags::default()
+    }
 }
 
 /// Who judged.
@@ -329,14 +399,25 @@ pub struct Judgement {
     pub blind: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shuffle: Option<Shuffle>,
-    /// The debate score D (see `debate::score::debate_score`).
+    /// The debate score D toward the strong side (see `debate::score::debate_score`).
     pub d: f64,
-    /// `ln p(correct answer)` under this judgement.
+    /// `ln p(correct answer)` under this judgement; `null`/NaN when neither side defends
+    /// the correct answer (self-assignment), where it is undefined.
+    #[serde(with = "nullable")]
     pub log_score: f64,
-    /// Whether the judge favoured the correct answer (`p_correct > 0.5`).
+    /// Whether the judge favoured the correct answer (`p_correct > 0.5`; false when
+    /// neither side defends it).
     pub correct: bool,
     /// RFC 3339.
     pub at: String,
+    /// D toward the truth: `clip(logit p_correct, −L, L)` (`None` when neither side is
+    /// correct, and in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub d_correct: Option<f64>,
+    /// When set, the judge read the transcript cut after this round (accuracy by round);
+    /// such judgements are left out of the session aggregates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upto_round: Option<usize>,
 }
 
 /// Aggregates over the debates of one session (first judgement per judge name).
@@ -360,6 +441,25 @@ pub struct Scores {
     #[serde(with = "nullable")]
     pub brier: f64,
     pub win_rates: WinRates,
+    /// Judged debates left out because neither side defended the correct answer.
+    #[serde(default)]
+    pub neither_correct: usize,
+    /// Judged debates left out because a turn was cancelled.
+    #[serde(default)]
+    pub cancelled: usize,
+    /// Mean D toward the truth (logit of p_correct, clipped) and its bootstrap CI.
+    #[serde(default = "nan", with = "nullable")]
+    pub mean_d_correct: f64,
+    #[serde(default = "nan_pair", with = "nullable_pair")]
+    pub mean_d_correct_ci: [f64; 2],
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+fn nan_pair() -> [f64; 2] {
+    [f64::NAN; 2]
 }
 
 /// Who the judge sided with: `p_strong > 0.5` is a strong win, `< 0.5` a weak win.
@@ -401,6 +501,60 @@ impl Session {
     /// Judged debates (status `judged`).
     pub fn judged(&self) -> impl Iterator<Item = &DebateRecord> {
         self.debates.iter().filter(|d| d.status == DebateStatus::Judged)
+    }
+
+    /// Checks what the code later indexes or computes with: every answer index within
+    /// the item's choices, `strong_correct` consistent with the indices, rounds ≥ 1,
+    /// probabilities in [0, 1] and every number finite. Returns `(debate index, reason)`
+    /// of the first problem.
+    pub fn validate(&self) -> Result<(), (usize, String)> {
+        for (pos, d) in self.debates.iter().enumerate() {
+            let bad = |r: String| Err((d.index, r));
+            let k = d.item.choices.len();
+            if d.index != pos {
+                return bad(format!("index {} at position {pos}", d.index));
+            }
+            if k < 2 {
+                return bad(format!("item {:?} has {k} choice(s); at least 2 are needed", d.item.id));
+            }
+            for (what, i) in
+                [("answer", d.item.answer), ("strong_answer", d.strong_answer), ("weak_answer", d.weak_answer)]
+            {
+                if i >= k {
+                    return bad(format!("{what} {i} is out of range for {k} choices"));
+                }
+            }
+            if d.strong_correct != (d.strong_answer == d.item.answer) {
+                return bad("strong_correct disagrees with strong_answer and the item's answer".into());
+            }
+            if d.weak_correct.is_some_and(|w| w != (d.weak_answer == d.item.answer)) {
+                return bad("weak_correct disagrees with weak_answer and the item's answer".into());
+            }
+            for (t_i, t) in d.turns.iter().enumerate() {
+                if t.answer >= k {
+                    return bad(format!("turn {} defends answer {} of {k} choices", t_i + 1, t.answer));
+                }
+                if t.round == 0 {
+                    return bad(format!("turn {} has round 0 (rounds start at 1)", t_i + 1));
+                }
+                if !t.seconds.is_finite() || t.flags.copy_overlap.is_some_and(|x| !x.is_finite()) {
+                    return bad(format!("turn {} has a non-finite number", t_i + 1));
+                }
+            }
+            for (j_i, j) in d.judgements.iter().enumerate() {
+                if !(0.0..=1.0).contains(&j.p_strong) {
+                    return bad(format!("judgement {} has p_strong {} outside [0, 1]", j_i + 1, j.p_strong));
+                }
+                let finite = j.d.is_finite()
+                    && j.seconds.is_finite()
+                    && j.d_correct.is_none_or(f64::is_finite)
+                    && j.orders.iter().all(|o| o.p_strong.is_finite() && o.letter_logprobs.iter().all(|x| !x.is_nan()));
+                if !finite {
+                    return bad(format!("judgement {} ({}) has a non-finite number", j_i + 1, j.name));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -32,6 +32,8 @@ pub enum SessionError {
     NoVersion { path: PathBuf },
     #[error("session file {path} does not match the session schema (line {line}, column {column}): {reason}")]
     Schema { path: PathBuf, line: usize, column: usize, reason: String },
+    #[error("session file {path}, debate {debate}: {reason}; the file was not modified")]
+    Invalid { path: PathBuf, debate: usize, reason: String },
 }
 
 /// Loads and checks a session file.
@@ -55,12 +57,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Session, SessionError> {
     if version > SESSION_VERSION as u64 {
         return Err(SessionError::NewerVersion { path: p(), found: version, supported: SESSION_VERSION });
     }
-    serde_json::from_str(text).map_err(|e| SessionError::Schema {
+    let s: Session = serde_json::from_str(text).map_err(|e| SessionError::Schema {
         path: p(),
         line: e.line(),
         column: e.column(),
         reason: strip_position(&e),
-    })
+    })?;
+    s.validate().map_err(|(debate, reason)| SessionError::Invalid { path: p(), debate, reason })?;
+    Ok(s)
 }
 
 fn strip_position(e: &serde_json::Error) -> String {
@@ -183,6 +187,10 @@ mod tests {
                 strong_when_correct: f64::NAN,
                 strong_when_incorrect: f64::NAN,
             },
+            neither_correct: 0,
+            cancelled: 0,
+            mean_d_correct: f64::NAN,
+            mean_d_correct_ci: [f64::NAN; 2],
         });
         save(&path, &s).unwrap();
         let back = load(&path).unwrap();
