@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use w2sd::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
-use w2sd::session::{store, DebateStatus, JudgeKind, Side};
+use w2sd::session::{store, DebateStatus, JudgeKind};
 
 fn w2sd(args: &[&str], data: &std::path::Path) -> (serde_json::Value, String) {
     let o = Command::new(common::bin()).args(args).env("W2SD_DATA_DIR", data).output().unwrap();

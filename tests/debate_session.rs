@@ -451,7 +451,8 @@ fn out_of_range_indices_are_refused_on_load_naming_file_and_debate() {
     let o =
         std::process::Command::new(common::bin()).args(["sessions", "show", bad.to_str().unwrap()]).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    // A session file that fails validation is bad input: exit status 2.
+    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("bad.json") && err.contains("debate 2") && !err.contains("panicked"), "{err}");
 }
 

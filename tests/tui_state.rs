@@ -339,17 +339,20 @@ fn the_debate_worker_runs_every_protocol_and_assignment() {
                 out: out.clone(),
             };
             // The two sides prefer different answers, so self-assignment always debates.
-            let lean = |k: usize| {
-                move |_: &str, c: &[String]| (0..c.len()).map(|i| if i == k { -0.1 } else { -3.0 }).collect()
-            };
+            use w2sd::runtime::scripted::choice_scorer;
             let mut pool = ModelPool::default();
             pool.insert(
                 "strong",
-                share(ScriptedModel::new("strong", "Mine is right, as the map shows.").with_scorer(lean(0))),
+                share(
+                    ScriptedModel::new("strong", "Mine is right, as the map shows.").with_scorer(choice_scorer(false)),
+                ),
             );
             pool.insert(
                 "weak",
-                share(ScriptedModel::new("weak", "That city is not even in the country.").with_scorer(lean(1))),
+                share(
+                    ScriptedModel::new("weak", "That city is not even in the country.")
+                        .with_scorer(choice_scorer(true)),
+                ),
             );
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
             let mut handle = w2sd::tui::workers::spawn_debate_with(cfg.clone(), pool, Sender(tx));

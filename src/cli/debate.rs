@@ -59,6 +59,7 @@ pub enum DebateCmd {
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
+    /// Task spec: builtin:reading|capitals|arithmetic|sentiment, or a .jsonl file.
     #[arg(long)]
     pub task: String,
     #[command(flatten)]
@@ -70,12 +71,16 @@ pub struct CompareArgs {
     /// passage, no arguments).
     #[arg(long, default_value = "blind,consultancy,debate,oracle")]
     pub protocols: String,
+    /// Debate rounds (accuracy is also read after each earlier round).
     #[arg(long, default_value_t = 2)]
     pub rounds: usize,
+    /// Whether the two turns of a round see each other.
     #[arg(long, value_parser = super::args::choice::<TurnOrder>(), default_value_t = TurnOrder::SimultaneousFirst)]
     pub turn_order: TurnOrder,
+    /// Number of task items (the same items for every protocol).
     #[arg(long, default_value_t = 200)]
     pub n: usize,
+    /// Random seed (items, assignment and sampling).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Where the session files go (one per protocol; rerunning resumes them).
@@ -84,6 +89,7 @@ pub struct CompareArgs {
     /// Only analyse the saved sessions; run nothing and load no model.
     #[arg(long)]
     pub no_run: bool,
+    /// Print one JSON object on stdout (progress and logs go to stderr).
     #[arg(long)]
     pub json: bool,
 }

@@ -402,7 +402,7 @@ pub fn models(cmd: ModelsCmd) -> Result<()> {
             if json {
                 print_json(&rows)
             } else {
-                println!("{:<30} {:>12} {:<10} {}", "NAME", "SIZE", "STATUS", "PATH");
+                println!("{:<30} {:>12} {:<10} PATH", "NAME", "SIZE", "STATUS");
                 for r in rows {
                     println!(
                         "{:<30} {:>12} {:<10} {}",

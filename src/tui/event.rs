@@ -12,6 +12,8 @@ use super::message::WorkerEvent;
 
 /// Everything the app loop reacts to.
 #[derive(Debug)]
+// Events are moved once each through a channel; boxing the worker payload would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     /// A key press (releases and repeats are dropped at the source).
     Key(KeyEvent),

@@ -42,6 +42,8 @@ use workers::DebateHandle;
 
 /// What the UI opens on.
 #[derive(Debug, Clone)]
+// Built once per process; the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Start {
     /// A debate session (the default: a live debate on the offline default models).
     Debate(message::DebateConfig),

@@ -273,11 +273,8 @@ impl DebateState {
                     self.panes[self.focus].scroll.top()
                 }
             }
-            Action::Bottom => {
-                if self.focus < 2 {
-                    self.panes[self.focus].scroll.bottom()
-                }
-            }
+            Action::Bottom if self.focus < 2 => self.panes[self.focus].scroll.bottom(),
+            Action::Bottom => {}
             Action::FocusNext => {
                 let n = if self.item.as_ref().is_some_and(|i| i.passage.is_some()) { 3 } else { 2 };
                 self.focus = (self.focus + 1) % n;

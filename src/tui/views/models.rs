@@ -66,7 +66,7 @@ impl ModelsState {
 
     fn start_pull(&mut self, names: Vec<String>) -> Vec<Effect> {
         let names: Vec<String> =
-            names.into_iter().filter(|n| !self.pulls.get(n).is_some_and(|p| p.finished.is_none())).collect();
+            names.into_iter().filter(|n| self.pulls.get(n).is_none_or(|p| p.finished.is_some())).collect();
         if names.is_empty() {
             return vec![];
         }

@@ -28,48 +28,12 @@ use serde_json::{json, Value};
 use super::generate::{CancelToken, GenerateRequest, Generation, Prompt, Role, StopReason};
 use super::language_model::{FeatureBatch, FeatureRequest, LanguageModel};
 use super::model::ModelInfo;
+pub use super::spec::RemoteSpec;
 
 /// How many next-token alternatives a scoring request asks for (the OpenAI API's maximum).
 pub const TOP_LOGPROBS: usize = 20;
 /// Tries of one request before its error is final.
 pub const MAX_TRIES: u32 = 4;
-
-/// A parsed `openai:BASE_URL#MODEL` spec.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteSpec {
-    /// The API root, e.g. `http://127.0.0.1:8000/v1` (no trailing slash, no credentials).
-    pub base_url: String,
-    /// The served model id.
-    pub model: String,
-}
-
-impl RemoteSpec {
-    /// Parses `openai:BASE_URL#MODEL`; `None` when `s` is not a remote spec.
-    pub fn parse(s: &str) -> Option<Result<RemoteSpec>> {
-        let rest = s.strip_prefix("openai:")?;
-        Some((|| {
-            let (url, model) = rest
-                .rsplit_once('#')
-                .ok_or_else(|| anyhow!("remote model spec {s:?} needs a model id: openai:BASE_URL#MODEL"))?;
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                bail!("remote model spec {s:?}: the base URL must start with http:// or https://");
-            }
-            let authority = url.split("://").nth(1).unwrap_or("").split('/').next().unwrap_or("");
-            if authority.contains('@') {
-                // The spec is not echoed: it holds the credentials.
-                bail!("a remote model URL carries credentials; put the key in W2SD_API_KEY instead (sessions record the URL)");
-            }
-            if model.trim().is_empty() {
-                bail!("remote model spec {s:?} has an empty model id");
-            }
-            Ok(RemoteSpec { base_url: url.trim_end_matches('/').to_string(), model: model.to_string() })
-        })())
-    }
-
-    pub fn spec(&self) -> String {
-        format!("openai:{}#{}", self.base_url, self.model)
-    }
-}
 
 /// What a server offers, as probed by [`probe`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -431,19 +395,6 @@ impl LanguageModel for RemoteModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn specs_parse_and_refuse_credentials() {
-        let s = RemoteSpec::parse("openai:http://127.0.0.1:8000/v1/#Qwen/Qwen2.5-7B-Instruct").unwrap().unwrap();
-        assert_eq!(s.base_url, "http://127.0.0.1:8000/v1");
-        assert_eq!(s.model, "Qwen/Qwen2.5-7B-Instruct");
-        assert_eq!(s.spec(), "openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct");
-        assert!(RemoteSpec::parse("gemma-3-270m").is_none());
-        let e = RemoteSpec::parse("openai:http://u:secret@host/v1#m").unwrap().unwrap_err().to_string();
-        assert!(e.contains("W2SD_API_KEY") && !e.contains("secret"), "{e}");
-        assert!(RemoteSpec::parse("openai:http://host/v1").unwrap().is_err());
-        assert!(RemoteSpec::parse("openai:ftp://host#m").unwrap().is_err());
-    }
 
     #[test]
     fn letters_are_found_with_or_without_a_leading_space() {

@@ -142,6 +142,7 @@ impl LanguageModel for ScriptedModel {
         });
         let reply = self.replies.pop_front().unwrap_or_else(|| self.default_reply.clone());
         let mut text = String::new();
+        let mut emitted = 0;
         let mut tokens = 0;
         let mut stop_reason = StopReason::Eos;
         for piece in reply.split_inclusive(' ') {
@@ -153,23 +154,33 @@ impl LanguageModel for ScriptedModel {
                 stop_reason = StopReason::MaxTokens;
                 break;
             }
-            let candidate = format!("{text}{piece}");
-            if let Some(cut) = req.stop.iter().filter_map(|s| candidate.find(s.as_str())).min() {
-                let before = &candidate[text.len()..cut.max(text.len())];
-                if !before.is_empty() {
-                    on_text(before);
-                }
-                text = candidate[..cut].to_string();
-                tokens += 1;
+            text.push_str(piece);
+            tokens += 1;
+            if let Some(cut) = req.stop.iter().filter(|s| !s.is_empty()).filter_map(|s| text.find(s.as_str())).min() {
+                text.truncate(cut);
                 stop_reason = StopReason::StopString;
                 break;
             }
-            on_text(piece);
-            text = candidate;
-            tokens += 1;
+            // As the real runtime does, text that may be the start of a stop string is held back.
+            let held = req
+                .stop
+                .iter()
+                .flat_map(|s| s.char_indices().skip(1).map(move |(k, _)| &s[..k]))
+                .filter(|p| text.ends_with(p))
+                .map(str::len)
+                .max()
+                .unwrap_or(0);
+            let safe = text.len() - held;
+            if safe > emitted {
+                on_text(&text[emitted..safe]);
+                emitted = safe;
+            }
             if !self.word_delay.is_zero() {
                 std::thread::sleep(self.word_delay);
             }
+        }
+        if text.len() > emitted {
+            on_text(&text[emitted..]);
         }
         Ok(Generation {
             text,
@@ -229,6 +240,40 @@ impl LanguageModel for ScriptedModel {
         on_batch(texts.len());
         let truncated = texts.iter().filter(|t| t.split_whitespace().count() > max_tokens.max(1)).count();
         Ok(FeatureBatch { vectors: out, truncated })
+    }
+}
+
+/// A scorer that prefers one choice by its text, whatever letter it is shown under: it reads the
+/// `X) text` lines of the prompt and gives the letter of the alphabetically first (`last = false`)
+/// or last choice −0.1, every other continuation −3.0 (index 0 wins when the prompt lists none).
+pub fn choice_scorer(last: bool) -> impl FnMut(&str, &[String]) -> Vec<f64> + Send + 'static {
+    move |prompt: &str, conts: &[String]| {
+        let mut listed: Vec<(String, String)> = prompt
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim();
+                let (letter, text) = l.split_once(") ")?;
+                (letter.len() == 1 && letter.chars().all(|c| c.is_ascii_uppercase()))
+                    .then(|| (letter.to_string(), text.to_string()))
+            })
+            .collect();
+        listed.sort_by(|a, b| a.1.cmp(&b.1));
+        let want = if last { listed.last() } else { listed.first() }.map(|x| x.0.clone());
+        conts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let hit = match &want {
+                    Some(w) => c.trim() == w,
+                    None => i == 0,
+                };
+                if hit {
+                    -0.1
+                } else {
+                    -3.0
+                }
+            })
+            .collect()
     }
 }
 
