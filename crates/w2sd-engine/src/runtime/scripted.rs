@@ -244,7 +244,7 @@ impl LanguageModel for ScriptedModel {
 }
 
 /// A scorer that prefers one choice by its text, whatever letter it is shown under: it reads the
-/// `X) text` lines of the prompt and gives the letter of the alphabetically first (`last = false`)
+/// `X. text` (or `X) text`) lines of the prompt and gives the letter of the alphabetically first (`last = false`)
 /// or last choice −0.1, every other continuation −3.0 (index 0 wins when the prompt lists none).
 pub fn choice_scorer(last: bool) -> impl FnMut(&str, &[String]) -> Vec<f64> + Send + 'static {
     move |prompt: &str, conts: &[String]| {
@@ -252,7 +252,7 @@ pub fn choice_scorer(last: bool) -> impl FnMut(&str, &[String]) -> Vec<f64> + Se
             .lines()
             .filter_map(|l| {
                 let l = l.trim();
-                let (letter, text) = l.split_once(") ")?;
+                let (letter, text) = l.split_once(". ").or_else(|| l.split_once(") "))?;
                 (letter.len() == 1 && letter.chars().all(|c| c.is_ascii_uppercase()))
                     .then(|| (letter.to_string(), text.to_string()))
             })
