@@ -435,29 +435,11 @@ fn toml_doc(sections: Vec<&'static str>, keys: Vec<&'static str>) -> impl Strate
     })
 }
 
-const THEME_KEYS: &[&str] = &[
-    "extends",
-    "bg",
-    "fg",
-    "dim",
-    "border",
-    "border_focus",
-    "title",
-    "accent",
-    "strong",
-    "weak",
-    "left",
-    "right",
-    "good",
-    "bad",
-    "warn",
-    "selection_bg",
-    "selection_fg",
-    "status_bg",
-    "status_fg",
-    "key",
-    "chart_1",
-];
+/// The keys a theme file may set: the theme's own colour names, and `extends`.
+fn theme_keys() -> Vec<&'static str> {
+    std::iter::once("extends").chain(w2sd::tui::theme::KEYS.iter().copied()).collect()
+}
+
 const KEY_ACTIONS: &[&str] =
     &["quit", "help", "up", "down", "open", "back", "confidence_1", "undo", "next_screen", "run"];
 const EXP_KEYS: &[&str] = &[
@@ -491,7 +473,7 @@ proptest! {
     #![proptest_config(config(CASES_FILE))]
 
     #[test]
-    fn theme_files(text in toml_doc(vec![], THEME_KEYS.to_vec())) {
+    fn theme_files(text in toml_doc(vec![], theme_keys())) {
         fuzz::theme_toml(&text);
     }
 

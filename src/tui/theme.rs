@@ -55,7 +55,8 @@ pub struct Theme {
     pub chart_3: Color,
 }
 
-const KEYS: &[&str] = &[
+/// The colour names a theme file sets (besides `extends`).
+pub const KEYS: &[&str] = &[
     "bg",
     "fg",
     "dim",
