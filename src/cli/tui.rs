@@ -144,8 +144,26 @@ impl TuiCmds {
 
 /// `w2sd` with no arguments: the UI on a live debate over the offline default models
 /// (pulled first, on a progress screen, when missing).
+///
+/// The session file follows the one naming scheme, so an unfinished live debate resumes; once
+/// every debate of it is judged, the next launch moves to the next seed (new items) instead of
+/// opening a finished session.
 pub fn default_main(theme: Option<String>) -> Result<()> {
-    let cfg = JudgeArgs::default_live().config()?;
+    let mut a = JudgeArgs::default_live();
+    let mut cfg = a.config()?;
+    for _ in 0..1000 {
+        let finished = crate::session::store::load(&cfg.out).is_ok_and(|s| {
+            s.debates.len() >= s.settings.n
+                && s.debates.iter().all(|d| {
+                    matches!(d.status, crate::session::DebateStatus::Judged | crate::session::DebateStatus::Agreement)
+                })
+        });
+        if !finished {
+            break;
+        }
+        a.seed += 1;
+        cfg = a.config()?;
+    }
     let _lock = crate::session::store::lock(&cfg.out)?;
     crate::tui::run(Options { theme, start: Start::Debate(cfg) })
 }
