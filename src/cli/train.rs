@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 
 use crate::cli::progress::KeyedBar;
-use serde_json::json;
+use serde::Serialize;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -217,6 +217,87 @@ fn check_task(cfg: &ExperimentConfig) -> Result<()> {
 }
 
 /// `<data dir>/runs/<task slug>-<hash of the config>` (see [`ExperimentConfig::run_name`] and
+/// One run of `train --json` (the headline numbers; results.json has everything).
+#[derive(Debug, Serialize)]
+pub struct RunRow {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    pub weak: String,
+    pub strong: String,
+    pub loss: String,
+    pub acc_weak: f64,
+    pub acc_ceiling: f64,
+    pub acc_w2s: f64,
+    /// Null unless the weak-to-ceiling gap's interval lies above 0.
+    pub pgr: Option<f64>,
+    pub pgr_raw: Option<f64>,
+    pub ci_pgr: crate::w2s::metrics::Ci,
+    pub auroc_w2s: Option<f64>,
+    pub pgr_auroc: Option<f64>,
+}
+
+impl RunRow {
+    fn of(x: &crate::w2s::results::RunResult) -> RunRow {
+        RunRow {
+            id: x.info.id.clone(),
+            seed: x.info.seed,
+            weak: x.info.weak.clone(),
+            strong: x.info.strong.clone(),
+            loss: x.info.loss.clone(),
+            acc_weak: x.metrics.acc_weak,
+            acc_ceiling: x.metrics.acc_ceiling,
+            acc_w2s: x.metrics.acc_w2s,
+            pgr: x.metrics.pgr,
+            pgr_raw: x.metrics.pgr_raw,
+            ci_pgr: x.metrics.ci.pgr,
+            auroc_w2s: x.metrics.auroc_w2s,
+            pgr_auroc: x.metrics.pgr_auroc,
+        }
+    }
+}
+
+/// `train --json` with one seed.
+#[derive(Debug, Serialize)]
+pub struct TrainOutput {
+    pub out: PathBuf,
+    pub stages: Vec<String>,
+    pub ran: Vec<String>,
+    pub resumed: Vec<String>,
+    pub results: Option<PathBuf>,
+    pub predictions: Option<PathBuf>,
+    pub wall_s: f64,
+    pub features: Vec<crate::w2s::features::FeatureStats>,
+    pub runs: Option<Vec<RunRow>>,
+    pub bootstrap: Option<Vec<crate::w2s::results::BootstrapStep>>,
+    pub warnings: Vec<String>,
+}
+
+/// `train --seeds … --json`.
+#[derive(Debug, Serialize)]
+pub struct SeedsOutput {
+    pub out: PathBuf,
+    pub seeds: Option<Vec<u64>>,
+    pub ran: Vec<String>,
+    pub resumed: Vec<String>,
+    pub results: Option<PathBuf>,
+    pub predictions: Option<PathBuf>,
+    pub wall_s: f64,
+    pub features: Vec<crate::w2s::features::FeatureStats>,
+    pub aggregate: Option<Vec<crate::w2s::results::AggregateRun>>,
+    pub paired: Option<Vec<crate::w2s::results::PairedDiff>>,
+    pub runs: Option<Vec<RunRow>>,
+    pub warnings: Vec<String>,
+}
+
+/// `plot --json`.
+#[derive(Debug, Serialize)]
+pub struct PlotOutput {
+    pub out: PathBuf,
+    pub runs: usize,
+    pub bootstrap_steps: usize,
+}
+
 /// [`crate::paths::run_dir`]): the folder the Train screen uses for the same config.
 pub fn default_out(cfg: &ExperimentConfig) -> PathBuf {
     crate::paths::run_dir(&cfg.run_name())
@@ -315,23 +396,19 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let features = exp.feature_stats();
     if a.json {
         let results = if finished_all { Some(Results::load(&results_path)?) } else { None };
-        print_json(&json!({
-            "out": out,
-            "stages": stages.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-            "ran": ran,
-            "resumed": resumed,
-            "results": finished_all.then(|| results_path.clone()),
-            "predictions": finished_all.then(|| out.join("predictions.jsonl")),
-            "wall_s": t0.elapsed().as_secs_f64(),
-            "features": features,
-            "runs": results.as_ref().map(|r| r.runs.iter().map(|x| json!({
-                "id": x.info.id, "weak": x.info.weak, "strong": x.info.strong, "loss": x.info.loss,
-                "acc_weak": x.metrics.acc_weak, "acc_ceiling": x.metrics.acc_ceiling, "acc_w2s": x.metrics.acc_w2s,
-                "pgr": x.metrics.pgr, "auroc_w2s": x.metrics.auroc_w2s, "pgr_auroc": x.metrics.pgr_auroc,
-            })).collect::<Vec<_>>()),
-            "bootstrap": results.as_ref().map(|r| r.bootstrap.clone()),
-            "warnings": results.as_ref().map(|r| r.warnings.clone()).unwrap_or_default(),
-        }))?;
+        print_json(&TrainOutput {
+            out: out.clone(),
+            stages: stages.iter().map(|s| s.to_string()).collect(),
+            ran,
+            resumed,
+            results: finished_all.then(|| results_path.clone()),
+            predictions: finished_all.then(|| out.join("predictions.jsonl")),
+            wall_s: t0.elapsed().as_secs_f64(),
+            features,
+            runs: results.as_ref().map(|r| r.runs.iter().map(RunRow::of).collect()),
+            bootstrap: results.as_ref().map(|r| r.bootstrap.clone()),
+            warnings: results.as_ref().map(|r| r.warnings.clone()).unwrap_or_default(),
+        })?;
         return Ok(());
     }
     if finished_all {
@@ -410,24 +487,20 @@ fn train_seeds(a: &TrainArgs, cfg: &ExperimentConfig, out: &std::path::Path, t0:
     let features: Vec<_> = outcome.experiments.iter_mut().flat_map(|(_, e)| e.feature_stats()).collect();
     let r = outcome.results;
     if a.json {
-        print_json(&json!({
-            "out": out,
-            "seeds": cfg.seeds,
-            "ran": ran,
-            "resumed": resumed,
-            "results": r.as_ref().map(|_| out.join("results.json")),
-            "predictions": r.as_ref().map(|_| out.join("predictions.jsonl")),
-            "wall_s": t0.elapsed().as_secs_f64(),
-            "features": features,
-            "aggregate": r.as_ref().map(|r| r.aggregate.clone()),
-            "paired": r.as_ref().map(|r| r.paired.clone()),
-            "runs": r.as_ref().map(|r| r.runs.iter().map(|x| json!({
-                "id": x.info.id, "seed": x.info.seed, "weak": x.info.weak, "strong": x.info.strong, "loss": x.info.loss,
-                "acc_weak": x.metrics.acc_weak, "acc_ceiling": x.metrics.acc_ceiling, "acc_w2s": x.metrics.acc_w2s,
-                "pgr": x.metrics.pgr, "pgr_raw": x.metrics.pgr_raw, "ci_pgr": x.metrics.ci.pgr,
-            })).collect::<Vec<_>>()),
-            "warnings": r.as_ref().map(|r| r.warnings.clone()).unwrap_or_default(),
-        }))?;
+        print_json(&SeedsOutput {
+            out: out.to_path_buf(),
+            seeds: cfg.seeds.clone(),
+            ran,
+            resumed,
+            results: r.as_ref().map(|_| out.join("results.json")),
+            predictions: r.as_ref().map(|_| out.join("predictions.jsonl")),
+            wall_s: t0.elapsed().as_secs_f64(),
+            features,
+            aggregate: r.as_ref().map(|r| r.aggregate.clone()),
+            paired: r.as_ref().map(|r| r.paired.clone()),
+            runs: r.as_ref().map(|r| r.runs.iter().map(RunRow::of).collect()),
+            warnings: r.as_ref().map(|r| r.warnings.clone()).unwrap_or_default(),
+        })?;
         return Ok(());
     }
     let Some(r) = r else {
@@ -474,7 +547,7 @@ pub fn plot(a: PlotArgs) -> Result<()> {
     let r = Results::load(&a.results)?;
     crate::w2s::plot::plot(&r, &a.out)?;
     if a.json {
-        print_json(&json!({ "out": a.out, "runs": r.runs.len(), "bootstrap_steps": r.bootstrap.len() }))?;
+        print_json(&PlotOutput { out: a.out.clone(), runs: r.runs.len(), bootstrap_steps: r.bootstrap.len() })?;
     } else {
         println!("wrote {}", a.out.display());
     }
