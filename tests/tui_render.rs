@@ -15,17 +15,7 @@ use w2sd::tui::views::debate::{DebateSummary, Phase};
 const SIZES: [(u16, u16, &str); 2] = [(80, 24, "80x24"), (140, 40, "wide")];
 
 fn debate_app(w: u16, h: u16, blind: bool) -> w2sd::tui::app::App {
-    let mut a = app(w, h);
-    a.debate.summary = Some(DebateSummary {
-        task: "builtin:capitals".into(),
-        judge: JudgeSetting::Human,
-        judge_name: "alice".into(),
-        protocol: Protocol::Debate,
-        blind,
-        reveal: true,
-        out: "/data/w2sd/sessions/x.json".into(),
-    });
-    stream_item(&mut a, blind);
+    let mut a = judging_app(w, h, blind);
     a.debate.elapsed_s = 83;
     a.debate.judged = 2;
     a

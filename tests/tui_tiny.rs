@@ -5,26 +5,14 @@
 mod tui_support;
 
 use tui_support::*;
-use w2sd::session::{JudgeSetting, Protocol};
 use w2sd::tui::action::Action;
 use w2sd::tui::app::{App, Screen};
 use w2sd::tui::message::TrainEvent;
 use w2sd::tui::message::{DebateEvent, ModelRow, WorkerEvent};
-use w2sd::tui::views::debate::{DebateSummary, Phase};
+use w2sd::tui::views::debate::Phase;
 
 fn debate(blind: bool) -> App {
-    let mut a = app(80, 24);
-    a.debate.summary = Some(DebateSummary {
-        task: "builtin:capitals".into(),
-        judge: JudgeSetting::Human,
-        judge_name: "alice".into(),
-        protocol: Protocol::Debate,
-        blind,
-        reveal: true,
-        out: "/data/w2sd/sessions/x.json".into(),
-    });
-    stream_item(&mut a, blind);
-    a
+    judging_app(80, 24, blind)
 }
 
 /// The states: a debate streamed, with a confidence picked, with help open, preparing; the

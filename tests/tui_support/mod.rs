@@ -288,3 +288,19 @@ pub fn train_app(w: u16, h: u16) -> App {
 pub fn stage(a: &App, name: &str) -> usize {
     a.train.stages.iter().position(|s| s.plan.name == name).unwrap_or_else(|| panic!("no stage {name}"))
 }
+
+/// An app at `w`×`h` judging a streamed capitals item as alice (a person), saving to a fixed path.
+pub fn judging_app(w: u16, h: u16, blind: bool) -> App {
+    let mut a = app(w, h);
+    a.debate.summary = Some(w2sd::tui::views::debate::DebateSummary {
+        task: "builtin:capitals".into(),
+        judge: w2sd::session::JudgeSetting::Human,
+        judge_name: "alice".into(),
+        protocol: w2sd::session::Protocol::Debate,
+        blind,
+        reveal: true,
+        out: "/data/w2sd/sessions/x.json".into(),
+    });
+    stream_item(&mut a, blind);
+    a
+}
