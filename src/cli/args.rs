@@ -1,6 +1,9 @@
 //! Command-line plumbing shared by the subcommands.
 
+use std::path::PathBuf;
+
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::Args;
 use w2sd_engine::choice::Choice;
 
 /// A clap value parser for an engine [`Choice`]: its names, with their help, are the possible
@@ -8,6 +11,39 @@ use w2sd_engine::choice::Choice;
 pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
     PossibleValuesParser::new(T::ALL.iter().map(|c| PossibleValue::new(c.name()).help(c.help())))
         .map(|s| T::from_name(&s).expect("clap accepted only listed names"))
+}
+
+/// `--json`, shared by every subcommand with machine-readable output: the output is one
+/// `#[derive(Serialize)]` value on stdout.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct JsonFlag {
+    /// Print one JSON object on stdout (progress and logs go to stderr).
+    #[arg(id = "json", long = "json")]
+    pub on: bool,
+}
+
+/// `--task`, `--n` and `--seed`: which items a command runs on. A subcommand with another
+/// default for `--n` sets it with `#[command(mut_arg("n", …))]`.
+#[derive(Args, Debug, Clone)]
+pub struct ItemArgs {
+    /// Task spec: builtin:reading|capitals|arithmetic|sentiment, or a .jsonl file.
+    #[arg(long)]
+    pub task: String,
+    /// Number of task items.
+    #[arg(long, default_value_t = 20)]
+    pub n: usize,
+    /// Random seed (items, assignment and sampling).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// `--out`: where a command writes its file. Each subcommand states what the file is with
+/// `#[command(mut_arg("out", |a| a.help(…)))]`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutArg {
+    /// Output file.
+    #[arg(id = "out", long = "out", value_name = "OUT")]
+    pub path: Option<PathBuf>,
 }
 
 /// Where a sampling setting came from, to name it in an error: a flag, or a profile file.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::debate::agents::{ModelDebater, ModelJudge};
 use crate::debate::facilitate::{self, FacilitationEvent};
@@ -21,7 +21,10 @@ use crate::session::{
     self, store, Assignment, DebateStatus, DebaterProfile, JudgeSetting, Protocol, Session, Settings, Side, TurnOrder,
 };
 
+use super::args::{ItemArgs, JsonFlag, OutArg};
+use super::debate_json as out_json;
 use super::print_json;
+use w2sd_engine::choice::Choice;
 
 #[derive(Subcommand, Debug)]
 pub enum DebateCmds {
@@ -58,10 +61,10 @@ pub enum DebateCmd {
 }
 
 #[derive(Args, Debug)]
+#[command(mut_arg("n", |a| a.default_value("200").help("Number of task items (the same items for every protocol)")))]
 pub struct CompareArgs {
-    /// Task spec: builtin:reading|capitals|arithmetic|sentiment, or a .jsonl file.
-    #[arg(long)]
-    pub task: String,
+    #[command(flatten)]
+    pub items: ItemArgs,
     #[command(flatten)]
     pub debaters: DebaterArgs,
     /// Model spec of the judge (default: the weak debater's model).
@@ -77,21 +80,14 @@ pub struct CompareArgs {
     /// Whether the two turns of a round see each other.
     #[arg(long, value_parser = super::args::choice::<TurnOrder>(), default_value_t = TurnOrder::SimultaneousFirst)]
     pub turn_order: TurnOrder,
-    /// Number of task items (the same items for every protocol).
-    #[arg(long, default_value_t = 200)]
-    pub n: usize,
-    /// Random seed (items, assignment and sampling).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// Where the session files go (one per protocol; rerunning resumes them).
     #[arg(long)]
     pub sessions_dir: Option<PathBuf>,
     /// Only analyse the saved sessions; run nothing and load no model.
     #[arg(long)]
     pub no_run: bool,
-    /// Print one JSON object on stdout (progress and logs go to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 /// The protocol options shared by `w2sd debate run` and `w2sd judge` (the Debate screen).
@@ -156,10 +152,11 @@ pub struct DebaterArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(mut_arg("out", |a| a.help("Session file. An existing file with the same settings is resumed. \
+Default: <sessions-dir>/<task>-<strong>-vs-<weak>-<protocol>-r<rounds>-n<n>-s<seed>.json")))]
 pub struct RunArgs {
-    /// Task spec: builtin:reading|capitals|arithmetic|sentiment, or a .jsonl file.
-    #[arg(long)]
-    pub task: String,
+    #[command(flatten)]
+    pub items: ItemArgs,
     #[command(flatten)]
     pub debaters: DebaterArgs,
     /// Who judges: `model` (the --judge-model, by default the weak debater's model), `model:SPEC`,
@@ -174,22 +171,13 @@ pub struct RunArgs {
     /// Debate rounds (0 only with --protocol blind).
     #[arg(long, default_value_t = 2)]
     pub rounds: usize,
-    /// Number of task items.
-    #[arg(long, default_value_t = 20)]
-    pub n: usize,
-    /// Random seed (items, assignment and sampling).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Session file. An existing file with the same settings is resumed.
-    /// Default: <sessions-dir>/<task>-<strong>-vs-<weak>-<protocol>-r<rounds>-n<n>-s<seed>.json
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutArg,
     /// Where sessions live (default: the data dir, or $W2SD_DATA_DIR/sessions).
     #[arg(long)]
     pub sessions_dir: Option<PathBuf>,
-    /// Print one JSON summary line on stdout (progress goes to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 #[derive(Args, Debug)]
@@ -202,9 +190,8 @@ pub struct JudgeArgs {
     /// Where sessions live (default: <data dir>/sessions).
     #[arg(long)]
     pub sessions_dir: Option<PathBuf>,
-    /// Print one JSON object on stdout (progress and logs go to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 #[derive(Subcommand, Debug)]
@@ -214,11 +201,11 @@ pub enum SessionsCmd {
         /// Where sessions live (default: <data dir>/sessions).
         #[arg(long)]
         sessions_dir: Option<PathBuf>,
-        /// Print one JSON object on stdout (progress and logs go to stderr).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        json: JsonFlag,
     },
     /// Show a session's debates and transcripts.
+    #[command(mut_arg("json", |a| a.help("Print the session file's JSON (with --debate, that debate's)")))]
     Show {
         /// Session file (or a file name in the sessions dir).
         file: PathBuf,
@@ -228,9 +215,8 @@ pub enum SessionsCmd {
         /// Where sessions live (default: <data dir>/sessions).
         #[arg(long)]
         sessions_dir: Option<PathBuf>,
-        /// Print the session file's JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        json: JsonFlag,
     },
     /// Judge accuracy, mean D with CI, ECE, Brier, win rates, judge agreement, position
     /// bias, debater quality (copy rate, leaks, cuts, quotes) and Bradley–Terry ratings.
@@ -246,20 +232,19 @@ pub enum SessionsCmd {
         /// Where sessions live (default: <data dir>/sessions).
         #[arg(long)]
         sessions_dir: Option<PathBuf>,
-        /// Print one JSON object on stdout (progress and logs go to stderr).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        json: JsonFlag,
     },
     /// Export one row per judgement (debates without one get one row) as JSONL or CSV.
+    #[command(mut_arg("out", |a| a.help("Output file (default: stdout)")))]
     Export {
         /// Session file (or a file name in the sessions dir).
         file: PathBuf,
         /// Export format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
-        /// Output file (default: stdout).
-        #[arg(long)]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        out: OutArg,
         /// Where sessions live (default: <data dir>/sessions).
         #[arg(long)]
         sessions_dir: Option<PathBuf>,
@@ -273,25 +258,17 @@ pub enum ExportFormat {
 }
 
 #[derive(Args, Debug)]
+#[command(mut_arg("out", |a| a.help("Also write the full report (every item, explanation and log-probability) \
+here, after every item; an existing report of the same run is resumed")))]
 pub struct FacilitateArgs {
-    /// Task spec: builtin:reading|capitals|arithmetic|sentiment, or a .jsonl file.
-    #[arg(long)]
-    pub task: String,
+    #[command(flatten)]
+    pub items: ItemArgs,
     #[command(flatten)]
     pub debaters: DebaterArgs,
-    /// Number of task items.
-    #[arg(long, default_value_t = 20)]
-    pub n: usize,
-    /// Random seed (items, assignment and sampling).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Also write the full report (every item, explanation and log-probability) here,
-    /// after every item; an existing report of the same run is resumed.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Print one JSON object on stdout (progress and logs go to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub out: OutArg,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 /// A profile file: `model` is required, the rest default to the command-line values.
@@ -433,18 +410,19 @@ fn fmt(x: f64) -> String {
 
 fn run(a: RunArgs) -> Result<()> {
     let t0 = Instant::now();
-    super::args::check_min(a.n, 1, "--n")?;
+    super::args::check_min(a.items.n, 1, "--n")?;
     // Check the whole task file before loading any model.
-    check_task(&a.task, a.n, a.seed)?;
-    let strong_p = resolve_profile_seeded(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters, a.seed)?;
-    let weak_p = resolve_profile_seeded(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters, a.seed)?;
+    check_task(&a.items.task, a.items.n, a.items.seed)?;
+    let strong_p =
+        resolve_profile_seeded(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters, a.items.seed)?;
+    let weak_p = resolve_profile_seeded(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters, a.items.seed)?;
     let judge_setting = match (&a.judge, &a.judge_model) {
         (JudgeSetting::Model { .. }, Some(spec)) => JudgeSetting::Model { spec: spec.clone() },
         (JudgeSetting::Model { spec }, None) if spec.is_empty() => JudgeSetting::Model { spec: weak_p.model.clone() },
         (j, _) => j.clone(),
     };
-    let settings = a.protocol.settings(&a.task, a.n, a.seed, a.rounds, judge_setting.clone())?;
-    let out = match &a.out {
+    let settings = a.protocol.settings(&a.items.task, a.items.n, a.items.seed, a.rounds, judge_setting.clone())?;
+    let out = match &a.out.path {
         Some(p) => p.clone(),
         None => sessions_dir(&a.sessions_dir).join(runner::default_file_name(&settings, &strong_p, &weak_p)),
     };
@@ -473,7 +451,7 @@ fn run(a: RunArgs) -> Result<()> {
         _ => None,
     };
     let cancel = CancelToken::new();
-    let json = a.json;
+    let json = a.json.on;
     let mut err = std::io::stderr();
     let mut on_event = |e: RunEvent| {
         let _ = match e {
@@ -526,35 +504,13 @@ fn run(a: RunArgs) -> Result<()> {
     )?;
     let wall = t0.elapsed().as_secs_f64();
     let sc = s.scores.clone().unwrap_or_else(|| metrics::session_scores(&s, None));
-    if a.json {
-        print_json(&json!({
-            "path": out,
-            "session_id": s.id,
-            "debates": s.debates.len(),
-            "judged": sc.judged,
-            "agreements": sc.agreements,
-            "judge_accuracy": nullable(sc.judge_accuracy),
-            "mean_d": nullable(sc.mean_d),
-            "mean_d_ci": [nullable(sc.mean_d_ci[0]), nullable(sc.mean_d_ci[1])],
-            "mean_log_score": nullable(sc.mean_log_score),
-            "ece": nullable(sc.ece),
-            "brier": nullable(sc.brier),
-            "win_rates": sc.win_rates,
-            "wall_s": wall,
-        }))
+    if a.json.on {
+        print_json(&out_json::RunOutput::new(&out, &s, &sc, wall))
     } else {
         println!("session saved to {}", out.display());
         print_scores(&sc);
         println!("wall time {wall:.1}s");
         Ok(())
-    }
-}
-
-fn nullable(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else {
-        Value::Null
     }
 }
 
@@ -599,8 +555,8 @@ fn judge(a: JudgeArgs) -> Result<()> {
     })?;
     let s = load_input(&path)?;
     let agreement = metrics::judge_agreement(&s);
-    if a.json {
-        print_json(&json!({"path": path, "added": added, "judge": j.name(), "kappa": agreement}))
+    if a.json.on {
+        print_json(&out_json::JudgeOutput { path: &path, added, judge: j.name(), kappa: agreement })
     } else {
         println!("added {added} judgements by {} to {}", j.name(), path.display());
         for k in agreement {
@@ -617,36 +573,26 @@ fn sessions(c: SessionsCmd) -> Result<()> {
             let mut rows = Vec::new();
             for p in store::list(&dir)? {
                 rows.push(match store::load(&p) {
-                    Ok(s) => {
-                        let judged = s.debates.iter().filter(|d| d.status == DebateStatus::Judged).count();
-                        json!({"path": p, "id": s.id, "task": s.settings.task, "protocol": s.settings.protocol,
-                               "strong": s.provenance.strong.name, "weak": s.provenance.weak.name,
-                               "n": s.settings.n, "debates": s.debates.len(), "judged": judged, "updated": s.updated})
-                    }
-                    Err(e) => json!({"path": p, "error": e.to_string()}),
+                    Ok(s) => out_json::SessionRow::of(p, s),
+                    Err(e) => out_json::SessionRow::Error { path: p, error: e.to_string() },
                 });
             }
-            if json {
-                return print_json(&json!({"dir": dir, "sessions": rows}));
+            if json.on {
+                return print_json(&out_json::SessionList { dir: &dir, sessions: &rows });
             }
             println!("sessions in {}", dir.display());
             if rows.is_empty() {
                 println!("  (none)");
             }
             for r in rows {
-                match r.get("error") {
-                    Some(e) => println!("  {}  ERROR {}", r["path"].as_str().unwrap_or(""), e.as_str().unwrap_or("")),
-                    None => println!(
-                        "  {}  {} {} vs {} · {} · {}/{} judged · {}",
-                        r["id"].as_str().unwrap_or(""),
-                        r["task"].as_str().unwrap_or(""),
-                        r["strong"].as_str().unwrap_or(""),
-                        r["weak"].as_str().unwrap_or(""),
-                        r["protocol"].as_str().unwrap_or(""),
-                        r["judged"],
-                        r["n"],
-                        r["updated"].as_str().unwrap_or("")
-                    ),
+                match r {
+                    out_json::SessionRow::Error { path, error } => println!("  {}  ERROR {error}", path.display()),
+                    out_json::SessionRow::Session { id, task, protocol, strong, weak, n, judged, updated, .. } => {
+                        println!(
+                            "  {id}  {task} {strong} vs {weak} · {} · {judged}/{n} judged · {updated}",
+                            protocol.name()
+                        )
+                    }
                 }
             }
             Ok(())
@@ -654,7 +600,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
         SessionsCmd::Show { file, debate, sessions_dir: d, json } => {
             let path = session_path(&file, &d);
             let s = load_input(&path)?;
-            if json {
+            if json.on {
                 return match debate {
                     Some(i) => {
                         print_json(s.debates.get(i).with_context(|| format!("{} has no debate {i}", path.display()))?)
@@ -683,14 +629,15 @@ fn sessions(c: SessionsCmd) -> Result<()> {
             let seed = all.first().map(|s| s.settings.seed).unwrap_or(0);
             let bt = metrics::ratings(&metrics::games(&all), seed);
             let filter = metrics::Filter { include_cancelled };
-            let per: Vec<Value> = sessions.iter().map(|(p, s)| stats_json(p, s, judge.as_deref(), filter)).collect();
-            if json {
+            if json.on {
+                let mut per: Vec<out_json::SessionStats> =
+                    sessions.iter().map(|(p, s)| out_json::SessionStats::new(p, s, judge.as_deref(), filter)).collect();
                 if per.len() == 1 {
-                    let mut v = per.into_iter().next().unwrap();
-                    v["ratings"] = json!(bt);
-                    return print_json(&v);
+                    let mut one = per.remove(0);
+                    one.ratings = Some(bt);
+                    return print_json(&one);
                 }
-                return print_json(&json!({"sessions": per, "ratings": bt}));
+                return print_json(&out_json::StatsOutput { sessions: per, ratings: bt });
             }
             for (p, s) in &sessions {
                 println!("{} ({})", s.id, p.display());
@@ -738,7 +685,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
         SessionsCmd::Export { file, format, out, sessions_dir: d } => {
             let path = session_path(&file, &d);
             let s = load_input(&path)?;
-            let rows = export_rows(&s);
+            let rows = out_json::export_rows(&s);
             let mut buf: Vec<u8> = Vec::new();
             match format {
                 ExportFormat::Jsonl => {
@@ -749,9 +696,10 @@ fn sessions(c: SessionsCmd) -> Result<()> {
                 }
                 ExportFormat::Csv => {
                     let mut w = csv::Writer::from_writer(&mut buf);
-                    w.write_record(CSV_COLUMNS)?;
+                    w.write_record(out_json::CSV_COLUMNS)?;
                     for r in &rows {
-                        w.write_record(CSV_COLUMNS.iter().map(|k| match &r[*k] {
+                        let r = serde_json::to_value(r)?;
+                        w.write_record(out_json::CSV_COLUMNS.iter().map(|k| match &r[*k] {
                             Value::Null => String::new(),
                             Value::String(s) => s.clone(),
                             v => v.to_string(),
@@ -761,7 +709,7 @@ fn sessions(c: SessionsCmd) -> Result<()> {
                     drop(w);
                 }
             }
-            match out {
+            match out.path {
                 Some(p) => {
                     if p.exists() && store::load(&p).is_ok() {
                         bail!("{} is a session file; refusing to overwrite it with an export", p.display());
@@ -774,113 +722,6 @@ fn sessions(c: SessionsCmd) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn stats_json(path: &Path, s: &Session, judge: Option<&str>, filter: metrics::Filter) -> Value {
-    let sc = metrics::session_scores_filtered(s, judge, filter);
-    json!({
-        "path": path,
-        "session_id": s.id,
-        "task": s.settings.task,
-        "protocol": s.settings.protocol,
-        "strong": s.provenance.strong.name,
-        "weak": s.provenance.weak.name,
-        "judge": judge,
-        "judged": sc.judged,
-        "agreements": sc.agreements,
-        "judge_accuracy": nullable(sc.judge_accuracy),
-        "mean_d": nullable(sc.mean_d),
-        "mean_d_ci": [nullable(sc.mean_d_ci[0]), nullable(sc.mean_d_ci[1])],
-        "mean_log_score": nullable(sc.mean_log_score),
-        "ece": nullable(sc.ece),
-        "brier": nullable(sc.brier),
-        "win_rates": sc.win_rates,
-        "neither_correct": sc.neither_correct,
-        "cancelled": sc.cancelled,
-        "mean_d_correct": nullable(sc.mean_d_correct),
-        "mean_d_correct_ci": [nullable(sc.mean_d_correct_ci[0]), nullable(sc.mean_d_correct_ci[1])],
-        "kappa": metrics::judge_agreement(s),
-        "position_bias": metrics::position_bias(s),
-        "turn_quality": metrics::turn_quality(s),
-    })
-}
-
-const CSV_COLUMNS: &[&str] = &[
-    "session_id",
-    "index",
-    "item_id",
-    "question",
-    "choices",
-    "answer",
-    "strong_answer",
-    "weak_answer",
-    "strong_correct",
-    "status",
-    "turns",
-    "judge_kind",
-    "judge_name",
-    "p_strong",
-    "d",
-    "log_score",
-    "judge_correct",
-    "blind",
-    "strong_left",
-    "judge_seconds",
-    "rationale",
-];
-
-/// One row per judgement (one row without judge fields for an unjudged debate).
-fn export_rows(s: &Session) -> Vec<Value> {
-    let mut rows = Vec::new();
-    for d in &s.debates {
-        let base = json!({
-            "session_id": s.id,
-            "index": d.index,
-            "item_id": d.item.id,
-            "question": d.item.question,
-            "choices": d.item.choices.join(" | "),
-            "answer": d.item.answer,
-            "strong_answer": d.strong_answer,
-            "weak_answer": d.weak_answer,
-            "strong_correct": d.strong_correct,
-            "status": d.status,
-            "turns": d.turns.len(),
-            "transcript": d.turns,
-        });
-        if d.judgements.is_empty() {
-            let mut r = base.clone();
-            for k in [
-                "judge_kind",
-                "judge_name",
-                "p_strong",
-                "d",
-                "log_score",
-                "judge_correct",
-                "blind",
-                "strong_left",
-                "judge_seconds",
-                "rationale",
-            ] {
-                r[k] = Value::Null;
-            }
-            rows.push(r);
-        }
-        for j in &d.judgements {
-            let mut r = base.clone();
-            r["judge_kind"] = json!(j.kind);
-            r["judge_name"] = json!(j.name);
-            r["p_strong"] = json!(j.p_strong);
-            r["d"] = json!(j.d);
-            r["log_score"] = json!(j.log_score);
-            r["judge_correct"] = json!(j.correct);
-            r["blind"] = json!(j.blind);
-            r["strong_left"] = j.shuffle.map(|x| json!(x.strong_left)).unwrap_or(Value::Null);
-            r["judge_seconds"] = json!(j.seconds);
-            r["rationale"] = j.rationale.as_ref().map(|x| json!(x)).unwrap_or(Value::Null);
-            rows.push(r);
-        }
-    }
-    rows
 }
 
 fn show(s: &Session, only: Option<usize>) {
@@ -963,10 +804,11 @@ fn show(s: &Session, only: Option<usize>) {
 
 fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
     let t0 = Instant::now();
-    super::args::check_min(a.n, 1, "--n")?;
-    let items = check_task(&a.task, a.n, a.seed)?;
-    let strong_p = resolve_profile_seeded(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters, a.seed)?;
-    let weak_p = resolve_profile_seeded(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters, a.seed)?;
+    super::args::check_min(a.items.n, 1, "--n")?;
+    let items = check_task(&a.items.task, a.items.n, a.items.seed)?;
+    let strong_p =
+        resolve_profile_seeded(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters, a.items.seed)?;
+    let weak_p = resolve_profile_seeded(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters, a.items.seed)?;
     let templates = Templates::load()?;
     templates.check_debater(&strong_p.template)?;
     let mut models = ModelSet::default();
@@ -980,14 +822,14 @@ fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
         records.insert("weak".to_string(), m);
     }
     let cancel = CancelToken::new();
-    let json = a.json;
+    let json = a.json.on;
     let mut err = std::io::stderr();
-    let done = match &a.out {
+    let done = match &a.out.path {
         Some(p) if p.exists() => {
             let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
             let old: facilitate::FacilitationReport = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a facilitation report; choose another --out", p.display()))?;
-            if old.task != a.task || old.seed != a.seed || old.strong != strong_p || old.weak != weak_p {
+            if old.task != a.items.task || old.seed != a.items.seed || old.strong != strong_p || old.weak != weak_p {
                 bail!(
                     "{} holds a facilitation run with other settings (task, seed or debater profiles); it was left untouched. Choose another --out.",
                     p.display()
@@ -1004,9 +846,9 @@ fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
         _ => Vec::new(),
     };
     let prompts = templates.map.clone();
-    let (task, seed) = (a.task.clone(), a.seed);
+    let (task, seed) = (a.items.task.clone(), a.items.seed);
     let (sp, wp, rec) = (strong_p.clone(), weak_p.clone(), records.clone());
-    let out_path = a.out.clone();
+    let out_path = a.out.path.clone();
     let mut checkpoint = |so_far: &[facilitate::FacilitationItem]| -> Result<()> {
         if let Some(p) = &out_path {
             let rep =
@@ -1047,36 +889,14 @@ fn facilitate_cmd(a: FacilitateArgs) -> Result<()> {
         },
         &mut checkpoint,
     )?;
-    let rep = facilitate::report(&a.task, a.seed, strong_p, weak_p, records, templates.map.clone(), results);
-    if let Some(p) = &a.out {
+    let rep =
+        facilitate::report(&a.items.task, a.items.seed, strong_p, weak_p, records, templates.map.clone(), results);
+    if let Some(p) = &a.out.path {
         store::write_atomic(p, &serde_json::to_vec_pretty(&rep)?)?;
     }
     let wall = t0.elapsed().as_secs_f64();
-    if a.json {
-        print_json(&json!({
-            "task": rep.task,
-            "n": rep.n,
-            "weak_alone": nullable(rep.weak_alone),
-            "weak_with_strong": nullable(rep.weak_with_strong),
-            "gain": nullable(rep.gain),
-            "gain_ci": [nullable(rep.gain_ci[0]), nullable(rep.gain_ci[1])],
-            "strong_alone": nullable(rep.strong_alone),
-            "mean_p_correct_alone": nullable(rep.mean_p_correct_alone),
-            "mean_p_correct_with": nullable(rep.mean_p_correct_with),
-            "phi_p": nullable(rep.phi_p),
-            "phi_p_ci": [nullable(rep.phi_p_ci[0]), nullable(rep.phi_p_ci[1])],
-            "phi_acc": nullable(rep.gain),
-            "phi_acc_ci": [nullable(rep.gain_ci[0]), nullable(rep.gain_ci[1])],
-            "control_wrong_explanation": {
-                "n": rep.n_control,
-                "phi_p": nullable(rep.phi_p_wrong),
-                "phi_p_ci": [nullable(rep.phi_p_wrong_ci[0]), nullable(rep.phi_p_wrong_ci[1])],
-                "phi_acc": nullable(rep.phi_acc_wrong),
-                "phi_acc_ci": [nullable(rep.phi_acc_wrong_ci[0]), nullable(rep.phi_acc_wrong_ci[1])],
-            },
-            "out": a.out,
-            "wall_s": wall,
-        }))
+    if a.json.on {
+        print_json(&out_json::FacilitateOutput::new(&rep, a.out.path.as_deref(), wall))
     } else {
         println!(
             "Φ in probability {} (95% CI {} … {}): weak p(correct) alone {} → with the strong explanation {}",
@@ -1134,9 +954,9 @@ fn compare_arms(a: &CompareArgs, strong: &DebaterProfile, weak: &DebaterProfile,
             bail!("--protocols names {name} twice");
         }
         let settings = Settings {
-            task: a.task.clone(),
-            n: a.n,
-            seed: a.seed,
+            task: a.items.task.clone(),
+            n: a.items.n,
+            seed: a.items.seed,
             protocol,
             assignment: Assignment::Assigned,
             rounds: if protocol == Protocol::Blind { 0 } else { a.rounds },
@@ -1161,19 +981,20 @@ fn compare_arms(a: &CompareArgs, strong: &DebaterProfile, weak: &DebaterProfile,
 /// accuracy by round (see `debate::compare`).
 fn compare(a: CompareArgs) -> Result<()> {
     let t0 = Instant::now();
-    if a.n == 0 {
+    if a.items.n == 0 {
         bail!("--n must be at least 1");
     }
     if a.rounds == 0 {
         bail!("--rounds must be at least 1");
     }
-    crate::tasks::TaskSpec::parse(&a.task)?;
-    let strong_p = resolve_profile_seeded(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters, a.seed)?;
-    let weak_p = resolve_profile_seeded(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters, a.seed)?;
+    crate::tasks::TaskSpec::parse(&a.items.task)?;
+    let strong_p =
+        resolve_profile_seeded(&a.debaters.strong, !a.debaters.strong_no_passage, &a.debaters, a.items.seed)?;
+    let weak_p = resolve_profile_seeded(&a.debaters.weak, !a.debaters.weak_no_passage, &a.debaters, a.items.seed)?;
     let judge_spec = a.judge_model.clone().unwrap_or_else(|| weak_p.model.clone());
     let arms = compare_arms(&a, &strong_p, &weak_p, &judge_spec)?;
     if !a.no_run {
-        let items = crate::tasks::load(&a.task, Some(a.n), a.seed)?;
+        let items = crate::tasks::load(&a.items.task, Some(a.items.n), a.items.seed)?;
         let existing = arms.iter().find(|x| x.path.exists());
         let templates = match existing {
             Some(x) => Templates::from_records(&store::load(&x.path)?.provenance.prompts),
@@ -1255,27 +1076,40 @@ fn compare(a: CompareArgs) -> Result<()> {
         loaded.push((arm.name.clone(), store::load(&arm.path)?));
     }
     let refs: Vec<(String, &Session)> = loaded.iter().map(|(n, s)| (n.clone(), s)).collect();
-    let c = crate::debate::compare::compare(&refs, a.seed);
-    let quality: Vec<Value> = loaded
-        .iter()
-        .filter(|(_, s)| s.settings.protocol != Protocol::Blind)
-        .map(|(n, s)| json!({"protocol": n, "turns": metrics::turn_quality(s), "position_bias": metrics::position_bias(s)}))
-        .collect();
-    let blind_bias: Vec<Value> = loaded
-        .iter()
-        .filter(|(_, s)| s.settings.protocol == Protocol::Blind)
-        .map(|(n, s)| json!({"protocol": n, "position_bias": metrics::position_bias(s)}))
-        .collect();
+    let c = crate::debate::compare::compare(&refs, a.items.seed);
     let wall = t0.elapsed().as_secs_f64();
-    if a.json {
-        return print_json(&json!({
-            "task": a.task, "n_requested": a.n, "seed": a.seed, "strong": strong_p.name, "weak": weak_p.name,
-            "judge": judge_spec, "rounds": a.rounds, "turn_order": a.turn_order,
-            "files": arms.iter().map(|x| json!({"protocol": x.name, "path": x.path})).collect::<Vec<_>>(),
-            "comparison": c, "quality": quality, "blind_position_bias": blind_bias, "wall_s": wall,
-        }));
+    if a.json.on {
+        let quality = loaded
+            .iter()
+            .filter(|(_, s)| s.settings.protocol != Protocol::Blind)
+            .map(|(n, s)| out_json::ProtocolQuality {
+                protocol: n,
+                turns: metrics::turn_quality(s),
+                position_bias: metrics::position_bias(s),
+            })
+            .collect();
+        let blind_position_bias = loaded
+            .iter()
+            .filter(|(_, s)| s.settings.protocol == Protocol::Blind)
+            .map(|(n, s)| out_json::BlindBias { protocol: n, position_bias: metrics::position_bias(s) })
+            .collect();
+        return print_json(&out_json::CompareOutput {
+            task: &a.items.task,
+            n_requested: a.items.n,
+            seed: a.items.seed,
+            strong: &strong_p.name,
+            weak: &weak_p.name,
+            judge: &judge_spec,
+            rounds: a.rounds,
+            turn_order: a.turn_order,
+            files: arms.iter().map(|x| out_json::CompareFile { protocol: &x.name, path: &x.path }).collect(),
+            comparison: &c,
+            quality,
+            blind_position_bias,
+            wall_s: wall,
+        });
     }
-    println!("{} items judged under every protocol (of {} requested), seed {}", c.n, a.n, a.seed);
+    println!("{} items judged under every protocol (of {} requested), seed {}", c.n, a.items.n, a.items.seed);
     for p in &c.protocols {
         println!(
             "  {:<12} accuracy {} (95% CI {} … {}) · mean p(correct) {}",

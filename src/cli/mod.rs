@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod debate;
+pub mod debate_json;
 pub mod progress;
 pub mod runtime;
 pub mod train;

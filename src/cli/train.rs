@@ -106,9 +106,8 @@ pub struct TrainArgs {
     /// Column or field holding the label in a data file.
     #[arg(long)]
     pub label_field: Option<String>,
-    /// One JSON object on stdout at the end; no progress bars.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -124,9 +123,8 @@ pub struct PlotArgs {
     /// Output image: .svg or .png.
     #[arg(long)]
     pub out: PathBuf,
-    /// Print one JSON object on stdout (progress and logs go to stderr).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
 /// Builds the experiment config from the flags (and `--config`).
@@ -369,8 +367,8 @@ pub fn train(a: TrainArgs) -> Result<()> {
     }
     let mut exp = Experiment::new(cfg, &out)?;
     let tty = std::io::stderr().is_terminal();
-    let mut bars = Bars { quiet: a.json || !tty, bar: KeyedBar::default() };
-    let show_lines = !a.json;
+    let mut bars = Bars { quiet: a.json.on || !tty, bar: KeyedBar::default() };
+    let show_lines = !a.json.on;
     let mut ran: Vec<String> = Vec::new();
     let mut resumed: Vec<String> = Vec::new();
     let mut on_event = |e: Event| {
@@ -394,7 +392,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let results_path = out.join("results.json");
     let finished_all = exp.is_done(&crate::w2s::StageId::Results);
     let features = exp.feature_stats();
-    if a.json {
+    if a.json.on {
         let results = if finished_all { Some(Results::load(&results_path)?) } else { None };
         print_json(&TrainOutput {
             out: out.clone(),
@@ -461,8 +459,8 @@ fn fmt_ci(c: Option<[f64; 2]>) -> String {
 /// `--seeds`: every seed's pipeline, then the aggregate table.
 fn train_seeds(a: &TrainArgs, cfg: &ExperimentConfig, out: &std::path::Path, t0: Instant) -> Result<()> {
     let tty = std::io::stderr().is_terminal();
-    let mut bars = Bars { quiet: a.json || !tty, bar: KeyedBar::default() };
-    let show_lines = !a.json;
+    let mut bars = Bars { quiet: a.json.on || !tty, bar: KeyedBar::default() };
+    let show_lines = !a.json.on;
     let mut ran: Vec<String> = Vec::new();
     let mut resumed: Vec<String> = Vec::new();
     let mut on_event = |seed: u64, e: Event| {
@@ -486,7 +484,7 @@ fn train_seeds(a: &TrainArgs, cfg: &ExperimentConfig, out: &std::path::Path, t0:
     bars.finish();
     let features: Vec<_> = outcome.experiments.iter_mut().flat_map(|(_, e)| e.feature_stats()).collect();
     let r = outcome.results;
-    if a.json {
+    if a.json.on {
         print_json(&SeedsOutput {
             out: out.to_path_buf(),
             seeds: cfg.seeds.clone(),
@@ -546,7 +544,7 @@ fn train_seeds(a: &TrainArgs, cfg: &ExperimentConfig, out: &std::path::Path, t0:
 pub fn plot(a: PlotArgs) -> Result<()> {
     let r = Results::load(&a.results)?;
     crate::w2s::plot::plot(&r, &a.out)?;
-    if a.json {
+    if a.json.on {
         print_json(&PlotOutput { out: a.out.clone(), runs: r.runs.len(), bootstrap_steps: r.bootstrap.len() })?;
     } else {
         println!("wrote {}", a.out.display());
