@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::runtime::{CancelToken, GenerateRequest, Model, Pool, Prompt, Sampling};
+use crate::runtime::{CancelToken, GenerateRequest, LanguageModel, Model, Pool, Prompt, Sampling};
 
 use super::print_json;
 
@@ -205,6 +205,14 @@ pub fn load_with_progress(spec: &str) -> Result<Model> {
     Model::load(spec, &mut |p| bar.update(&p))
 }
 
+/// Any model spec (a local model, with a progress bar while it is pulled, or
+/// `openai:BASE_URL#MODEL` on a server) behind the model trait.
+pub fn load_any_with_progress(spec: &str) -> Result<Box<dyn LanguageModel>> {
+    let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let bar = crate::cli::progress::PullBar::new(quiet);
+    crate::runtime::load(spec, &mut |p| bar.update(&p))
+}
+
 pub fn generate(a: GenerateArgs) -> Result<()> {
     let sampling = Sampling {
         temperature: a.temperature,
@@ -216,7 +224,7 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
     };
     // Checked before the model loads: a bad value is one message and exit status 2.
     super::args::check_sampling(&sampling, a.max_tokens, super::args::Origin::Flags)?;
-    let mut model = load_with_progress(&a.model)?;
+    let mut model = load_any_with_progress(&a.model)?;
     let prompt = if a.chat {
         Prompt::Chat(vec![crate::runtime::ChatMessage::user(a.prompt.clone())])
     } else {
@@ -258,7 +266,7 @@ pub fn tokenize(a: TokenizeArgs) -> Result<()> {
 }
 
 pub fn score(a: ScoreArgs) -> Result<()> {
-    let mut model = load_with_progress(&a.model)?;
+    let mut model = load_any_with_progress(&a.model)?;
     let lps = model.score(&Prompt::Raw(a.prompt.clone()), &a.continuation)?;
     let probs = crate::stats::softmax(&lps);
     if a.json.on {
@@ -279,8 +287,9 @@ pub fn score(a: ScoreArgs) -> Result<()> {
 }
 
 pub fn embed(a: EmbedArgs) -> Result<()> {
-    let mut model = load_with_progress(&a.model)?;
-    let vecs = model.embed(&a.texts, a.pool)?;
+    let mut model = load_any_with_progress(&a.model)?;
+    let req = crate::runtime::FeatureRequest::new(a.pool, 512);
+    let vecs = model.features(&a.texts, &req, &mut |_| {})?.vectors;
     if a.json.on {
         print_json(&Embeddings { pool: a.pool, dim: vecs.first().map(|v| v.len()).unwrap_or(0), embeddings: vecs })
     } else {

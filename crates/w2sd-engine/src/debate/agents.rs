@@ -13,7 +13,7 @@ use super::protocol::{JudgeView, TurnContext, TurnOutput};
 use super::quality;
 use super::render;
 use super::score;
-use crate::runtime::{CancelToken, GenerateRequest, LanguageModel, Prompt, StopReason};
+use crate::runtime::{CancelToken, ChatMessage, GenerateRequest, LanguageModel, Prompt, StopReason};
 use crate::session::{now_rfc3339, DebaterProfile, JudgeKind, Judgement, ModelRecord};
 use crate::tasks::TaskItem;
 
@@ -103,13 +103,17 @@ impl Debater for ModelDebater {
         let opponent = quality::opponent_texts(&ctx.transcript, ctx.side);
         let mut m = lock(&self.model)?;
         let chat = m.info().chat;
-        let opened = m.prompt_text(&render::to_prompt(chat, &system, &user, "Argument:"));
-        let text = if prefix.is_empty() {
-            opened
-        } else if chat {
-            format!("{opened}{prefix}")
-        } else {
-            format!("{opened} {prefix}")
+        // A chat reply is started with the prefix as a trailing assistant message (the model
+        // trait's "continue this turn"); a base model gets it after `Argument:`.
+        let prompt = match render::to_prompt(chat, &system, &user, "Argument:") {
+            Prompt::Chat(mut msgs) => {
+                if !prefix.is_empty() {
+                    msgs.push(ChatMessage::assistant(prefix.clone()));
+                }
+                Prompt::Chat(msgs)
+            }
+            Prompt::Raw(opened) if prefix.is_empty() => Prompt::Raw(opened),
+            Prompt::Raw(opened) => Prompt::Raw(format!("{opened} {prefix}")),
         };
         let mut stop = stops;
         if !chat {
@@ -126,7 +130,7 @@ impl Debater for ModelDebater {
                 sampling.temperature = sampling.temperature.max(0.7);
             }
             let req = GenerateRequest {
-                prompt: Prompt::Raw(text.clone()),
+                prompt: prompt.clone(),
                 max_tokens: self.profile.max_tokens,
                 sampling,
                 stop: stop.clone(),

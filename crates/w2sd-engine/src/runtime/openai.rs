@@ -181,35 +181,53 @@ impl RemoteModel {
         Ok(RemoteModel { spec: spec.clone(), client, info })
     }
 
-    fn messages(prompt: &Prompt) -> Option<Value> {
-        let Prompt::Chat(msgs) = prompt else { return None };
+    /// The request for a prompt: chat messages, or a raw completion prompt; and, when the chat
+    /// prompt ends with a started assistant reply, that start.
+    ///
+    /// Continuing a started assistant turn is not part of the OpenAI API (vLLM has
+    /// `continue_final_message`; llama.cpp's server closes the turn and opens a new one), so the
+    /// start is asked for portably instead: the last user message ends with an instruction to
+    /// begin the reply with those words, and [`strip_start`] takes them off the reply.
+    fn body(&self, prompt: &Prompt) -> (&'static str, Value, Option<String>) {
         let role = |r: Role| match r {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
         };
-        Some(Value::Array(msgs.iter().map(|m| json!({"role": role(m.role), "content": m.content})).collect()))
-    }
-
-    /// The request body for a prompt: chat messages (a trailing assistant message is continued,
-    /// as vLLM's `continue_final_message` does) or a raw completion prompt.
-    fn body(&self, prompt: &Prompt) -> (&'static str, Value) {
-        match Self::messages(prompt) {
-            Some(messages) => {
-                let continued =
-                    matches!(prompt, Prompt::Chat(m) if m.last().is_some_and(|x| x.role == Role::Assistant));
-                let mut b = json!({"model": self.spec.model, "messages": messages});
-                if continued {
-                    b["continue_final_message"] = json!(true);
-                    b["add_generation_prompt"] = json!(false);
+        match prompt {
+            Prompt::Chat(msgs) => {
+                let (msgs, start) = match msgs.split_last() {
+                    Some((last, rest)) if last.role == Role::Assistant => (rest, Some(last.content.clone())),
+                    _ => (&msgs[..], None),
+                };
+                let mut messages: Vec<Value> =
+                    msgs.iter().map(|m| json!({"role": role(m.role), "content": m.content})).collect();
+                if let Some(st) = start.as_deref().filter(|s| !s.trim().is_empty()) {
+                    let ask = format!("\n\nBegin your reply with exactly these words: {}", st.trim());
+                    match messages.iter_mut().rev().find(|m| m["role"] == "user") {
+                        Some(u) => u["content"] = json!(format!("{}{ask}", u["content"].as_str().unwrap_or(""))),
+                        None => messages.push(json!({"role": "user", "content": ask.trim_start()})),
+                    }
                 }
-                ("/chat/completions", b)
+                ("/chat/completions", json!({"model": self.spec.model, "messages": messages}), start)
             }
-            None => {
-                let Prompt::Raw(text) = prompt else { unreachable!() };
-                ("/completions", json!({"model": self.spec.model, "prompt": text}))
-            }
+            Prompt::Raw(text) => ("/completions", json!({"model": self.spec.model, "prompt": text}), None),
         }
+    }
+}
+
+/// The reply without the `start` the prompt asked it to begin with (see [`RemoteModel`]'s
+/// `body`): leading spaces and the start's words are taken off when the reply begins with them;
+/// otherwise the reply is kept whole. `None` while `reply` could still grow into the start.
+pub fn strip_start<'a>(reply: &'a str, start: &str) -> Option<&'a str> {
+    let st = start.trim();
+    let r = reply.trim_start();
+    if r.len() >= st.len() {
+        Some(if r.starts_with(st) { &r[st.len()..] } else { reply })
+    } else if st.starts_with(r) {
+        None
+    } else {
+        Some(reply)
     }
 }
 
@@ -246,7 +264,7 @@ impl LanguageModel for RemoteModel {
         cancel: &CancelToken,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Generation> {
-        let (path, mut body) = self.body(&req.prompt);
+        let (path, mut body, start) = self.body(&req.prompt);
         body["stream"] = json!(true);
         body["max_tokens"] = json!(req.max_tokens);
         body["temperature"] = json!(req.sampling.temperature.max(0.0));
@@ -265,6 +283,8 @@ impl LanguageModel for RemoteModel {
         let mut tokens = 0;
         let mut stop_reason = StopReason::Eos;
         let mut first_token: Option<f64> = None;
+        // Where the reply shown to the caller begins in `text` (after an asked-for start).
+        let mut shown: Option<usize> = if start.is_some() { None } else { Some(0) };
         for line in reader.lines() {
             if cancel.is_cancelled() {
                 stop_reason = StopReason::Cancelled;
@@ -283,7 +303,17 @@ impl LanguageModel for RemoteModel {
                 first_token.get_or_insert(t0.elapsed().as_secs_f64());
                 tokens += 1;
                 text.push_str(piece);
-                on_text(piece);
+                // The reply's first words are held back until it is clear whether they are the
+                // asked-for start (taken off) or not.
+                match (&start, shown) {
+                    (Some(st), None) => {
+                        if let Some(rest) = strip_start(&text, st) {
+                            shown = Some(text.len() - rest.len());
+                            on_text(rest);
+                        }
+                    }
+                    _ => on_text(piece),
+                }
             }
             match choice["finish_reason"].as_str() {
                 Some("length") => stop_reason = StopReason::MaxTokens,
@@ -299,6 +329,8 @@ impl LanguageModel for RemoteModel {
         }
         let total = t0.elapsed().as_secs_f64();
         let first = first_token.unwrap_or(total);
+        // A reply that is all (or part) of the asked-for start leaves nothing new.
+        let text = text[shown.unwrap_or(text.len())..].to_string();
         Ok(Generation {
             text,
             ids: Vec::new(),
@@ -312,7 +344,13 @@ impl LanguageModel for RemoteModel {
 
     /// Next-token log-probabilities of single-token continuations (see the module docs).
     fn score(&mut self, prompt: &Prompt, continuations: &[String]) -> Result<Vec<f64>> {
-        let (path, mut body) = self.body(prompt);
+        let (path, mut body, start) = self.body(prompt);
+        if start.is_some() {
+            bail!(
+                "{}: scoring after a started assistant reply is not possible through the OpenAI API",
+                self.spec.spec()
+            );
+        }
         body["max_tokens"] = json!(1);
         body["temperature"] = json!(0);
         let chat = path == "/chat/completions";
@@ -356,11 +394,14 @@ impl LanguageModel for RemoteModel {
             .collect()
     }
 
-    /// `POST /embeddings`; the server decides pooling and length, so the request's options are not used.
+    /// `POST /embeddings`. A server that pools returns one vector per text (its own pooling; the
+    /// request's is not used). A server that returns one vector per token (llama.cpp's server for
+    /// a decoder without a pooling head) is pooled here as the request asks: mean, last, or both.
+    /// The server decides the length, so `max_tokens`, `keep_end` and `layer` are not used.
     fn features(
         &mut self,
         texts: &[String],
-        _req: &FeatureRequest,
+        req: &FeatureRequest,
         on_batch: &mut dyn FnMut(usize),
     ) -> Result<FeatureBatch> {
         let mut out = Vec::with_capacity(texts.len());
@@ -372,12 +413,8 @@ impl LanguageModel for RemoteModel {
             let data =
                 v["data"].as_array().ok_or_else(|| anyhow!("{}: /embeddings answered no data", self.spec.base_url))?;
             for d in data {
-                let e: Vec<f32> = d["embedding"]
-                    .as_array()
-                    .ok_or_else(|| anyhow!("{}: an embedding is missing", self.spec.base_url))?
-                    .iter()
-                    .map(|x| x.as_f64().unwrap_or(f64::NAN) as f32)
-                    .collect();
+                let e = embedding_vector(&d["embedding"], req.pool)
+                    .ok_or_else(|| anyhow!("{}: /embeddings answered an embedding that is not numbers", self.spec.base_url))?;
                 out.push(e);
             }
             on_batch(out.len());
@@ -392,6 +429,30 @@ impl LanguageModel for RemoteModel {
     }
 }
 
+/// One text's vector from an `/embeddings` entry: a vector of numbers as it is, or a matrix (one
+/// row per token) pooled by `pool`. `None` when it is neither, or is empty.
+pub fn embedding_vector(v: &Value, pool: super::generate::Pool) -> Option<Vec<f32>> {
+    use super::generate::Pool;
+    let row = |r: &Value| -> Option<Vec<f32>> { r.as_array()?.iter().map(|x| x.as_f64().map(|f| f as f32)).collect() };
+    let a = v.as_array()?;
+    if a.first().is_some_and(|x| x.is_array()) {
+        let rows: Vec<Vec<f32>> = a.iter().map(row).collect::<Option<_>>()?;
+        let dim = rows.first()?.len();
+        if dim == 0 || rows.iter().any(|r| r.len() != dim) {
+            return None;
+        }
+        let mean: Vec<f32> =
+            (0..dim).map(|k| rows.iter().map(|r| r[k] as f64).sum::<f64>() as f32 / rows.len() as f32).collect();
+        let last = rows.last()?.clone();
+        return Some(match pool {
+            Pool::Mean => mean,
+            Pool::Last => last,
+            Pool::MeanLast => mean.into_iter().chain(last).collect(),
+        });
+    }
+    row(v).filter(|r| !r.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,5 +464,27 @@ mod tests {
         assert_eq!(find_logprob(&e, " B"), Some(-2.5));
         assert_eq!(find_logprob(&e, "B"), Some(-2.5));
         assert_eq!(find_logprob(&e, "C"), None);
+    }
+
+    #[test]
+    fn an_asked_for_start_is_taken_off_the_reply() {
+        let st = "I argue that \"Abuja\" is correct because";
+        assert_eq!(strip_start("I argue", st), None);
+        assert_eq!(strip_start(" I argue that \"Abuja\" is correct because it is", st), Some(" it is"));
+        assert_eq!(strip_start("Abuja is the capital", st), Some("Abuja is the capital"));
+        assert_eq!(strip_start("I think", st), Some("I think"));
+    }
+
+    #[test]
+    fn per_token_embeddings_are_pooled_as_asked() {
+        use crate::runtime::Pool;
+        let m = json!([[1.0, 2.0], [3.0, 6.0]]);
+        assert_eq!(embedding_vector(&m, Pool::Mean), Some(vec![2.0, 4.0]));
+        assert_eq!(embedding_vector(&m, Pool::Last), Some(vec![3.0, 6.0]));
+        assert_eq!(embedding_vector(&m, Pool::MeanLast), Some(vec![2.0, 4.0, 3.0, 6.0]));
+        assert_eq!(embedding_vector(&json!([0.5, -1.0]), Pool::Last), Some(vec![0.5, -1.0]));
+        assert_eq!(embedding_vector(&json!([[1.0], [1.0, 2.0]]), Pool::Mean), None);
+        assert_eq!(embedding_vector(&json!(["x"]), Pool::Mean), None);
+        assert_eq!(embedding_vector(&json!([]), Pool::Mean), None);
     }
 }
