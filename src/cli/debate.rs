@@ -173,6 +173,11 @@ pub struct RunArgs {
     pub rounds: usize,
     #[command(flatten)]
     pub out: OutArg,
+    /// Debates argued at once. Above 1, each worker gets its own connection to a remote model
+    /// (`openai:…`), so a server that batches requests serves them together; a local model is
+    /// shared and its calls take turns. Turns do not stream.
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
     /// Where sessions live (default: the data dir, or $W2SD_DATA_DIR/sessions).
     #[arg(long)]
     pub sessions_dir: Option<PathBuf>,
@@ -353,6 +358,16 @@ pub struct ModelSet {
 }
 
 impl ModelSet {
+    /// The model of `spec` for worker `k` of a parallel run: a remote model (`openai:…`) gets
+    /// its own connection for each worker, so its requests run at once; a local model is the
+    /// one shared copy (its calls take turns).
+    pub fn get_for_worker(&mut self, spec: &str, k: usize) -> Result<SharedModel> {
+        if k == 0 || crate::runtime::openai::RemoteSpec::parse(spec).is_none() {
+            return self.get(spec);
+        }
+        Ok(crate::runtime::share_boxed(crate::runtime::load(spec, &mut |_| {})?))
+    }
+
     pub fn get(&mut self, spec: &str) -> Result<SharedModel> {
         if !self.pool.contains(spec) {
             eprintln!("loading {spec} …");
@@ -411,6 +426,10 @@ fn fmt(x: f64) -> String {
 fn run(a: RunArgs) -> Result<()> {
     let t0 = Instant::now();
     super::args::check_min(a.items.n, 1, "--n")?;
+    super::args::check_min(a.concurrency, 1, "--concurrency")?;
+    if a.concurrency > 1 && matches!(a.judge, JudgeSetting::Human) {
+        return super::usage("--concurrency above 1 needs a model judge (or --judge none); a person judges one debate at a time");
+    }
     // Check the whole task file before loading any model.
     check_task(&a.items.task, a.items.n, a.items.seed)?;
     let strong_p =
@@ -444,6 +463,9 @@ fn run(a: RunArgs) -> Result<()> {
     };
 
     let mut models = ModelSet::default();
+    if a.concurrency > 1 {
+        return run_parallel(&a, plan, &judge_setting, &mut models, t0);
+    }
     let mut strong = ModelDebater::new(strong_p.clone(), models.get(&strong_p.model)?, templates.clone());
     let mut weak = ModelDebater::new(weak_p.clone(), models.get(&weak_p.model)?, templates.clone());
     let mut judge = match &judge_setting {
@@ -502,16 +524,77 @@ fn run(a: RunArgs) -> Result<()> {
         &cancel,
         &mut on_event,
     )?;
+    report_run(&out, &s, t0, a.json.on)
+}
+
+/// The summary of a finished `debate run`: JSON, or lines for a person.
+fn report_run(out: &Path, s: &Session, t0: Instant, json: bool) -> Result<()> {
     let wall = t0.elapsed().as_secs_f64();
-    let sc = s.scores.clone().unwrap_or_else(|| metrics::session_scores(&s, None));
-    if a.json.on {
-        print_json(&out_json::RunOutput::new(&out, &s, &sc, wall))
+    let sc = s.scores.clone().unwrap_or_else(|| metrics::session_scores(s, None));
+    if json {
+        print_json(&out_json::RunOutput::new(out, s, &sc, wall))
     } else {
         println!("session saved to {}", out.display());
         print_scores(&sc);
         println!("wall time {wall:.1}s");
         Ok(())
     }
+}
+
+/// `debate run --concurrency N` (N > 1): N workers, each with its own debaters and judge
+/// ([`SessionRun::run_parallel`]).
+fn run_parallel(a: &RunArgs, plan: RunPlan, judge: &JudgeSetting, models: &mut ModelSet, t0: Instant) -> Result<()> {
+    let mut agents = Vec::with_capacity(a.concurrency);
+    for k in 0..a.concurrency {
+        agents.push(runner::Agents {
+            strong: Box::new(ModelDebater::new(
+                plan.strong.clone(),
+                models.get_for_worker(&plan.strong.model, k)?,
+                plan.templates.clone(),
+            )),
+            weak: Box::new(ModelDebater::new(
+                plan.weak.clone(),
+                models.get_for_worker(&plan.weak.model, k)?,
+                plan.templates.clone(),
+            )),
+            judge: match judge {
+                JudgeSetting::Model { spec } => {
+                    Some(Box::new(ModelJudge::new(models.get_for_worker(spec, k)?, plan.templates.clone())?))
+                }
+                _ => None,
+            },
+        });
+    }
+    let verdicts = if matches!(judge, JudgeSetting::Model { .. }) { Verdicts::Judge } else { Verdicts::Later };
+    let first = &agents[0];
+    let mut run =
+        SessionRun::open(plan.clone(), first.strong.as_ref(), first.weak.as_ref(), first.judge.as_deref().map(|j| j as &dyn crate::debate::Judge), verdicts)?;
+    if let Some(done) = run.resumed() {
+        eprintln!("resuming {} ({done} of {} debates done)", plan.out.display(), run.total());
+    }
+    eprintln!("{} debates at once", a.concurrency);
+    let cancel = CancelToken::new();
+    run.run_parallel(&mut agents, &cancel, &mut |e| match e {
+        RunEvent::DebateStart { index, total, record } => {
+            eprintln!("debate {}/{total} {} started", index + 1, record.item.id)
+        }
+        RunEvent::TurnEnd { index, turn } => {
+            eprintln!("   debate {}: round {} {} ({} tokens)", index + 1, turn.round, turn.side.as_str(), turn.tokens)
+        }
+        RunEvent::Agreement { index } => eprintln!("   debate {}: both sides prefer the same answer", index + 1),
+        RunEvent::Judged { index, judgement } => eprintln!(
+            "   debate {}: judge {}: p(strong) = {:.3}, D = {:+.3}, {}",
+            index + 1,
+            judgement.name,
+            judgement.p_strong,
+            judgement.d,
+            if judgement.correct { "correct" } else { "wrong" }
+        ),
+        _ => {}
+    })?;
+    let mut s = run.into_session();
+    runner::save(&plan.out, &mut s)?;
+    report_run(&plan.out, &s, t0, a.json.on)
 }
 
 fn print_scores(sc: &session::Scores) {

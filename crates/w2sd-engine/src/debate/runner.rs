@@ -338,15 +338,7 @@ impl SessionRun {
             let debate = match self.session.debates.get(i) {
                 Some(rec) => Debate::from_record(&settings, rec.clone()),
                 None => {
-                    let item = self.items[i].clone();
-                    let d = match settings.assignment {
-                        Assignment::Assigned => Debate::assigned(i, item, &settings, settings.seed),
-                        Assignment::SelfChosen => {
-                            let s_lp = strong.choice_logprobs(&item, None)?;
-                            let w_lp = weak.choice_logprobs(&item, None)?;
-                            Debate::self_chosen(i, item, &settings, s_lp, w_lp)
-                        }
-                    };
+                    let d = new_debate(i, self.items[i].clone(), &settings, strong, weak)?;
                     self.session.debates.push(d.record.clone());
                     save(&self.plan.out, &mut self.session)?;
                     d
@@ -476,6 +468,224 @@ impl SessionRun {
         self.current = None;
         self.cursor = k;
         Ok(Some(k))
+    }
+}
+
+/// Debate `i` on `item`, new: answers assigned by the seed, or each side's own choice.
+fn new_debate(i: usize, item: TaskItem, settings: &Settings, strong: &mut dyn Debater, weak: &mut dyn Debater) -> Result<Debate> {
+    Ok(match settings.assignment {
+        Assignment::Assigned => Debate::assigned(i, item, settings, settings.seed),
+        Assignment::SelfChosen => {
+            let s_lp = strong.choice_logprobs(&item, None)?;
+            let w_lp = weak.choice_logprobs(&item, None)?;
+            Debate::self_chosen(i, item, settings, s_lp, w_lp)
+        }
+    })
+}
+
+/// The debaters and judge of one worker of [`SessionRun::run_parallel`].
+pub struct Agents {
+    pub strong: Box<dyn Debater + Send>,
+    pub weak: Box<dyn Debater + Send>,
+    pub judge: Option<Box<dyn Judge + Send>>,
+}
+
+/// What a worker of [`SessionRun::run_parallel`] reports: the debate's record after each change.
+enum WorkerMsg {
+    Started(DebateRecord),
+    Turn(DebateRecord),
+    Agreement(DebateRecord),
+    Judged(DebateRecord),
+    Cancelled(usize),
+    Failed(usize, anyhow::Error),
+}
+
+/// One whole debate, turn by turn, reporting the record after each change.
+fn argue_one(
+    i: usize,
+    item: TaskItem,
+    saved: Option<DebateRecord>,
+    settings: &Settings,
+    a: &mut Agents,
+    verdicts: Verdicts,
+    cancel: &CancelToken,
+    tx: &std::sync::mpsc::Sender<WorkerMsg>,
+) -> Result<()> {
+    let mut debate = match saved {
+        Some(rec) => Debate::from_record(settings, rec),
+        None => new_debate(i, item, settings, a.strong.as_mut(), a.weak.as_mut())?,
+    };
+    let _ = tx.send(WorkerMsg::Started(debate.record.clone()));
+    while let Some(spec) = debate.next_turn() {
+        let side: &mut dyn Debater = match spec.side {
+            Side::Strong => a.strong.as_mut(),
+            Side::Weak => a.weak.as_mut(),
+        };
+        let ctx = debate.turn_context(&spec, side.profile().sees_passage);
+        let out = side.argue(&ctx, cancel, &mut |_| {})?;
+        if out.stop_reason == "cancelled" {
+            let _ = tx.send(WorkerMsg::Cancelled(i));
+            return Ok(());
+        }
+        debate.record_turn(&spec, out)?;
+        let _ = tx.send(WorkerMsg::Turn(debate.record.clone()));
+    }
+    if debate.record.status == DebateStatus::Agreement {
+        let _ = tx.send(WorkerMsg::Agreement(debate.record));
+        return Ok(());
+    }
+    if let (Verdicts::Judge, Some(j)) = (verdicts, a.judge.as_mut()) {
+        if debate.record.status == DebateStatus::Argued {
+            let v = j.judge(&debate.judge_view())?;
+            debate.record_judgement(v)?;
+            let _ = tx.send(WorkerMsg::Judged(debate.record));
+        }
+    }
+    Ok(())
+}
+
+impl SessionRun {
+    /// Runs every remaining debate with one worker thread per entry of `agents`, each taking the
+    /// next debate when it is free (so `agents.len()` debates are argued at once, e.g. against
+    /// one inference server that batches requests). A person cannot judge here: the verdicts
+    /// are the judges' of `agents`, or left for later.
+    ///
+    /// Only this thread writes the session: after every turn and verdict a worker reports, in
+    /// the order they arrive, and always with the debates in index order (a debate is added to
+    /// the file once every debate before it is). Turns do not stream (`RunEvent::Text` is not
+    /// sent). The first failure stops every worker at its next turn; everything done before is
+    /// saved, and the error names the debate.
+    pub fn run_parallel(
+        &mut self,
+        agents: &mut [Agents],
+        cancel: &CancelToken,
+        on_event: &mut dyn FnMut(RunEvent),
+    ) -> Result<()> {
+        use std::collections::{BTreeMap, VecDeque};
+        use std::sync::{mpsc, Mutex};
+        if self.verdicts == Verdicts::Person {
+            bail!("a person judges one debate at a time; run_parallel needs model verdicts or none");
+        }
+        if agents.is_empty() {
+            bail!("run_parallel needs at least one set of agents");
+        }
+        let mut work = VecDeque::new();
+        for (i, item) in self.items.iter().enumerate() {
+            let saved = self.session.debates.get(i).cloned();
+            let status = saved.as_ref().map(|r| r.status);
+            let later = status == Some(DebateStatus::Argued) && self.verdicts == Verdicts::Later;
+            if matches!(status, Some(DebateStatus::Judged | DebateStatus::Agreement)) || later {
+                on_event(RunEvent::Skipped { index: i, status: status.expect("a saved debate") });
+                continue;
+            }
+            work.push_back((i, item.clone(), saved));
+        }
+        let total = self.items.len();
+        let work = Mutex::new(work);
+        let stop = CancelToken::new();
+        let settings = self.plan.settings.clone();
+        let verdicts = self.verdicts;
+        let (tx, rx) = mpsc::channel::<WorkerMsg>();
+        let mut first_error: Option<anyhow::Error> = None;
+        let mut cancelled = None;
+        std::thread::scope(|scope| -> Result<()> {
+            for a in agents.iter_mut() {
+                let (tx, work, stop, settings) = (tx.clone(), &work, &stop, &settings);
+                scope.spawn(move || loop {
+                    if stop.is_cancelled() || cancel.is_cancelled() {
+                        return;
+                    }
+                    let Some((i, item, saved)) = work.lock().ok().and_then(|mut w| w.pop_front()) else { return };
+                    // A failure cancels the other workers' generations too (`stop` is passed down).
+                    let both = CancelToken::new();
+                    let watch = (stop.clone(), cancel.clone(), both.clone());
+                    let r = std::thread::scope(|inner| {
+                        let done = CancelToken::new();
+                        let d2 = done.clone();
+                        inner.spawn(move || {
+                            while !d2.is_cancelled() {
+                                if watch.0.is_cancelled() || watch.1.is_cancelled() {
+                                    watch.2.cancel();
+                                    return;
+                                }
+                                std::thread::sleep(std::time::Duration::from_millis(50));
+                            }
+                        });
+                        let r = argue_one(i, item, saved, settings, a, verdicts, &both, &tx);
+                        done.cancel();
+                        r
+                    });
+                    if let Err(e) = r {
+                        stop.cancel();
+                        let _ = tx.send(WorkerMsg::Failed(i, e));
+                        return;
+                    }
+                });
+            }
+            drop(tx);
+            // The one writer: apply each report in index order and save.
+            let mut waiting: BTreeMap<usize, DebateRecord> = BTreeMap::new();
+            for msg in rx {
+                let (rec, kind) = match msg {
+                    WorkerMsg::Failed(i, e) => {
+                        if first_error.is_none() {
+                            first_error = Some(e.context(format!("debate {}", i + 1)));
+                        }
+                        continue;
+                    }
+                    WorkerMsg::Cancelled(i) => {
+                        cancelled.get_or_insert(i);
+                        stop.cancel();
+                        continue;
+                    }
+                    WorkerMsg::Started(r) => (r, 0),
+                    WorkerMsg::Turn(r) => (r, 1),
+                    WorkerMsg::Agreement(r) => (r, 2),
+                    WorkerMsg::Judged(r) => (r, 3),
+                };
+                let i = rec.index;
+                if i < self.session.debates.len() {
+                    self.session.debates[i] = rec;
+                } else {
+                    waiting.insert(i, rec);
+                    while let Some(r) = waiting.remove(&self.session.debates.len()) {
+                        self.session.debates.push(r);
+                    }
+                    if i >= self.session.debates.len() {
+                        continue; // saved once the debates before it are in the file
+                    }
+                }
+                save(&self.plan.out, &mut self.session)
+                    .with_context(|| format!("cannot save {}", self.plan.out.display()))?;
+                let rec = &self.session.debates[i];
+                match kind {
+                    0 => on_event(RunEvent::DebateStart { index: i, total, record: rec }),
+                    1 => {
+                        if let Some(t) = rec.turns.last() {
+                            on_event(RunEvent::TurnEnd { index: i, turn: t })
+                        }
+                    }
+                    2 => on_event(RunEvent::Agreement { index: i }),
+                    _ => {
+                        if let Some(j) = rec.judgements.last() {
+                            on_event(RunEvent::Judged { index: i, judgement: j })
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        self.cursor = self.items.len();
+        if let Some(e) = first_error {
+            return Err(e.context(format!(
+                "the run stopped; every turn and verdict before the failure is saved in {} (rerun to resume)",
+                self.plan.out.display()
+            )));
+        }
+        if let Some(i) = cancelled.filter(|_| cancel.is_cancelled()) {
+            bail!("cancelled during debate {}; everything before the cancelled turn is saved", i + 1);
+        }
+        Ok(())
     }
 }
 

@@ -26,7 +26,7 @@ pub use generate::{CancelToken, ChatMessage, GenerateRequest, Generation, Pool, 
 pub use hub::PullProgress;
 pub use language_model::{FeatureBatch, FeatureRequest, LanguageModel};
 pub use model::{Model, ModelInfo};
-pub use pool::{load, share, ModelPool, SharedModel};
+pub use pool::{load, share, share_boxed, ModelPool, SharedModel};
 
 /// The first line of an error's message (candle appends a backtrace on later lines).
 pub fn first_line(e: &dyn std::fmt::Display) -> String {

@@ -283,6 +283,7 @@ impl LanguageModel for RemoteModel {
         let mut tokens = 0;
         let mut stop_reason = StopReason::Eos;
         let mut first_token: Option<f64> = None;
+        let mut finished = false;
         // Where the reply shown to the caller begins in `text` (after an asked-for start).
         let mut shown: Option<usize> = if start.is_some() { None } else { Some(0) };
         for line in reader.lines() {
@@ -315,6 +316,9 @@ impl LanguageModel for RemoteModel {
                     _ => on_text(piece),
                 }
             }
+            if choice["finish_reason"].is_string() {
+                finished = true;
+            }
             match choice["finish_reason"].as_str() {
                 Some("length") => stop_reason = StopReason::MaxTokens,
                 Some("stop") => {
@@ -326,6 +330,13 @@ impl LanguageModel for RemoteModel {
                 }
                 _ => {}
             }
+        }
+        if !finished && stop_reason != StopReason::Cancelled {
+            bail!(
+                "the stream from {} ended without a finish reason (was it interrupted by another request? \
+                 llama-cpp-python's server needs --interrupt_requests False to serve requests at once)",
+                self.spec.base_url
+            );
         }
         let total = t0.elapsed().as_secs_f64();
         let first = first_token.unwrap_or(total);

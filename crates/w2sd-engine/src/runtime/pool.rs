@@ -21,6 +21,11 @@ pub fn share(model: impl LanguageModel + 'static) -> SharedModel {
     Arc::new(Mutex::new(Box::new(model)))
 }
 
+/// Wraps an already boxed model for sharing.
+pub fn share_boxed(model: Box<dyn LanguageModel>) -> SharedModel {
+    Arc::new(Mutex::new(model))
+}
+
 /// Loads a spec into a backend (pulling catalog models first, with progress).
 pub type Loader = Box<dyn FnMut(&str, &mut dyn FnMut(PullProgress)) -> Result<Box<dyn LanguageModel>> + Send>;
 
