@@ -1221,3 +1221,119 @@ fn compare(a: CompareArgs) -> Result<()> {
     println!("wall time {wall:.1}s");
     Ok(())
 }
+
+/// One measurement of `w2sd bench --debate`.
+#[derive(serde::Serialize)]
+pub struct DebateBenchRow {
+    pub concurrency: usize,
+    pub repeat: usize,
+    pub debates: usize,
+    pub wall_s: f64,
+    pub debates_per_min: f64,
+}
+
+/// `w2sd bench --debate --json`.
+#[derive(serde::Serialize)]
+pub struct DebateBenchOutput {
+    pub model: String,
+    pub task: String,
+    pub rounds: usize,
+    pub max_tokens: usize,
+    pub rows: Vec<DebateBenchRow>,
+    /// The median debates per minute of each concurrency level, in the order asked.
+    pub median: Vec<(usize, f64)>,
+}
+
+/// `w2sd bench --debate`: whole debates (two rounds, the model as both debaters and the judge)
+/// on fresh session files in a temporary folder, `--n` per concurrency level, the levels
+/// alternating in each repetition (reversed every other one, so a slow spell of the machine
+/// does not fall on one level only).
+pub fn bench_debate(a: &super::runtime::BenchArgs) -> Result<()> {
+    let task = a.task.clone().unwrap_or_else(|| "builtin:capitals".into());
+    let n = a.n.unwrap_or(8);
+    if a.concurrency.is_empty() || a.concurrency.contains(&0) {
+        return super::usage("--concurrency must list levels of at least 1, e.g. 1,4");
+    }
+    super::args::check_min(a.repeat, 1, "--repeat")?;
+    check_task(&task, n, a.seed)?;
+    let debaters = DebaterArgs {
+        strong: a.model.clone(),
+        weak: a.model.clone(),
+        max_tokens: 48,
+        temperature: 0.0,
+        strong_no_passage: false,
+        weak_no_passage: false,
+    };
+    let profile = resolve_profile_seeded(&a.model, true, &debaters, a.seed)?;
+    let protocol = ProtocolArgs {
+        protocol: Protocol::Debate,
+        assignment: Assignment::Assigned,
+        turn_order: TurnOrder::SimultaneousFirst,
+        judge_sees_passage: false,
+    };
+    let judge = JudgeSetting::Model { spec: a.model.clone() };
+    let settings = protocol.settings(&task, n, a.seed, 2, judge.clone())?;
+    let dir = tempfile::tempdir()?;
+    let mut models = ModelSet::default();
+    let templates = Templates::load()?;
+    let max_level = *a.concurrency.iter().max().expect("checked non-empty");
+    let mut agents = Vec::new();
+    for k in 0..max_level {
+        agents.push(runner::Agents {
+            strong: Box::new(ModelDebater::new(profile.clone(), models.get_for_worker(&profile.model, k)?, templates.clone())),
+            weak: Box::new(ModelDebater::new(profile.clone(), models.get_for_worker(&profile.model, k)?, templates.clone())),
+            judge: Some(Box::new(ModelJudge::new(models.get_for_worker(&a.model, k)?, templates.clone())?)),
+        });
+    }
+    let mut rows = Vec::new();
+    for r in 0..a.repeat {
+        let mut levels = a.concurrency.clone();
+        if r % 2 == 1 {
+            levels.reverse();
+        }
+        for c in levels {
+            let plan = RunPlan {
+                settings: settings.clone(),
+                strong: profile.clone(),
+                weak: profile.clone(),
+                out: dir.path().join(format!("bench-c{c}-r{r}.json")),
+                templates: templates.clone(),
+                command: Some(command_line()),
+            };
+            let first = &agents[0];
+            let mut run = SessionRun::open(
+                plan,
+                first.strong.as_ref(),
+                first.weak.as_ref(),
+                first.judge.as_deref().map(|j| j as &dyn Judge),
+                Verdicts::Judge,
+            )?;
+            eprintln!("repeat {} · concurrency {c} · {n} debates …", r + 1);
+            let t = Instant::now();
+            run.run_parallel(&mut agents[..c], &CancelToken::new(), &mut |_| {})?;
+            let wall = t.elapsed().as_secs_f64();
+            let row = DebateBenchRow { concurrency: c, repeat: r, debates: n, wall_s: wall, debates_per_min: n as f64 * 60.0 / wall };
+            eprintln!("   {:.2} debates/min ({wall:.1} s)", row.debates_per_min);
+            rows.push(row);
+        }
+    }
+    let median = a
+        .concurrency
+        .iter()
+        .map(|c| {
+            let mut v: Vec<f64> = rows.iter().filter(|r| r.concurrency == *c).map(|r| r.debates_per_min).collect();
+            v.sort_by(f64::total_cmp);
+            let m = if v.len() % 2 == 1 { v[v.len() / 2] } else { (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0 };
+            (*c, m)
+        })
+        .collect::<Vec<_>>();
+    let out = DebateBenchOutput { model: a.model.clone(), task, rounds: 2, max_tokens: 48, rows, median };
+    if a.json.on {
+        return print_json(&out);
+    }
+    println!("{} · {} · {n} debates per level · 2 rounds · 48 tokens per turn", out.model, out.task);
+    for (c, m) in &out.median {
+        println!("  concurrency {c}: {m:.2} debates/min (median of {})", a.repeat);
+    }
+    Ok(())
+}

@@ -115,12 +115,21 @@ pub struct BenchArgs {
     /// With --features: models, comma-separated (default: the default demo ladder).
     #[arg(long, value_delimiter = ',')]
     pub ladder: Vec<String>,
-    /// With --features: task spec whose texts are embedded.
-    #[arg(long, default_value = crate::w2s::config::DEMO_TASK)]
-    pub task: String,
-    /// With --features: source items (examples) to embed.
-    #[arg(long, default_value_t = 2000)]
-    pub n: usize,
+    /// Benchmark whole debates instead (--model as strong and weak debater and judge, two
+    /// rounds): debates per minute at each --concurrency, e.g. against a remote server.
+    #[arg(long, conflicts_with = "features")]
+    pub debate: bool,
+    /// With --debate: debates argued at once, comma-separated; each level runs --n debates.
+    #[arg(long, value_delimiter = ',', default_value = "1,4")]
+    pub concurrency: Vec<usize>,
+    /// With --features or --debate: task spec (default: builtin:preference with --features,
+    /// builtin:capitals with --debate).
+    #[arg(long)]
+    pub task: Option<String>,
+    /// With --features: source items (examples) to embed (default 2000); with --debate:
+    /// debates per concurrency level and repetition (default 8).
+    #[arg(long)]
+    pub n: Option<usize>,
     /// With --features: texts embedded one per forward for the baseline.
     #[arg(long, default_value_t = 64)]
     pub baseline_n: usize,
@@ -143,8 +152,13 @@ pub enum ModelsCmd {
         #[command(flatten)]
         json: super::args::JsonFlag,
     },
-    /// What the catalog holds and what is cached, with sizes and sha256 status.
+    /// What the catalog holds and what is cached, with sizes and sha256 status; or, with
+    /// --remote, what an OpenAI-compatible server serves and can do.
     List {
+        /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8000/v1): list its
+        /// models and probe chat, completions, next-token log-probs and embeddings.
+        #[arg(long)]
+        remote: Option<String>,
         #[command(flatten)]
         json: super::args::JsonFlag,
     },
@@ -302,11 +316,16 @@ pub fn embed(a: EmbedArgs) -> Result<()> {
 }
 
 pub fn bench(a: BenchArgs) -> Result<()> {
-    super::args::check_min(a.n, 1, "--n")?;
+    if let Some(n) = a.n {
+        super::args::check_min(n, 1, "--n")?;
+    }
     super::args::check_min(a.prefill_tokens, 1, "--prefill-tokens")?;
     super::args::check_min(a.decode_tokens, 1, "--decode-tokens")?;
     if a.features {
         return bench_features(a);
+    }
+    if a.debate {
+        return super::debate::bench_debate(&a);
     }
     let mut model = load_with_progress(&a.model)?;
     if a.print_prompt_ids {
@@ -337,8 +356,8 @@ fn bench_features(a: BenchArgs) -> Result<()> {
     let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut bar = crate::cli::progress::KeyedBar::default();
     let r = bench::run(
-        &a.task,
-        a.n,
+        a.task.as_deref().unwrap_or(crate::w2s::config::DEMO_TASK),
+        a.n.unwrap_or(2000),
         a.seed,
         &ladder,
         &FeatureOptions::default(),
@@ -399,7 +418,24 @@ pub fn models(cmd: ModelsCmd) -> Result<()> {
             }
             Ok(())
         }
-        ModelsCmd::List { json } => {
+        ModelsCmd::List { remote: Some(url), json } => {
+            let c = crate::runtime::openai::probe(&url)?;
+            if json.on {
+                return print_json(&c);
+            }
+            let yes = |b: bool| if b { "yes" } else { "no" };
+            println!("{}", c.base_url);
+            println!("  models: {}", c.models.join(", "));
+            println!("  chat completions: {} (debaters)", yes(c.chat));
+            println!("  completions: {} (base-model prompts)", yes(c.completions));
+            println!("  next-token log-probs: {} (judges, answer scoring, facilitation)", yes(c.logprobs));
+            println!("  embeddings: {} (weak-to-strong features)", yes(c.embeddings));
+            for m in &c.models {
+                println!("  use it as: openai:{}#{m}", c.base_url);
+            }
+            Ok(())
+        }
+        ModelsCmd::List { remote: None, json } => {
             let rows = hub::list()?;
             if json.on {
                 print_json(&rows)
