@@ -428,7 +428,9 @@ fn run(a: RunArgs) -> Result<()> {
     super::args::check_min(a.items.n, 1, "--n")?;
     super::args::check_min(a.concurrency, 1, "--concurrency")?;
     if a.concurrency > 1 && matches!(a.judge, JudgeSetting::Human) {
-        return super::usage("--concurrency above 1 needs a model judge (or --judge none); a person judges one debate at a time");
+        return super::usage(
+            "--concurrency above 1 needs a model judge (or --judge none); a person judges one debate at a time",
+        );
     }
     // Check the whole task file before loading any model.
     check_task(&a.items.task, a.items.n, a.items.seed)?;
@@ -523,7 +525,9 @@ fn run(a: RunArgs) -> Result<()> {
         judge.as_mut().map(|j| j as &mut dyn Judge),
         &cancel,
         &mut on_event,
-    )?;
+    )
+    // A turn may have been streaming: the error goes on a line of its own.
+    .inspect_err(|_| eprintln!())?;
     report_run(&out, &s, t0, a.json.on)
 }
 
@@ -567,8 +571,13 @@ fn run_parallel(a: &RunArgs, plan: RunPlan, judge: &JudgeSetting, models: &mut M
     }
     let verdicts = if matches!(judge, JudgeSetting::Model { .. }) { Verdicts::Judge } else { Verdicts::Later };
     let first = &agents[0];
-    let mut run =
-        SessionRun::open(plan.clone(), first.strong.as_ref(), first.weak.as_ref(), first.judge.as_deref().map(|j| j as &dyn crate::debate::Judge), verdicts)?;
+    let mut run = SessionRun::open(
+        plan.clone(),
+        first.strong.as_ref(),
+        first.weak.as_ref(),
+        first.judge.as_deref().map(|j| j as &dyn crate::debate::Judge),
+        verdicts,
+    )?;
     if let Some(done) = run.resumed() {
         eprintln!("resuming {} ({done} of {} debates done)", plan.out.display(), run.total());
     }
@@ -1280,8 +1289,16 @@ pub fn bench_debate(a: &super::runtime::BenchArgs) -> Result<()> {
     let mut agents = Vec::new();
     for k in 0..max_level {
         agents.push(runner::Agents {
-            strong: Box::new(ModelDebater::new(profile.clone(), models.get_for_worker(&profile.model, k)?, templates.clone())),
-            weak: Box::new(ModelDebater::new(profile.clone(), models.get_for_worker(&profile.model, k)?, templates.clone())),
+            strong: Box::new(ModelDebater::new(
+                profile.clone(),
+                models.get_for_worker(&profile.model, k)?,
+                templates.clone(),
+            )),
+            weak: Box::new(ModelDebater::new(
+                profile.clone(),
+                models.get_for_worker(&profile.model, k)?,
+                templates.clone(),
+            )),
             judge: Some(Box::new(ModelJudge::new(models.get_for_worker(&a.model, k)?, templates.clone())?)),
         });
     }
@@ -1312,7 +1329,13 @@ pub fn bench_debate(a: &super::runtime::BenchArgs) -> Result<()> {
             let t = Instant::now();
             run.run_parallel(&mut agents[..c], &CancelToken::new(), &mut |_| {})?;
             let wall = t.elapsed().as_secs_f64();
-            let row = DebateBenchRow { concurrency: c, repeat: r, debates: n, wall_s: wall, debates_per_min: n as f64 * 60.0 / wall };
+            let row = DebateBenchRow {
+                concurrency: c,
+                repeat: r,
+                debates: n,
+                wall_s: wall,
+                debates_per_min: n as f64 * 60.0 / wall,
+            };
             eprintln!("   {:.2} debates/min ({wall:.1} s)", row.debates_per_min);
             rows.push(row);
         }

@@ -472,7 +472,13 @@ impl SessionRun {
 }
 
 /// Debate `i` on `item`, new: answers assigned by the seed, or each side's own choice.
-fn new_debate(i: usize, item: TaskItem, settings: &Settings, strong: &mut dyn Debater, weak: &mut dyn Debater) -> Result<Debate> {
+fn new_debate(
+    i: usize,
+    item: TaskItem,
+    settings: &Settings,
+    strong: &mut dyn Debater,
+    weak: &mut dyn Debater,
+) -> Result<Debate> {
     Ok(match settings.assignment {
         Assignment::Assigned => Debate::assigned(i, item, settings, settings.seed),
         Assignment::SelfChosen => {
@@ -501,10 +507,11 @@ enum WorkerMsg {
 }
 
 /// One whole debate, turn by turn, reporting the record after each change.
+/// A debate to argue: its index, its item and its saved record (when resumed).
+type Work = (usize, TaskItem, Option<DebateRecord>);
+
 fn argue_one(
-    i: usize,
-    item: TaskItem,
-    saved: Option<DebateRecord>,
+    (i, item, saved): Work,
     settings: &Settings,
     a: &mut Agents,
     verdicts: Verdicts,
@@ -611,7 +618,7 @@ impl SessionRun {
                                 std::thread::sleep(std::time::Duration::from_millis(50));
                             }
                         });
-                        let r = argue_one(i, item, saved, settings, a, verdicts, &both, &tx);
+                        let r = argue_one((i, item, saved), settings, a, verdicts, &both, &tx);
                         done.cancel();
                         r
                     });

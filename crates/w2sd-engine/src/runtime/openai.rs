@@ -223,7 +223,7 @@ pub fn strip_start<'a>(reply: &'a str, start: &str) -> Option<&'a str> {
     let st = start.trim();
     let r = reply.trim_start();
     if r.len() >= st.len() {
-        Some(if r.starts_with(st) { &r[st.len()..] } else { reply })
+        Some(r.strip_prefix(st).unwrap_or(reply))
     } else if st.starts_with(r) {
         None
     } else {
@@ -424,8 +424,9 @@ impl LanguageModel for RemoteModel {
             let data =
                 v["data"].as_array().ok_or_else(|| anyhow!("{}: /embeddings answered no data", self.spec.base_url))?;
             for d in data {
-                let e = embedding_vector(&d["embedding"], req.pool)
-                    .ok_or_else(|| anyhow!("{}: /embeddings answered an embedding that is not numbers", self.spec.base_url))?;
+                let e = embedding_vector(&d["embedding"], req.pool).ok_or_else(|| {
+                    anyhow!("{}: /embeddings answered an embedding that is not numbers", self.spec.base_url)
+                })?;
                 out.push(e);
             }
             on_batch(out.len());
