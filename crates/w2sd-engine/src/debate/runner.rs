@@ -927,6 +927,99 @@ mod tests {
         }
     }
 
+    fn judge_agents(t: &Templates, workers: usize, scorer: fn() -> ScriptedModel) -> Vec<Agents> {
+        (0..workers)
+            .map(|_| {
+                let (s, w) = debaters(t);
+                Agents {
+                    strong: Box::new(s),
+                    weak: Box::new(w),
+                    judge: Some(Box::new(ModelJudge::new(share(scorer()), t.clone()).unwrap())),
+                }
+            })
+            .collect()
+    }
+
+    fn letter_a_judge() -> ScriptedModel {
+        ScriptedModel::new("judge", "").with_scorer(|_, c| vec![-0.2, -1.8][..c.len()].to_vec())
+    }
+
+    fn open_for(p: &RunPlan, a: &[Agents]) -> SessionRun {
+        let j = a[0].judge.as_deref().map(|j| j as &dyn Judge);
+        SessionRun::open(p.clone(), a[0].strong.as_ref(), a[0].weak.as_ref(), j, Verdicts::Judge).unwrap()
+    }
+
+    /// What a session argued and decided, without timings.
+    fn outcome(s: &Session) -> Vec<(usize, usize, usize, Vec<String>, Vec<f64>)> {
+        s.debates
+            .iter()
+            .map(|d| {
+                let texts = d.turns.iter().map(|t| t.text.clone()).collect();
+                (d.index, d.strong_answer, d.weak_answer, texts, d.judgements.iter().map(|j| j.p_strong).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parallel_workers_save_what_one_worker_saves_in_index_order() {
+        let d = tempfile::tempdir().unwrap();
+        let mut p =
+            plan(d.path(), Protocol::Debate, Assignment::SelfChosen, JudgeSetting::Model { spec: "judge".into() });
+        p.settings.n = 7;
+        let (mut s, mut w) = debaters(&p.templates);
+        let mut j = ModelJudge::new(share(letter_a_judge()), p.templates.clone()).unwrap();
+        let one = run_session(&p, &mut s, &mut w, Some(&mut j), &CancelToken::new(), &mut |_| {}).unwrap();
+
+        let mut q = p.clone();
+        q.out = d.path().join("parallel.json");
+        let mut agents = judge_agents(&p.templates, 3, letter_a_judge);
+        let mut run = open_for(&q, &agents);
+        let mut judged = Vec::new();
+        run.run_parallel(&mut agents, &CancelToken::new(), &mut |e| {
+            if let RunEvent::Judged { index, .. } = e {
+                judged.push(index)
+            }
+        })
+        .unwrap();
+        let saved = store::load(&q.out).unwrap();
+        assert_eq!(outcome(&saved), outcome(&one));
+        assert_eq!(saved.debates.iter().map(|d| d.index).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
+        judged.sort();
+        assert_eq!(judged, (0..7).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_failing_worker_stops_the_run_and_the_rerun_resumes_it() {
+        let d = tempfile::tempdir().unwrap();
+        let mut p =
+            plan(d.path(), Protocol::Debate, Assignment::Assigned, JudgeSetting::Model { spec: "judge".into() });
+        p.settings.n = 6;
+        // A judge whose scores are not numbers: every verdict fails.
+        fn broken() -> ScriptedModel {
+            ScriptedModel::new("judge", "").with_scorer(|_, c| vec![f64::NAN; c.len()])
+        }
+        let mut agents = judge_agents(&p.templates, 2, broken);
+        let mut run = open_for(&p, &agents);
+        let e = run.run_parallel(&mut agents, &CancelToken::new(), &mut |_| {}).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("rerun to resume") && msg.contains("debate "), "{msg}");
+        let saved = store::load(&p.out).unwrap();
+        assert!(saved.debates.iter().all(|d| d.judgements.is_empty()));
+        assert!(saved.debates.iter().any(|d| d.status == DebateStatus::Argued), "argued turns are kept");
+
+        let mut agents = judge_agents(&p.templates, 2, letter_a_judge);
+        let mut run = open_for(&p, &agents);
+        run.run_parallel(&mut agents, &CancelToken::new(), &mut |_| {}).unwrap();
+        let done = store::load(&p.out).unwrap();
+        assert_eq!(done.debates.len(), 6);
+        assert!(done.debates.iter().all(|d| d.status == DebateStatus::Judged));
+        for before in saved.debates.iter().filter(|d| d.status == DebateStatus::Argued) {
+            let texts: Vec<&str> = before.turns.iter().map(|t| t.text.as_str()).collect();
+            let after: Vec<&str> = done.debates[before.index].turns.iter().map(|t| t.text.as_str()).collect();
+            assert_eq!(texts, after, "saved turns are kept on resume");
+        }
+    }
+
     #[test]
     fn a_cancelled_turn_is_not_recorded_and_esc_marks_the_rest() {
         let d = tempfile::tempdir().unwrap();
