@@ -949,8 +949,11 @@ mod tests {
         SessionRun::open(p.clone(), a[0].strong.as_ref(), a[0].weak.as_ref(), j, Verdicts::Judge).unwrap()
     }
 
+    /// One debate's index, answers, turn texts and p(strong) of each verdict.
+    type Outcome = (usize, usize, usize, Vec<String>, Vec<f64>);
+
     /// What a session argued and decided, without timings.
-    fn outcome(s: &Session) -> Vec<(usize, usize, usize, Vec<String>, Vec<f64>)> {
+    fn outcome(s: &Session) -> Vec<Outcome> {
         s.debates
             .iter()
             .map(|d| {
