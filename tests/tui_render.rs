@@ -42,7 +42,7 @@ fn debate_streaming_narrow_panes_stack() {
         reveal: true,
         out: String::new(),
     });
-    a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(item_view(false))));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(Box::new(item_view(false)))));
     a.on_worker(WorkerEvent::Debate(DebateEvent::TurnStarted { pane: Pane::Left, round: 1 }));
     a.on_worker(WorkerEvent::Debate(DebateEvent::Token { pane: Pane::Left, piece: STRONG_TEXT[..90].into() }));
     assert_snapshot!("debate_streaming_64x30", render(&a));
@@ -306,4 +306,39 @@ fn models_screen_with_pull_progress() {
         }));
         assert_snapshot!(format!("models_{name}"), render(&a));
     }
+}
+
+/// A finished turn shows its recorded text (not what streamed), its quotes marked ✓ (found in
+/// the passage, which the person does not see) or ✗, and the cut mark.
+#[test]
+fn finished_turns_mark_quotes_and_the_cut() {
+    let mut a = app(100, 30);
+    a.debate.summary = Some(DebateSummary {
+        task: "builtin:reading".into(),
+        judge: JudgeSetting::Human,
+        judge_name: "alice".into(),
+        protocol: Protocol::Debate,
+        blind: false,
+        reveal: true,
+        out: String::new(),
+    });
+    let mut item = item_view(false);
+    item.source_passage = Some("Canberra was chosen in 1908 as a compromise between Sydney and Melbourne.".into());
+    a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(Box::new(item))));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::TurnStarted { pane: Pane::Left, round: 1 }));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::Token { pane: Pane::Left, piece: "a first attempt".into() }));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::TurnDone {
+        pane: Pane::Left,
+        stop_reason: "max_tokens".into(),
+        text: Some(
+            "The text says <quote>a compromise between Sydney and Melbourne</quote>, and never \
+             <quote>Sydney was chosen</quote>. …[cut]"
+                .into(),
+        ),
+    }));
+    let screen = render(&a);
+    assert!(!screen.contains("a first attempt"), "the recorded turn replaces what streamed:\n{screen}");
+    assert!(screen.contains("✓\"a compromise between Sydney"), "{screen}");
+    assert!(screen.contains("✗\"Sydney was chosen\""), "{screen}");
+    assert!(screen.contains("…[cut]") && !screen.contains("<quote>"), "{screen}");
 }

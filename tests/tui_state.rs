@@ -107,12 +107,16 @@ fn skip_and_undo_cancel_generation_first() {
 #[test]
 fn esc_cancels_streaming_and_ctrl_c_quits_when_idle() {
     let mut a = app(100, 30);
-    a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(item_view(false))));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(Box::new(item_view(false)))));
     a.on_worker(WorkerEvent::Debate(DebateEvent::TurnStarted { pane: Pane::Left, round: 1 }));
     assert!(a.busy());
     assert_eq!(a.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)), vec![Effect::CancelGeneration]);
     assert_eq!(a.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), vec![Effect::CancelGeneration]);
-    a.on_worker(WorkerEvent::Debate(DebateEvent::TurnDone { pane: Pane::Left, stop_reason: "cancelled".into() }));
+    a.on_worker(WorkerEvent::Debate(DebateEvent::TurnDone {
+        pane: Pane::Left,
+        stop_reason: "cancelled".into(),
+        text: None,
+    }));
     a.on_worker(WorkerEvent::Debate(DebateEvent::Argued));
     assert!(!a.busy());
     assert!(a.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)).contains(&Effect::Quit));

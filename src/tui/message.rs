@@ -49,6 +49,9 @@ pub struct ItemView {
     pub question: String,
     /// Shown only when the judge may see it.
     pub passage: Option<String>,
+    /// The passage quotes are checked against, also when the judge may not see it (as the
+    /// model judge is told which quotes are verified without seeing the passage).
+    pub source_passage: Option<String>,
     pub left: SideView,
     pub right: SideView,
     pub blind: bool,
@@ -87,7 +90,7 @@ pub enum DebateEvent {
         total: Option<u64>,
     },
     /// A new item: its turns follow.
-    ItemStarted(ItemView),
+    ItemStarted(Box<ItemView>),
     TurnStarted {
         pane: Pane,
         round: usize,
@@ -99,6 +102,8 @@ pub enum DebateEvent {
     TurnDone {
         pane: Pane,
         stop_reason: String,
+        /// The turn as recorded (trimmed, the kept attempt), or `None` when it was cancelled.
+        text: Option<String>,
     },
     /// Every turn is written: the judge may decide.
     Argued,

@@ -53,6 +53,7 @@ pub fn item_view(blind: bool) -> ItemView {
         id: "capitals-0003".into(),
         question: "What is the capital of Australia?".into(),
         passage: None,
+        source_passage: None,
         left: SideView {
             label: if blind { "Debater 1".into() } else { "Strong · qwen2.5-coder-1.5b-instruct".into() },
             role: if blind { None } else { Some("strong".into()) },
@@ -72,7 +73,7 @@ pub const WEAK_TEXT: &str = "Sydney is the capital because it is the biggest and
 
 /// Feeds a whole debate item to the app as the worker would.
 pub fn stream_item(app: &mut App, blind: bool) {
-    app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::ItemStarted(item_view(blind))));
+    app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::ItemStarted(Box::new(item_view(blind)))));
     for (pane, text) in [(Pane::Left, STRONG_TEXT), (Pane::Right, WEAK_TEXT)] {
         app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::TurnStarted { pane, round: 1 }));
         for piece in text.split_inclusive(' ') {
@@ -81,6 +82,7 @@ pub fn stream_item(app: &mut App, blind: bool) {
         app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::TurnDone {
             pane,
             stop_reason: "eos".into(),
+            text: None,
         }));
     }
     app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::Argued));

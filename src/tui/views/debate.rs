@@ -14,7 +14,7 @@ use crate::tui::action::{confidence_right_pct, Action};
 use crate::tui::message::{DebateCommand, DebateConfig, DebateEvent, Effect, ItemView, ModelVerdict, Pane, Reveal};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::judge_bar::JudgeBar;
-use crate::tui::widgets::pane::{wrap, Scroll, TextPane};
+use crate::tui::widgets::pane::{para, turn_para, wrap, Para, Scroll, TextPane};
 use crate::tui::widgets::short_models;
 
 /// What the session is, for the header.
@@ -190,20 +190,30 @@ impl DebateState {
     }
 
     /// The paragraphs of a pane (the answer it defends, then its turns).
-    pub fn pane_paragraphs(&self, pane: usize, t: &Theme) -> Vec<(String, Style)> {
+    ///
+    /// A finished turn shows its recorded text, with its quotes marked as found in the passage
+    /// or not and its cut mark ([`turn_para`]); a turn being written shows what has streamed.
+    pub fn pane_paragraphs(&self, pane: usize, t: &Theme) -> Vec<Para> {
         let mut v = Vec::new();
+        let source = self.item.as_ref().and_then(|i| i.source_passage.as_deref());
         if let Some(item) = &self.item {
             let side = if pane == 0 { &item.left } else { &item.right };
-            v.push((format!("Defends: {}", side.answer), Style::default().fg(t.title).add_modifier(Modifier::BOLD)));
+            v.push(para(
+                format!("Defends: {}", side.answer),
+                Style::default().fg(t.title).add_modifier(Modifier::BOLD),
+            ));
         }
         let multi = self.panes[pane].turns.iter().map(|x| x.0).max().unwrap_or(1) > 1;
         for (round, text, stop) in &self.panes[pane].turns {
             if multi {
-                v.push((format!("── round {round} ──"), t.dimmed()));
+                v.push(para(format!("── round {round} ──"), t.dimmed()));
             }
-            v.push((text.trim_start().to_string(), Style::default().fg(t.fg)));
+            match stop.as_deref() {
+                None => v.push(para(text.trim_start(), Style::default().fg(t.fg))),
+                Some(_) => v.push(turn_para(text, source, t)),
+            }
             if stop.as_deref() == Some("cancelled") {
-                v.push(("[cancelled]".into(), Style::default().fg(t.warn)));
+                v.push(para("[cancelled]", Style::default().fg(t.warn)));
             }
         }
         v
@@ -380,7 +390,7 @@ impl DebateState {
         match e {
             DebateEvent::Preparing { what, done, total } => self.phase = Phase::Preparing { what, done, total },
             DebateEvent::ItemStarted(item) => {
-                self.item = Some(item);
+                self.item = Some(*item);
                 self.panes = [PaneText::fresh(), PaneText::fresh()];
                 self.question_scroll = Scroll::default();
                 self.p_right = None;
@@ -411,11 +421,16 @@ impl DebateState {
                     last.1.push_str(&piece);
                 }
             }
-            DebateEvent::TurnDone { pane, stop_reason } => {
+            DebateEvent::TurnDone { pane, stop_reason, text } => {
                 let p = &mut self.panes[pane.index()];
                 p.streaming = false;
                 if let Some(last) = p.turns.last_mut() {
                     last.2 = Some(stop_reason);
+                    // The recorded turn replaces what streamed (a regenerated turn's earlier
+                    // attempt, an untrimmed end).
+                    if let Some(t) = text {
+                        last.1 = t;
+                    }
                 }
             }
             DebateEvent::Argued => {

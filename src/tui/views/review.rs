@@ -19,7 +19,7 @@ use crate::tui::action::Action;
 use crate::tui::message::{Effect, Scan, SessionEntry};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::charts::{interval_line, proportion_line, CalPoint, CalibrationPlot};
-use crate::tui::widgets::pane::{wrap, Scroll, TextPane};
+use crate::tui::widgets::pane::{para, turn_para, wrap, Para, Scroll, TextPane};
 
 /// Reads every session file in `roots` (files, or directories scanned one level deep).
 pub fn scan(roots: &[PathBuf]) -> Scan {
@@ -453,22 +453,24 @@ fn open_layout(area: Rect, d: &DebateRecord) -> (Rect, Rect, Rect, Rect) {
     (q, l, r, v)
 }
 
-fn side_paragraphs(d: &DebateRecord, side: Side, t: &Theme) -> Vec<(String, Style)> {
+/// One side's pane: the answer it defends, then its turns with quotes marked as found in the
+/// passage or not and the cut mark ([`turn_para`]).
+fn side_paragraphs(d: &DebateRecord, side: Side, t: &Theme) -> Vec<Para> {
     let ans = if side == Side::Strong { d.strong_answer } else { d.weak_answer };
     let letter = (b'A' + ans as u8) as char;
     let choice = d.item.choices.get(ans).cloned().unwrap_or_default();
     let mut v =
-        vec![(format!("Defends: {letter}) {choice}"), Style::default().fg(t.title).add_modifier(Modifier::BOLD))];
+        vec![para(format!("Defends: {letter}) {choice}"), Style::default().fg(t.title).add_modifier(Modifier::BOLD))];
     let turns: Vec<_> = d.turns.iter().filter(|x| x.side == side).collect();
     if turns.is_empty() {
-        v.push(("(no turns)".into(), t.dimmed()));
+        v.push(para("(no turns)", t.dimmed()));
     }
     let multi = turns.len() > 1;
     for turn in turns {
         if multi {
-            v.push((format!("── round {} ──", turn.round), t.dimmed()));
+            v.push(para(format!("── round {} ──", turn.round), t.dimmed()));
         }
-        v.push((turn.text.trim().to_string(), Style::default().fg(t.fg)));
+        v.push(turn_para(&turn.text, d.item.passage.as_deref(), t));
     }
     v
 }
@@ -720,11 +722,12 @@ fn draw_open(f: &mut Frame, area: Rect, s: &ReviewState, o: &Opened, t: &Theme) 
         if !s.search.is_empty() && !s.hits.is_empty() {
             paras = paras
                 .into_iter()
-                .map(|(txt, st)| {
-                    if contains_ci(&txt, &s.search) {
-                        (txt, st.add_modifier(Modifier::UNDERLINED))
+                .map(|p| {
+                    let whole: String = p.iter().map(|(x, _)| x.as_str()).collect();
+                    if contains_ci(&whole, &s.search) {
+                        p.into_iter().map(|(x, st)| (x, st.add_modifier(Modifier::UNDERLINED))).collect()
                     } else {
-                        (txt, st)
+                        p
                     }
                 })
                 .collect();

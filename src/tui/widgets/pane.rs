@@ -2,7 +2,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Margin, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
     Block, Borders, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget, Widget,
@@ -53,6 +53,72 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+/// One paragraph of a pane: styled segments, wrapped together as one text.
+pub type Para = Vec<(String, Style)>;
+
+/// A paragraph in one style.
+pub fn para(text: impl Into<String>, style: Style) -> Para {
+    vec![(text.into(), style)]
+}
+
+/// Word-wraps a styled paragraph like [`wrap`], keeping each character's style: the wrapped
+/// lines' characters are found in order in the paragraph (wrapping only drops spaces and
+/// breaks lines), and each takes the style of the segment it came from.
+pub fn wrap_styled(p: &[(String, Style)], width: usize) -> Vec<Vec<(String, Style)>> {
+    let text: String = p.iter().map(|(t, _)| t.as_str()).collect();
+    let styles: Vec<Style> = p.iter().flat_map(|(t, s)| std::iter::repeat_n(*s, t.chars().count())).collect();
+    let chars: Vec<char> = text.chars().collect();
+    let mut at = 0;
+    wrap(&text, width)
+        .into_iter()
+        .map(|line| {
+            let mut segs: Vec<(String, Style)> = Vec::new();
+            for c in line.chars() {
+                while at < chars.len() && chars[at] != c {
+                    at += 1; // a dropped space or line break
+                }
+                let st = styles.get(at).copied().unwrap_or_default();
+                at += 1;
+                match segs.last_mut() {
+                    Some((t, s)) if *s == st => t.push(c),
+                    _ => segs.push((c.to_string(), st)),
+                }
+            }
+            segs
+        })
+        .collect()
+}
+
+/// A debate turn as a paragraph: quotes checked against `passage` shown as `✓"…"` (found in the
+/// passage) or `✗"…"` (not found), without their `<quote>` tags, and the `…[cut]` mark of a turn
+/// trimmed at its token budget in the warning colour (the same spans the judge's prompt marks,
+/// [`crate::debate::quality::turn_spans`]). The marks stay readable without colour.
+pub fn turn_para(text: &str, passage: Option<&str>, t: &Theme) -> Para {
+    use crate::debate::quality::{turn_spans, SpanKind};
+    let text = text.trim();
+    let base = Style::default().fg(t.fg);
+    let spans = turn_spans(text, passage);
+    if spans.is_empty() {
+        return para(text, base);
+    }
+    spans
+        .into_iter()
+        .map(|s| {
+            let body = &text[s.start..s.end];
+            match s.kind {
+                SpanKind::Plain => (body.to_string(), base),
+                SpanKind::VerifiedQuote => {
+                    (format!("✓\"{body}\""), Style::default().fg(t.good).add_modifier(Modifier::BOLD))
+                }
+                SpanKind::UnverifiedQuote => {
+                    (format!("✗\"{body}\""), Style::default().fg(t.bad).add_modifier(Modifier::CROSSED_OUT))
+                }
+                SpanKind::Cut => (body.to_string(), Style::default().fg(t.warn).add_modifier(Modifier::BOLD)),
+            }
+        })
+        .collect()
 }
 
 /// Splits into alternating runs of non-space and space characters.
@@ -119,7 +185,7 @@ impl Scroll {
 pub struct TextPane<'a> {
     pub title: Line<'a>,
     /// Styled paragraphs; each is wrapped separately.
-    pub paragraphs: Vec<(String, Style)>,
+    pub paragraphs: Vec<Para>,
     pub scroll: Scroll,
     pub focused: bool,
     pub theme: &'a Theme,
@@ -129,9 +195,9 @@ pub struct TextPane<'a> {
 }
 
 impl TextPane<'_> {
-    /// Wrapped lines for an inner width.
-    pub fn lines(paragraphs: &[(String, Style)], width: usize) -> Vec<(String, Style)> {
-        paragraphs.iter().flat_map(|(t, s)| wrap(t, width).into_iter().map(move |l| (l, *s))).collect()
+    /// Wrapped lines (each a list of styled segments) for an inner width.
+    pub fn lines(paragraphs: &[Para], width: usize) -> Vec<Vec<(String, Style)>> {
+        paragraphs.iter().flat_map(|p| wrap_styled(p, width)).collect()
     }
 }
 
@@ -154,7 +220,12 @@ impl Widget for TextPane<'_> {
         let lines = Self::lines(&self.paragraphs, text_w.max(1));
         let h = inner.height as usize;
         let first = self.scroll.first_line(lines.len(), h);
-        let shown: Vec<Line> = lines.iter().skip(first).take(h).map(|(l, s)| Line::styled(l.clone(), *s)).collect();
+        let shown: Vec<Line> = lines
+            .iter()
+            .skip(first)
+            .take(h)
+            .map(|segs| Line::from(segs.iter().map(|(t, s)| Span::styled(t.clone(), *s)).collect::<Vec<_>>()))
+            .collect();
         Paragraph::new(shown)
             .style(Style::default().fg(self.theme.fg))
             .render(Rect { width: inner.width.saturating_sub(1), ..inner }, buf);
@@ -182,6 +253,35 @@ mod tests {
         assert_eq!(wrap("a\n\nb", 10), vec!["a", "", "b"]);
         assert_eq!(wrap("", 5), vec![""]);
         assert_eq!(wrap("hello world", 5), vec!["hello", "world"]);
+    }
+
+    #[test]
+    fn styled_wrapping_keeps_each_characters_style() {
+        let (a, b) = (Style::default().fg(Color::Red), Style::default().fg(Color::Green));
+        let p = vec![("one two ".to_string(), a), ("three four".to_string(), b)];
+        let lines = wrap_styled(&p, 9);
+        let text: Vec<String> = lines.iter().map(|l| l.iter().map(|(t, _)| t.as_str()).collect()).collect();
+        assert_eq!(text, wrap("one two three four", 9));
+        assert_eq!(lines[0], vec![("one two".to_string(), a)]);
+        assert_eq!(lines[1], vec![("three".to_string(), b)]);
+        assert_eq!(lines[2], vec![("four".to_string(), b)]);
+    }
+
+    #[test]
+    fn turns_mark_verified_and_unverified_quotes_and_the_cut() {
+        let t = Theme::dark();
+        let passage = "The market opens on Sunday at dawn.";
+        let p = turn_para(
+            "It says <quote>opens on Sunday</quote>, not <quote>opens on Monday</quote> as claimed …[cut]",
+            Some(passage),
+            &t,
+        );
+        let text: String = p.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(text, "It says ✓\"opens on Sunday\", not ✗\"opens on Monday\" as claimed …[cut]");
+        assert_eq!(p[1].1.fg, Some(t.good));
+        assert_eq!(p[3].1.fg, Some(t.bad));
+        assert_eq!(p.last().unwrap().1.fg, Some(t.warn));
+        assert_eq!(turn_para("plain words", None, &t), para("plain words", Style::default().fg(t.fg)));
     }
 
     #[test]

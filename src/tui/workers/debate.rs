@@ -65,6 +65,7 @@ pub fn item_view(rec: &DebateRecord, total: usize, cfg: &DebateConfig, sh: &Shuf
         id: rec.item.id.clone(),
         question: rec.item.question.clone(),
         passage: if cfg.settings.judge_sees_passage { rec.item.passage.clone() } else { None },
+        source_passage: rec.item.passage.clone(),
         left,
         right,
         blind: cfg.blind,
@@ -183,12 +184,16 @@ impl Worker<'_> {
                     self.cancel.reset();
                     let rec = &run.current().expect("a started debate is current").record;
                     let sh = self.shuffle(index);
-                    self.send(DebateEvent::ItemStarted(item_view(rec, total, cfg, &sh)));
+                    self.send(DebateEvent::ItemStarted(Box::new(item_view(rec, total, cfg, &sh))));
                     for t in &rec.turns {
                         let pane = pane_of(t.side, &sh);
                         self.send(DebateEvent::TurnStarted { pane, round: t.round });
                         self.send(DebateEvent::Token { pane, piece: t.text.clone() });
-                        self.send(DebateEvent::TurnDone { pane, stop_reason: t.stop_reason.clone() });
+                        self.send(DebateEvent::TurnDone {
+                            pane,
+                            stop_reason: t.stop_reason.clone(),
+                            text: Some(t.text.clone()),
+                        });
                     }
                     Flow::Continue
                 }
@@ -251,6 +256,7 @@ impl Worker<'_> {
             RunEvent::TurnEnd { index, turn } => self.send(DebateEvent::TurnDone {
                 pane: pane_of(turn.side, &self.shuffle(*index)),
                 stop_reason: turn.stop_reason.clone(),
+                text: (!turn.is_cancelled()).then(|| turn.text.clone()),
             }),
             _ => {}
         }
@@ -273,7 +279,7 @@ impl Worker<'_> {
     /// and the item resumes later; a plain Esc records the remaining turns empty, as cancelled.
     fn after_cancel(&self, run: &mut SessionRun, index: usize) -> Result<Flow> {
         let pane = self.streaming_pane();
-        self.send(DebateEvent::TurnDone { pane, stop_reason: "cancelled".into() });
+        self.send(DebateEvent::TurnDone { pane, stop_reason: "cancelled".into(), text: None });
         match self.pending_command() {
             Some(cmd) => self.apply(cmd, run, index),
             None => {
@@ -285,7 +291,7 @@ impl Worker<'_> {
                     for t in d.record.turns.iter().skip(before + 1) {
                         let pane = pane_of(t.side, &sh);
                         self.send(DebateEvent::TurnStarted { pane, round: t.round });
-                        self.send(DebateEvent::TurnDone { pane, stop_reason: "cancelled".into() });
+                        self.send(DebateEvent::TurnDone { pane, stop_reason: "cancelled".into(), text: None });
                     }
                 }
                 Ok(Flow::Continue)
