@@ -10,8 +10,8 @@ fn main() {
         cli::init_stderr_logging(args.verbose, args.quiet);
     }
     let result = match args.command {
-        None => cli::tui::default_main(args.theme),
-        Some(Command::Tui(c)) => c.run(args.theme),
+        None => cli::tui::default_main(args.theme, !args.no_mouse),
+        Some(Command::Tui(c)) => c.run(args.theme, !args.no_mouse),
         Some(Command::Runtime(c)) => c.run(),
         Some(Command::Debate(c)) => c.run(),
         Some(Command::Train(c)) => c.run(),

@@ -68,7 +68,7 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
 
 /// `w2sd` with no arguments: the terminal UI on a live debate (see [`tui::default_main`]).
 pub fn default_main() -> anyhow::Result<()> {
-    tui::default_main(None)
+    tui::default_main(None, true)
 }
 
 /// The whole command line of `w2sd`.
@@ -82,6 +82,10 @@ pub struct Cli {
     /// Theme of the terminal UI (dark, light, high-contrast, or a user theme).
     #[arg(long, global = true)]
     pub theme: Option<String>,
+    /// Leave mouse capture off in the terminal UI, so text can be selected with the mouse
+    /// (the wheel then scrolls the terminal, not the panes).
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
     /// More log output on stderr for headless commands (-v debug, -vv trace).
     #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,

@@ -127,16 +127,16 @@ fn default_judge_name() -> String {
 }
 
 impl TuiCmds {
-    pub fn run(self, theme: Option<String>) -> Result<()> {
+    pub fn run(self, theme: Option<String>, mouse: bool) -> Result<()> {
         match self {
             TuiCmds::Review { path } => {
-                crate::tui::run(Options { theme, start: Start::Review(path.into_iter().collect()) })
+                crate::tui::run(Options { theme, mouse, start: Start::Review(path.into_iter().collect()) })
             }
             TuiCmds::Judge(a) => {
                 let cfg = a.config()?;
                 // The session file's writer lock, held for the whole UI run.
                 let _lock = crate::session::store::lock(&cfg.out)?;
-                crate::tui::run(Options { theme, start: Start::Debate(cfg) })
+                crate::tui::run(Options { theme, mouse, start: Start::Debate(cfg) })
             }
         }
     }
@@ -148,7 +148,7 @@ impl TuiCmds {
 /// The session file follows the one naming scheme, so an unfinished live debate resumes; once
 /// every debate of it is judged, the next launch moves to the next seed (new items) instead of
 /// opening a finished session.
-pub fn default_main(theme: Option<String>) -> Result<()> {
+pub fn default_main(theme: Option<String>, mouse: bool) -> Result<()> {
     let mut a = JudgeArgs::default_live();
     let mut cfg = a.config()?;
     for _ in 0..1000 {
@@ -165,5 +165,5 @@ pub fn default_main(theme: Option<String>) -> Result<()> {
         cfg = a.config()?;
     }
     let _lock = crate::session::store::lock(&cfg.out)?;
-    crate::tui::run(Options { theme, start: Start::Debate(cfg) })
+    crate::tui::run(Options { theme, mouse, start: Start::Debate(cfg) })
 }

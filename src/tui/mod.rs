@@ -55,6 +55,8 @@ pub enum Start {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub theme: Option<String>,
+    /// Capture the mouse (wheel scrolls panes, clicks); off with `--no-mouse`.
+    pub mouse: bool,
     pub start: Start,
 }
 
@@ -89,7 +91,7 @@ impl Drop for TerminalGuard {
     }
 }
 
-fn setup_terminal() -> Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
+fn setup_terminal(mouse: bool) -> Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
@@ -99,7 +101,10 @@ fn setup_terminal() -> Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>
     terminal::enable_raw_mode().context("cannot put the terminal in raw mode (is this a terminal?)")?;
     TERMINAL_TAKEN.store(true, std::sync::atomic::Ordering::SeqCst);
     let guard = TerminalGuard;
-    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste, cursor::Hide)?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)?;
+    if mouse {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
     let term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     Ok((guard, term))
 }
@@ -123,7 +128,10 @@ pub fn build_app(opts: &Options) -> App {
         Ok(k) => (k, None),
         Err(e) => (keymap::Keymap::default(), Some(format!("keys.toml ignored: {e:#}"))),
     };
-    let themes = theme::ThemeSet::load(&cfg);
+    // Colours as the terminal can show them: none under NO_COLOR, else 24-bit, 256 or 16.
+    let depth = theme::ColorDepth::from_env();
+    tracing::info!("colour depth {depth:?}");
+    let themes = theme::ThemeSet::load(&cfg).for_depth(depth);
     let mut app = App::new(keymap, themes, opts.theme.as_deref().unwrap_or(theme::DEFAULT));
     if let Some(e) = km_err {
         tracing::warn!("{e}");
@@ -176,7 +184,7 @@ async fn run_async(opts: Options) -> Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
-    let (guard, mut term) = setup_terminal()?;
+    let (guard, mut term) = setup_terminal(opts.mouse)?;
     let size = term.size()?;
     app.on_resize(size.width, size.height);
     let mut events = Events::start(Rates::default());

@@ -53,6 +53,88 @@ pub struct Theme {
     pub chart_1: Color,
     pub chart_2: Color,
     pub chart_3: Color,
+    /// No colours at all (`NO_COLOR`, a dumb terminal): selections and the status line are
+    /// shown reversed instead.
+    pub mono: bool,
+}
+
+/// How many colours the terminal shows, read from the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorDepth {
+    /// 24-bit colour (`COLORTERM=truecolor` or `24bit`).
+    TrueColor,
+    /// The xterm 256-colour palette (`TERM=…256color…`).
+    Ansi256,
+    /// The 16 basic colours (any other terminal).
+    Ansi16,
+    /// No colour (`NO_COLOR` set and not empty, as no-color.org asks, or `TERM=dumb`).
+    Mono,
+}
+
+impl ColorDepth {
+    /// The depth of this process's terminal (`NO_COLOR`, `COLORTERM`, `TERM`).
+    pub fn from_env() -> ColorDepth {
+        let var = |k: &str| std::env::var(k).ok();
+        Self::from_vars(var("NO_COLOR").as_deref(), var("COLORTERM").as_deref(), var("TERM").as_deref())
+    }
+
+    /// The depth for these values of `NO_COLOR`, `COLORTERM` and `TERM`.
+    pub fn from_vars(no_color: Option<&str>, colorterm: Option<&str>, term: Option<&str>) -> ColorDepth {
+        if no_color.is_some_and(|v| !v.is_empty()) || term == Some("dumb") {
+            return ColorDepth::Mono;
+        }
+        if colorterm.is_some_and(|c| c.eq_ignore_ascii_case("truecolor") || c.eq_ignore_ascii_case("24bit")) {
+            return ColorDepth::TrueColor;
+        }
+        if term.is_some_and(|t| t.contains("256")) {
+            return ColorDepth::Ansi256;
+        }
+        ColorDepth::Ansi16
+    }
+}
+
+/// Squared distance between two RGB colours.
+fn dist2((r, g, b): (u8, u8, u8), (x, y, z): (u8, u8, u8)) -> i32 {
+    (x as i32 - r as i32).pow(2) + (y as i32 - g as i32).pow(2) + (z as i32 - b as i32).pow(2)
+}
+
+/// The xterm 256-colour index nearest to an RGB colour: the 6×6×6 cube (16–231) or the grey
+/// ramp (232–255), whichever is closer.
+pub fn nearest_256(r: u8, g: u8, b: u8) -> u8 {
+    const LEVELS: [u8; 6] = [0, 95, 135, 175, 215, 255];
+    let level = |v: u8| (0..6).min_by_key(|&i| (LEVELS[i] as i32 - v as i32).abs()).unwrap_or(0);
+    let (ri, gi, bi) = (level(r), level(g), level(b));
+    let cube = (LEVELS[ri], LEVELS[gi], LEVELS[bi]);
+    let grey_i = ((r as u32 + g as u32 + b as u32) / 3).saturating_sub(3).min(233) / 10;
+    let grey = (8 + 10 * grey_i) as u8;
+    if dist2((r, g, b), (grey, grey, grey)) < dist2((r, g, b), cube) {
+        232 + grey_i as u8
+    } else {
+        16 + 36 * ri as u8 + 6 * gi as u8 + bi as u8
+    }
+}
+
+/// The basic ANSI colour nearest to an RGB colour (by xterm's default values).
+pub fn nearest_16(r: u8, g: u8, b: u8) -> Color {
+    const BASIC: [(Color, (u8, u8, u8)); 16] = [
+        (Color::Black, (0, 0, 0)),
+        (Color::Red, (205, 0, 0)),
+        (Color::Green, (0, 205, 0)),
+        (Color::Yellow, (205, 205, 0)),
+        (Color::Blue, (0, 0, 238)),
+        (Color::Magenta, (205, 0, 205)),
+        (Color::Cyan, (0, 205, 205)),
+        (Color::Gray, (229, 229, 229)),
+        (Color::DarkGray, (127, 127, 127)),
+        (Color::LightRed, (255, 0, 0)),
+        (Color::LightGreen, (0, 255, 0)),
+        (Color::LightYellow, (255, 255, 0)),
+        (Color::LightBlue, (92, 92, 255)),
+        (Color::LightMagenta, (255, 0, 255)),
+        (Color::LightCyan, (0, 255, 255)),
+        (Color::White, (255, 255, 255)),
+    ];
+    BASIC.iter().min_by_key(|(_, rgb)| dist2((r, g, b), *rgb)).map(|(c, _)| *c).unwrap_or(Color::Reset)
 }
 
 /// The colour names a theme file sets (besides `extends`).
@@ -141,7 +223,26 @@ impl Theme {
             chart_1: c,
             chart_2: c,
             chart_3: c,
+            mono: false,
         }
+    }
+
+    /// This theme as a terminal of `depth` can show it: RGB colours mapped to the nearest of
+    /// the 256 or 16 palette colours, or, without colour, every colour the terminal's default.
+    pub fn for_depth(mut self, depth: ColorDepth) -> Theme {
+        let map = |c: Color| match (depth, c) {
+            (ColorDepth::Mono, _) => Color::Reset,
+            (ColorDepth::Ansi256, Color::Rgb(r, g, b)) => Color::Indexed(nearest_256(r, g, b)),
+            (ColorDepth::Ansi16, Color::Rgb(r, g, b)) => nearest_16(r, g, b),
+            (ColorDepth::Ansi16, Color::Indexed(i)) if i >= 16 => Color::Reset,
+            _ => c,
+        };
+        for k in KEYS {
+            let slot = self.slot(k).expect("every key has a slot");
+            *slot = map(*slot);
+        }
+        self.mono = depth == ColorDepth::Mono;
+        self
     }
 
     /// Applies a theme file's keys on top of `self`. With `complete`, every key must be set.
@@ -191,10 +292,20 @@ impl Theme {
         Style::default().fg(self.title).add_modifier(Modifier::BOLD)
     }
     pub fn selected(&self) -> Style {
-        Style::default().fg(self.selection_fg).bg(self.selection_bg).add_modifier(Modifier::BOLD)
+        let s = Style::default().fg(self.selection_fg).bg(self.selection_bg).add_modifier(Modifier::BOLD);
+        if self.mono {
+            s.add_modifier(Modifier::REVERSED)
+        } else {
+            s
+        }
     }
     pub fn status(&self) -> Style {
-        Style::default().fg(self.status_fg).bg(self.status_bg)
+        let s = Style::default().fg(self.status_fg).bg(self.status_bg);
+        if self.mono {
+            s.add_modifier(Modifier::REVERSED)
+        } else {
+            s
+        }
     }
     pub fn key_style(&self) -> Style {
         Style::default().fg(self.key).add_modifier(Modifier::BOLD)
@@ -268,6 +379,12 @@ impl ThemeSet {
         self.themes.iter().map(|t| t.name.clone()).collect()
     }
 
+    /// Every theme as a terminal of `depth` shows it ([`Theme::for_depth`]).
+    pub fn for_depth(mut self, depth: ColorDepth) -> ThemeSet {
+        self.themes = self.themes.into_iter().map(|t| t.for_depth(depth)).collect();
+        self
+    }
+
     /// The theme after `name`, wrapping around.
     pub fn next_after(&self, name: &str) -> Theme {
         let i = self.themes.iter().position(|t| t.name == name).map(|i| (i + 1) % self.themes.len()).unwrap_or(0);
@@ -286,6 +403,36 @@ mod tests {
         assert_eq!(set.next_after("dark").name, "light");
         assert_eq!(set.next_after("high-contrast").name, "dark");
         assert_eq!(Theme::dark().bg, Color::Rgb(0x1e, 0x1f, 0x29));
+    }
+
+    #[test]
+    fn colour_depth_follows_no_color_colorterm_and_term() {
+        use ColorDepth::*;
+        assert_eq!(ColorDepth::from_vars(Some("1"), Some("truecolor"), Some("xterm-256color")), Mono);
+        assert_eq!(ColorDepth::from_vars(Some(""), Some("truecolor"), None), TrueColor, "an empty NO_COLOR is unset");
+        assert_eq!(ColorDepth::from_vars(None, None, Some("dumb")), Mono);
+        assert_eq!(ColorDepth::from_vars(None, Some("24bit"), Some("xterm")), TrueColor);
+        assert_eq!(ColorDepth::from_vars(None, None, Some("tmux-256color")), Ansi256);
+        assert_eq!(ColorDepth::from_vars(None, None, Some("screen")), Ansi16);
+        assert_eq!(ColorDepth::from_vars(None, None, None), Ansi16);
+    }
+
+    #[test]
+    fn palettes_map_to_the_nearest_colour() {
+        assert_eq!(nearest_256(0, 0, 0), 16);
+        assert_eq!(nearest_256(255, 255, 255), 231);
+        assert_eq!(nearest_256(255, 0, 0), 196);
+        assert_eq!(nearest_256(128, 128, 128), 244, "greys use the grey ramp (244 is 128,128,128)");
+        assert_eq!(nearest_16(250, 10, 10), Color::LightRed);
+        assert_eq!(nearest_16(20, 20, 30), Color::Black);
+        let mut mono = Theme::dark().for_depth(ColorDepth::Mono);
+        for k in KEYS {
+            assert_eq!(*mono.slot(k).unwrap(), Color::Reset, "{k}");
+        }
+        assert!(mono.selected().add_modifier.contains(Modifier::REVERSED));
+        let t256 = Theme::dark().for_depth(ColorDepth::Ansi256);
+        assert!(matches!(t256.bg, Color::Indexed(_)));
+        assert_eq!(Theme::dark().for_depth(ColorDepth::TrueColor), Theme::dark());
     }
 
     #[test]
