@@ -25,6 +25,7 @@ pub mod workers;
 
 use std::io::{self, Stdout, Write};
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
@@ -304,12 +305,43 @@ fn spawn_scan(roots: Vec<PathBuf>, tx: event::Sender) {
         .expect("spawn scan thread");
 }
 
-/// One frame, wrapped in a synchronized update so terminals show it whole.
+/// Frame times since the last summary in the log.
+struct FrameTimes {
+    since: Instant,
+    ms: Vec<f64>,
+}
+
+static FRAME_TIMES: std::sync::Mutex<Option<FrameTimes>> = std::sync::Mutex::new(None);
+
+/// Logs one frame's render time (debug: every frame; info: every 10 s, the frame count, median
+/// and slowest frame).
+fn log_frame(ms: f64) {
+    tracing::debug!("frame rendered in {ms:.2} ms");
+    let Ok(mut g) = FRAME_TIMES.lock() else { return };
+    let ft = g.get_or_insert_with(|| FrameTimes { since: Instant::now(), ms: Vec::new() });
+    ft.ms.push(ms);
+    if ft.since.elapsed().as_secs_f64() >= 10.0 {
+        let mut v = std::mem::take(&mut ft.ms);
+        v.sort_by(f64::total_cmp);
+        let (med, max) = (v[v.len() / 2], v[v.len() - 1]);
+        tracing::info!(
+            "frames: {} in {:.0} s, render median {med:.2} ms, slowest {max:.2} ms",
+            v.len(),
+            ft.since.elapsed().as_secs_f64()
+        );
+        ft.since = Instant::now();
+    }
+}
+
+/// One frame, wrapped in a synchronized update so terminals show it whole. Its render time
+/// (layout, drawing and writing to the terminal) goes to the log ([`log_frame`]).
 fn draw(term: &mut Terminal<CrosstermBackend<Stdout>>, app: &App) -> Result<()> {
+    let t0 = Instant::now();
     execute!(io::stdout(), BeginSynchronizedUpdate)?;
     let r = term.draw(|f| views::draw(f, app));
     execute!(io::stdout(), EndSynchronizedUpdate)?;
     io::stdout().flush()?;
     r?;
+    log_frame(t0.elapsed().as_secs_f64() * 1e3);
     Ok(())
 }
