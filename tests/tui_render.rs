@@ -309,7 +309,7 @@ fn models_screen_with_pull_progress() {
 }
 
 /// A finished turn shows its recorded text (not what streamed), its quotes marked ✓ (found in
-/// the passage, which the person does not see) or ✗, and the cut mark.
+/// the passage, which the person does not see) or ✗, the cut mark, and a copy warning.
 #[test]
 fn finished_turns_mark_quotes_and_the_cut() {
     let mut a = app(100, 30);
@@ -335,10 +335,12 @@ fn finished_turns_mark_quotes_and_the_cut() {
              <quote>Sydney was chosen</quote>. …[cut]"
                 .into(),
         ),
+        copied: Some(0.62),
     }));
     let screen = render(&a);
     assert!(!screen.contains("a first attempt"), "the recorded turn replaces what streamed:\n{screen}");
     assert!(screen.contains("✓\"a compromise between Sydney"), "{screen}");
     assert!(screen.contains("✗\"Sydney was chosen\""), "{screen}");
     assert!(screen.contains("…[cut]") && !screen.contains("<quote>"), "{screen}");
+    assert!(screen.contains("⚠ copies the opponent: 62%"), "a copied turn is flagged:\n{screen}");
 }

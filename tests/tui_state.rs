@@ -116,6 +116,7 @@ fn esc_cancels_streaming_and_ctrl_c_quits_when_idle() {
         pane: Pane::Left,
         stop_reason: "cancelled".into(),
         text: None,
+        copied: None,
     }));
     a.on_worker(WorkerEvent::Debate(DebateEvent::Argued));
     assert!(!a.busy());

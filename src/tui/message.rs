@@ -104,6 +104,8 @@ pub enum DebateEvent {
         stop_reason: String,
         /// The turn as recorded (trimmed, the kept attempt), or `None` when it was cancelled.
         text: Option<String>,
+        /// The turn's copy overlap when it was flagged as copied.
+        copied: Option<f64>,
     },
     /// Every turn is written: the judge may decide.
     Argued,

@@ -83,6 +83,7 @@ pub fn stream_item(app: &mut App, blind: bool) {
             pane,
             stop_reason: "eos".into(),
             text: None,
+            copied: None,
         }));
     }
     app.on_worker(w2sd::tui::message::WorkerEvent::Debate(DebateEvent::Argued));

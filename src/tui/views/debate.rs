@@ -14,7 +14,7 @@ use crate::tui::action::{confidence_right_pct, Action};
 use crate::tui::message::{DebateCommand, DebateConfig, DebateEvent, Effect, ItemView, ModelVerdict, Pane, Reveal};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::judge_bar::JudgeBar;
-use crate::tui::widgets::pane::{para, turn_para, wrap, Para, Scroll, TextPane};
+use crate::tui::widgets::pane::{copy_warning, para, turn_para, wrap, Para, Scroll, TextPane};
 use crate::tui::widgets::short_models;
 
 /// What the session is, for the header.
@@ -76,11 +76,23 @@ pub enum Phase {
     Failed(String),
 }
 
+/// One turn in a pane.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PaneTurn {
+    pub round: usize,
+    /// What streamed, then the recorded text once done.
+    pub text: String,
+    /// The stop reason, once done.
+    pub stop: Option<String>,
+    /// The copy overlap with the opponent when the turn was flagged as copied (still above the
+    /// threshold after the regenerations).
+    pub copied: Option<f64>,
+}
+
 /// One side's transcript: its turns, in rounds.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PaneText {
-    /// (round, text, stop reason once done)
-    pub turns: Vec<(usize, String, Option<String>)>,
+    pub turns: Vec<PaneTurn>,
     pub streaming: bool,
     pub scroll: Scroll,
 }
@@ -203,17 +215,20 @@ impl DebateState {
                 Style::default().fg(t.title).add_modifier(Modifier::BOLD),
             ));
         }
-        let multi = self.panes[pane].turns.iter().map(|x| x.0).max().unwrap_or(1) > 1;
-        for (round, text, stop) in &self.panes[pane].turns {
+        let multi = self.panes[pane].turns.iter().map(|x| x.round).max().unwrap_or(1) > 1;
+        for turn in &self.panes[pane].turns {
             if multi {
-                v.push(para(format!("── round {round} ──"), t.dimmed()));
+                v.push(para(format!("── round {} ──", turn.round), t.dimmed()));
             }
-            match stop.as_deref() {
-                None => v.push(para(text.trim_start(), Style::default().fg(t.fg))),
-                Some(_) => v.push(turn_para(text, source, t)),
+            match turn.stop.as_deref() {
+                None => v.push(para(turn.text.trim_start(), Style::default().fg(t.fg))),
+                Some(_) => v.push(turn_para(&turn.text, source, t)),
             }
-            if stop.as_deref() == Some("cancelled") {
+            if turn.stop.as_deref() == Some("cancelled") {
                 v.push(para("[cancelled]", Style::default().fg(t.warn)));
+            }
+            if let Some(o) = turn.copied {
+                v.push(copy_warning(o, t));
             }
         }
         v
@@ -409,28 +424,29 @@ impl DebateState {
             }
             DebateEvent::TurnStarted { pane, round } => {
                 let p = &mut self.panes[pane.index()];
-                p.turns.push((round, String::new(), None));
+                p.turns.push(PaneTurn { round, ..PaneTurn::default() });
                 p.streaming = true;
             }
             DebateEvent::Token { pane, piece } => {
                 let p = &mut self.panes[pane.index()];
                 if p.turns.is_empty() {
-                    p.turns.push((1, String::new(), None));
+                    p.turns.push(PaneTurn { round: 1, ..PaneTurn::default() });
                 }
                 if let Some(last) = p.turns.last_mut() {
-                    last.1.push_str(&piece);
+                    last.text.push_str(&piece);
                 }
             }
-            DebateEvent::TurnDone { pane, stop_reason, text } => {
+            DebateEvent::TurnDone { pane, stop_reason, text, copied } => {
                 let p = &mut self.panes[pane.index()];
                 p.streaming = false;
                 if let Some(last) = p.turns.last_mut() {
-                    last.2 = Some(stop_reason);
+                    last.stop = Some(stop_reason);
                     // The recorded turn replaces what streamed (a regenerated turn's earlier
                     // attempt, an untrimmed end).
                     if let Some(t) = text {
-                        last.1 = t;
+                        last.text = t;
                     }
+                    last.copied = copied;
                 }
             }
             DebateEvent::Argued => {
@@ -577,7 +593,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'s
         let footer = if pane.streaming {
             Some(Line::styled(" streaming… ", Style::default().fg(t.accent)))
         } else {
-            pane.turns.last().and_then(|x| x.2.clone()).map(|r| Line::styled(format!(" {r} "), t.dimmed()))
+            pane.turns.last().and_then(|x| x.stop.clone()).map(|r| Line::styled(format!(" {r} "), t.dimmed()))
         };
         f.render_widget(
             TextPane {

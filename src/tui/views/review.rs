@@ -19,7 +19,7 @@ use crate::tui::action::Action;
 use crate::tui::message::{Effect, Scan, SessionEntry};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::charts::{interval_line, proportion_line, CalPoint, CalibrationPlot};
-use crate::tui::widgets::pane::{para, turn_para, wrap, Para, Scroll, TextPane};
+use crate::tui::widgets::pane::{copy_warning, para, turn_para, wrap, Para, Scroll, TextPane};
 
 /// Reads every session file in `roots` (files, or directories scanned one level deep).
 pub fn scan(roots: &[PathBuf]) -> Scan {
@@ -471,6 +471,9 @@ fn side_paragraphs(d: &DebateRecord, side: Side, t: &Theme) -> Vec<Para> {
             v.push(para(format!("── round {} ──", turn.round), t.dimmed()));
         }
         v.push(turn_para(&turn.text, d.item.passage.as_deref(), t));
+        if let Some(o) = turn.flags.copy_overlap.filter(|_| turn.flags.copied) {
+            v.push(copy_warning(o, t));
+        }
     }
     v
 }

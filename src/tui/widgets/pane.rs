@@ -121,6 +121,15 @@ pub fn turn_para(text: &str, passage: Option<&str>, t: &Theme) -> Para {
         .collect()
 }
 
+/// The warning under a turn flagged as copying its opponent (overlap still above the threshold
+/// after the regenerations).
+pub fn copy_warning(overlap: f64, t: &Theme) -> Para {
+    para(
+        format!("⚠ copies the opponent: {:.0}% of its 5-word runs are the opponent's", overlap * 100.0),
+        Style::default().fg(t.warn).add_modifier(Modifier::BOLD),
+    )
+}
+
 /// Splits into alternating runs of non-space and space characters.
 fn split_keep_spaces(s: &str) -> Vec<&str> {
     let mut v = Vec::new();

@@ -193,6 +193,7 @@ impl Worker<'_> {
                             pane,
                             stop_reason: t.stop_reason.clone(),
                             text: Some(t.text.clone()),
+                            copied: t.flags.copy_overlap.filter(|_| t.flags.copied),
                         });
                     }
                     Flow::Continue
@@ -257,6 +258,7 @@ impl Worker<'_> {
                 pane: pane_of(turn.side, &self.shuffle(*index)),
                 stop_reason: turn.stop_reason.clone(),
                 text: (!turn.is_cancelled()).then(|| turn.text.clone()),
+                copied: turn.flags.copy_overlap.filter(|_| turn.flags.copied),
             }),
             _ => {}
         }
@@ -279,7 +281,7 @@ impl Worker<'_> {
     /// and the item resumes later; a plain Esc records the remaining turns empty, as cancelled.
     fn after_cancel(&self, run: &mut SessionRun, index: usize) -> Result<Flow> {
         let pane = self.streaming_pane();
-        self.send(DebateEvent::TurnDone { pane, stop_reason: "cancelled".into(), text: None });
+        self.send(DebateEvent::TurnDone { pane, stop_reason: "cancelled".into(), text: None, copied: None });
         match self.pending_command() {
             Some(cmd) => self.apply(cmd, run, index),
             None => {
@@ -291,7 +293,12 @@ impl Worker<'_> {
                     for t in d.record.turns.iter().skip(before + 1) {
                         let pane = pane_of(t.side, &sh);
                         self.send(DebateEvent::TurnStarted { pane, round: t.round });
-                        self.send(DebateEvent::TurnDone { pane, stop_reason: "cancelled".into(), text: None });
+                        self.send(DebateEvent::TurnDone {
+                            pane,
+                            stop_reason: "cancelled".into(),
+                            text: None,
+                            copied: None,
+                        });
                     }
                 }
                 Ok(Flow::Continue)
