@@ -5,7 +5,11 @@ use w2sd::cli::{self, Cli, Command};
 
 fn main() {
     let args = Cli::parse();
-    let headless = !matches!(args.command, None | Some(Command::Tui(_)));
+    let headless = match &args.command {
+        None | Some(Command::Tui(_)) => false,
+        Some(Command::Train(c)) => !c.opens_ui(),
+        _ => true,
+    };
     if headless {
         cli::init_stderr_logging(args.verbose, args.quiet);
     }
@@ -14,7 +18,7 @@ fn main() {
         Some(Command::Tui(c)) => c.run(args.theme, !args.no_mouse),
         Some(Command::Runtime(c)) => c.run(),
         Some(Command::Debate(c)) => c.run(),
-        Some(Command::Train(c)) => c.run(),
+        Some(Command::Train(c)) => c.run(args.theme, !args.no_mouse),
         Some(Command::Completions { shell }) => {
             // Generated into memory first: clap_complete panics on a closed pipe.
             let mut buf = Vec::new();

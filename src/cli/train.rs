@@ -29,8 +29,15 @@ pub enum TrainCmds {
 }
 
 impl TrainCmds {
-    pub fn run(self) -> Result<()> {
+    /// Whether this command opens the terminal UI (`train --ui`) instead of running headless.
+    pub fn opens_ui(&self) -> bool {
+        matches!(self, TrainCmds::Train(a) if a.ui)
+    }
+
+    /// Runs the command; `theme` and `mouse` are for `train --ui`.
+    pub fn run(self, theme: Option<String>, mouse: bool) -> Result<()> {
         match self {
+            TrainCmds::Train(a) if a.ui => train_ui(*a, theme, mouse),
             TrainCmds::Train(a) => train(*a),
             TrainCmds::Plot(a) => plot(a),
         }
@@ -88,6 +95,10 @@ pub struct TrainArgs {
     /// Re-run the selected stages even if they are done.
     #[arg(long)]
     pub force: bool,
+    /// Open the experiment on the Train screen of the terminal UI instead of running it here
+    /// (s steps one stage, r runs the rest, p pauses); the same checks and output folder.
+    #[arg(long)]
+    pub ui: bool,
     /// The head trained on the features (logistic or mlp).
     #[arg(long, value_enum)]
     pub head: Option<HeadKindArg>,
@@ -355,6 +366,28 @@ impl Bars {
             _ => {}
         }
     }
+}
+
+/// `w2sd train --ui`: the experiment, checked as for a headless run, opened on the Train screen
+/// (step with `s`, run with `r`, pause with `p`), in the same output folder a headless run uses.
+fn train_ui(a: TrainArgs, theme: Option<String>, mouse: bool) -> Result<()> {
+    if a.json.on || a.stage.is_some() || a.force {
+        return super::usage("--ui runs the experiment from the Train screen; drop --json, --stage and --force");
+    }
+    let cfg = config_from_args(&a)?;
+    check_task(&cfg)?;
+    if cfg.seeds.is_some() {
+        return super::usage(
+            "--ui runs one seed; drop `seeds` (or --seeds) to open it on the Train screen, or run it headless",
+        );
+    }
+    let out = a.out.clone().unwrap_or_else(|| default_out(&cfg));
+    let name = match &a.config {
+        Some(p) => p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "experiment".into()),
+        None => cfg.run_name(),
+    };
+    let setup = crate::tui::workers::train::TrainSetup { name, cfg, out };
+    crate::tui::run(crate::tui::Options { theme, mouse, start: crate::tui::Start::Train(Box::new(setup)) })
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {

@@ -50,6 +50,8 @@ pub enum Start {
     Debate(message::DebateConfig),
     /// The review screen over these files or directories (empty: the default places).
     Review(Vec<PathBuf>),
+    /// The Train screen on this experiment (`w2sd train --config X --ui`).
+    Train(Box<workers::train::TrainSetup>),
 }
 
 /// Options of one UI run.
@@ -157,6 +159,10 @@ pub fn build_app(opts: &Options) -> App {
             app.debate.summary = Some(views::debate::DebateSummary::of(cfg));
             app.debate.phase = views::debate::Phase::Preparing { what: "starting…".into(), done: 0, total: None };
         }
+        Start::Train(setup) => {
+            app.screen = Screen::Train;
+            app.train = setup.state();
+        }
     }
     app
 }
@@ -192,11 +198,15 @@ async fn run_async(opts: Options) -> Result<()> {
     let tx = events.sender();
 
     let mut debate: Option<DebateHandle> = None;
-    let train_setup = workers::train::TrainSetup::demo();
+    let train_setup = match &opts.start {
+        Start::Train(s) => (**s).clone(),
+        _ => workers::train::TrainSetup::demo(),
+    };
     let mut train: Option<workers::train::TrainHandle> = None;
     match &opts.start {
         Start::Debate(cfg) => debate = Some(workers::spawn_debate(cfg.clone(), tx.clone())),
         Start::Review(_) => spawn_scan(app.review.roots.clone(), tx.clone()),
+        Start::Train(_) => {}
     }
 
     let mut dirty = true;
