@@ -541,13 +541,21 @@ pub fn read_gguf_header<R: std::io::Read + std::io::Seek>(
 fn check_gguf_complete(content: &gguf_file::Content, file_len: u64) -> Result<()> {
     let mut need = content.tensor_data_offset;
     for (name, ti) in &content.tensor_infos {
-        let elems = ti.shape.elem_count();
+        // Checked arithmetic: a hostile header's dimensions or offsets can overflow (found by
+        // the gguf_header fuzz target), and a wrapped size would pass a truncated file.
+        let too_large = || anyhow!("tensor {name} has a shape or offset too large to exist ({:?})", ti.shape.dims());
+        let elems = ti.shape.dims().iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(too_large)?;
         let bs = ti.ggml_dtype.block_size();
         if elems % bs != 0 {
             bail!("tensor {name} has {elems} elements, not a multiple of its block size {bs}");
         }
-        let bytes = (elems / bs * ti.ggml_dtype.type_size()) as u64;
-        need = need.max(content.tensor_data_offset + ti.offset + bytes);
+        let bytes = (elems / bs).checked_mul(ti.ggml_dtype.type_size()).ok_or_else(too_large)? as u64;
+        let end = content
+            .tensor_data_offset
+            .checked_add(ti.offset)
+            .and_then(|x| x.checked_add(bytes))
+            .ok_or_else(too_large)?;
+        need = need.max(end);
     }
     if file_len < need {
         bail!(
@@ -560,6 +568,20 @@ fn check_gguf_complete(content: &gguf_file::Content, file_len: u64) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::safe_emit_end;
+
+    /// Found by the `gguf_header` fuzz target: a tensor whose dimensions multiply past
+    /// `usize::MAX` panicked (debug) or wrapped (release) in the completeness check.
+    #[test]
+    fn a_header_with_overflowing_tensor_dims_is_an_error() {
+        let bytes: Vec<u8> = vec![
+            71, 71, 85, 70, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 255,
+            255, 255, 255, 255, 255, 255, 95, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 223, 249, 0, 0, 0, 71, 1, 0, 0, 0, 0, 0, 0,
+            0, 3, 0, 0, 0, 0, 0, 0, 255, 0, 17, 17, 17, 17, 17,
+        ];
+        let mut r = std::io::Cursor::new(&bytes);
+        let Err(e) = super::read_gguf_header(&mut r, bytes.len() as u64) else { panic!("accepted") };
+        assert!(e.to_string().contains("too large"), "{e}");
+    }
 
     #[test]
     fn holds_back_possible_stop_prefixes() {
