@@ -4,18 +4,12 @@
 
 mod common;
 
-use std::process::Command;
-
 use w2sd::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
 use w2sd::session::{store, DebateStatus, JudgeKind};
 
 fn w2sd(args: &[&str], data: &std::path::Path) -> (serde_json::Value, String) {
-    let o = Command::new(common::bin()).args(args).env("W2SD_DATA_DIR", data).output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(o.status.success(), "w2sd {args:?} failed: {stderr}");
-    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    let v = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not one JSON line ({e}): {stdout}"));
-    (v, stderr)
+    let r = common::run_w2sd(args, data, &[]);
+    (common::json_of(&r), r.stderr)
 }
 
 #[test]

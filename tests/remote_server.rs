@@ -145,30 +145,7 @@ fn answers_ok(url: &str) -> bool {
     out.lines().next().is_some_and(|l| l.contains(" 200"))
 }
 
-struct Out {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-fn w2sd(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Out {
-    let mut c = Command::new(common::bin());
-    c.args(args).env("W2SD_DATA_DIR", data).env("HF_HUB_OFFLINE", "1");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let o = c.output().unwrap();
-    Out {
-        ok: o.status.success(),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-fn json(o: &Out) -> Value {
-    assert!(o.ok, "w2sd failed:\n{}", o.stderr);
-    serde_json::from_str(o.stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {}", o.stdout))
-}
+use common::{json_of as json, run_w2sd as w2sd};
 
 fn load(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()

@@ -5,12 +5,12 @@ mod tui_support;
 
 use insta::assert_snapshot;
 use tui_support::*;
-use w2sd::session::{JudgeSetting, Protocol};
+use w2sd::session::JudgeSetting;
 use w2sd::tui::action::Action;
 use w2sd::tui::app::Screen;
 use w2sd::tui::message::TrainEvent;
 use w2sd::tui::message::{DebateEvent, ModelRow, ModelVerdict, Pane, Reveal, WorkerEvent};
-use w2sd::tui::views::debate::{DebateSummary, Phase};
+use w2sd::tui::views::debate::Phase;
 
 const SIZES: [(u16, u16, &str); 2] = [(80, 24, "80x24"), (140, 40, "wide")];
 
@@ -33,15 +33,7 @@ fn debate_screen() {
 #[test]
 fn debate_streaming_narrow_panes_stack() {
     let mut a = app(64, 30);
-    a.debate.summary = Some(DebateSummary {
-        task: "builtin:capitals".into(),
-        judge: JudgeSetting::Human,
-        judge_name: "alice".into(),
-        protocol: Protocol::Debate,
-        blind: false,
-        reveal: true,
-        out: String::new(),
-    });
+    a.debate.summary = Some(human_summary("builtin:capitals", "alice"));
     a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(Box::new(item_view(false)))));
     a.on_worker(WorkerEvent::Debate(DebateEvent::TurnStarted { pane: Pane::Left, round: 1 }));
     a.on_worker(WorkerEvent::Debate(DebateEvent::Token { pane: Pane::Left, piece: STRONG_TEXT[..90].into() }));
@@ -313,15 +305,7 @@ fn models_screen_with_pull_progress() {
 #[test]
 fn finished_turns_mark_quotes_and_the_cut() {
     let mut a = app(100, 30);
-    a.debate.summary = Some(DebateSummary {
-        task: "builtin:reading".into(),
-        judge: JudgeSetting::Human,
-        judge_name: "alice".into(),
-        protocol: Protocol::Debate,
-        blind: false,
-        reveal: true,
-        out: String::new(),
-    });
+    a.debate.summary = Some(human_summary("builtin:reading", "alice"));
     let mut item = item_view(false);
     item.source_passage = Some("Canberra was chosen in 1908 as a compromise between Sydney and Melbourne.".into());
     a.on_worker(WorkerEvent::Debate(DebateEvent::ItemStarted(Box::new(item))));

@@ -20,15 +20,7 @@ fn key(c: char) -> KeyEvent {
 
 fn judging_app() -> w2sd::tui::app::App {
     let mut a = app(100, 30);
-    a.debate.summary = Some(DebateSummary {
-        task: "builtin:capitals".into(),
-        judge: JudgeSetting::Human,
-        judge_name: "t".into(),
-        protocol: Protocol::Debate,
-        blind: false,
-        reveal: true,
-        out: String::new(),
-    });
+    a.debate.summary = Some(human_summary("builtin:capitals", "t"));
     stream_item(&mut a, false);
     a
 }

@@ -11,12 +11,9 @@ use crate::debate::facilitate::FacilitationReport;
 use crate::debate::metrics::{self, JudgeAgreement, PositionBias, Rating, TurnQuality};
 use crate::session::{DebateStatus, JudgeKind, Protocol, Scores, Session, Turn, TurnOrder, WinRates};
 
-/// `w2sd debate run --json`.
+/// The headline scores every session output carries (flattened into it).
 #[derive(Serialize)]
-pub struct RunOutput<'a> {
-    pub path: &'a Path,
-    pub session_id: &'a str,
-    pub debates: usize,
+pub struct ScoreFields {
     pub judged: usize,
     pub agreements: usize,
     pub judge_accuracy: f64,
@@ -25,16 +22,12 @@ pub struct RunOutput<'a> {
     pub mean_log_score: f64,
     pub ece: f64,
     pub brier: f64,
-    pub win_rates: &'a WinRates,
-    pub wall_s: f64,
+    pub win_rates: WinRates,
 }
 
-impl<'a> RunOutput<'a> {
-    pub fn new(path: &'a Path, s: &'a Session, sc: &'a Scores, wall_s: f64) -> Self {
-        RunOutput {
-            path,
-            session_id: &s.id,
-            debates: s.debates.len(),
+impl ScoreFields {
+    pub fn of(sc: &Scores) -> Self {
+        ScoreFields {
             judged: sc.judged,
             agreements: sc.agreements,
             judge_accuracy: sc.judge_accuracy,
@@ -43,9 +36,25 @@ impl<'a> RunOutput<'a> {
             mean_log_score: sc.mean_log_score,
             ece: sc.ece,
             brier: sc.brier,
-            win_rates: &sc.win_rates,
-            wall_s,
+            win_rates: sc.win_rates.clone(),
         }
+    }
+}
+
+/// `w2sd debate run --json`.
+#[derive(Serialize)]
+pub struct RunOutput<'a> {
+    pub path: &'a Path,
+    pub session_id: &'a str,
+    pub debates: usize,
+    #[serde(flatten)]
+    pub scores: ScoreFields,
+    pub wall_s: f64,
+}
+
+impl<'a> RunOutput<'a> {
+    pub fn new(path: &'a Path, s: &'a Session, sc: &'a Scores, wall_s: f64) -> Self {
+        RunOutput { path, session_id: &s.id, debates: s.debates.len(), scores: ScoreFields::of(sc), wall_s }
     }
 }
 
@@ -116,15 +125,8 @@ pub struct SessionStats<'a> {
     pub weak: &'a str,
     /// The judge whose verdicts were used (`null`: each debate's first judgement).
     pub judge: Option<&'a str>,
-    pub judged: usize,
-    pub agreements: usize,
-    pub judge_accuracy: f64,
-    pub mean_d: f64,
-    pub mean_d_ci: [f64; 2],
-    pub mean_log_score: f64,
-    pub ece: f64,
-    pub brier: f64,
-    pub win_rates: WinRates,
+    #[serde(flatten)]
+    pub scores: ScoreFields,
     pub neither_correct: usize,
     pub cancelled: usize,
     pub mean_d_correct: f64,
@@ -147,15 +149,7 @@ impl<'a> SessionStats<'a> {
             strong: &s.provenance.strong.name,
             weak: &s.provenance.weak.name,
             judge,
-            judged: sc.judged,
-            agreements: sc.agreements,
-            judge_accuracy: sc.judge_accuracy,
-            mean_d: sc.mean_d,
-            mean_d_ci: sc.mean_d_ci,
-            mean_log_score: sc.mean_log_score,
-            ece: sc.ece,
-            brier: sc.brier,
-            win_rates: sc.win_rates,
+            scores: ScoreFields::of(&sc),
             neither_correct: sc.neither_correct,
             cancelled: sc.cancelled,
             mean_d_correct: sc.mean_d_correct,

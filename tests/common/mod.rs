@@ -36,3 +36,31 @@ pub fn shared_dir() -> PathBuf {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_w2sd"))
 }
+
+/// What a run of the `w2sd` binary gave.
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `w2sd ARGS` with `W2SD_DATA_DIR=data`, Hugging Face off, and `env` set.
+pub fn run_w2sd(args: &[&str], data: &std::path::Path, env: &[(&str, &str)]) -> Run {
+    let mut c = std::process::Command::new(bin());
+    c.args(args).env("W2SD_DATA_DIR", data).env("HF_HUB_OFFLINE", "1");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap_or_else(|e| panic!("cannot run w2sd: {e}"));
+    Run {
+        ok: o.status.success(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// The one JSON value a successful run printed on stdout (the test fails otherwise).
+pub fn json_of(r: &Run) -> serde_json::Value {
+    assert!(r.ok, "w2sd failed:\n{}", r.stderr);
+    serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("not one JSON value ({e}): {}", r.stdout))
+}

@@ -307,3 +307,16 @@ pub fn judging_app(w: u16, h: u16, blind: bool) -> App {
     stream_item(&mut a, blind);
     a
 }
+
+/// The Debate screen's header for a person judging a plain debate of `task`.
+pub fn human_summary(task: &str, judge_name: &str) -> w2sd::tui::views::debate::DebateSummary {
+    w2sd::tui::views::debate::DebateSummary {
+        task: task.into(),
+        judge: w2sd::session::JudgeSetting::Human,
+        judge_name: judge_name.into(),
+        protocol: w2sd::session::Protocol::Debate,
+        blind: false,
+        reveal: true,
+        out: String::new(),
+    }
+}
