@@ -604,12 +604,19 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
             }
         })
         .collect();
+    // Task and judge columns as wide as their widest cell (capped); the models share the rest.
+    let fit = |cell: &dyn Fn(&SessionEntry) -> String, head: &str, cap: usize| -> u16 {
+        let w = vis.iter().map(|&i| cell(&s.entries[i]).chars().count()).max().unwrap_or(0);
+        w.max(head.len()).min(cap) as u16
+    };
+    let task_w = fit(&|e| e.task().trim_start_matches("builtin:").to_string(), "task", 16);
+    let judge_w = fit(&|e| e.judges(), "judge", 14);
     let mut widths = vec![
         Constraint::Length(17),
-        Constraint::Length(10),
+        Constraint::Length(task_w),
         Constraint::Fill(1),
         Constraint::Fill(1),
-        Constraint::Length(10),
+        Constraint::Length(judge_w),
         Constraint::Length(6),
         Constraint::Length(5),
     ];
@@ -648,7 +655,22 @@ fn draw_stats(f: &mut Frame, area: Rect, e: &SessionEntry, t: &Theme, titled: bo
     };
     let w = bars.width as usize;
     let lw = 14;
-    let mut lines = vec![
+    // The selected session's models in full (the table may have to cut them): on one line when
+    // they fit, else one line each.
+    let (strong, weak) = (e.strong().to_string(), e.weak().to_string());
+    let mut lines = if strong.chars().count() + weak.chars().count() + 4 <= w {
+        vec![Line::from(vec![
+            Span::styled(strong, Style::default().fg(t.strong)),
+            Span::styled(" vs ", t.dimmed()),
+            Span::styled(weak, Style::default().fg(t.weak)),
+        ])]
+    } else {
+        vec![
+            Line::from(vec![Span::styled("strong ", t.dimmed()), Span::styled(strong, Style::default().fg(t.strong))]),
+            Line::from(vec![Span::styled("weak   ", t.dimmed()), Span::styled(weak, Style::default().fg(t.weak))]),
+        ]
+    };
+    lines.extend(vec![
         Line::from(vec![
             Span::styled(format!("{} judged", sc.judged), Style::default().fg(t.title).add_modifier(Modifier::BOLD)),
             Span::styled(format!(" · ECE {:.2} · Brier {:.2}", sc.ece, sc.brier), t.dimmed()),
@@ -658,8 +680,8 @@ fn draw_stats(f: &mut Frame, area: Rect, e: &SessionEntry, t: &Theme, titled: bo
         proportion_line("strong wins", lw, sc.win_rates.strong, w, t.strong, t),
         proportion_line("weak wins", lw, sc.win_rates.weak, w, t.weak, t),
         proportion_line("correct wins", lw, sc.win_rates.correct_side, w, t.chart_1, t),
-    ];
-    if !side_by_side && bars.height > 7 {
+    ]);
+    if !side_by_side && bars.height as usize > lines.len() {
         lines.push(proportion_line("strong|right", lw, sc.win_rates.strong_when_correct, w, t.strong, t));
     }
     f.render_widget(Paragraph::new(lines), bars);
