@@ -1231,6 +1231,18 @@ fn compare(a: CompareArgs) -> Result<()> {
     Ok(())
 }
 
+/// What `w2sd bench --debate` measures (from `bench`'s flags).
+pub struct DebateBench {
+    /// The model as both debaters and the judge.
+    pub model: String,
+    pub task: Option<String>,
+    pub n: Option<usize>,
+    pub seed: u64,
+    pub concurrency: Vec<usize>,
+    pub repeat: usize,
+    pub json: super::args::JsonFlag,
+}
+
 /// One measurement of `w2sd bench --debate`.
 #[derive(serde::Serialize)]
 pub struct DebateBenchRow {
@@ -1257,7 +1269,7 @@ pub struct DebateBenchOutput {
 /// on fresh session files in a temporary folder, `--n` per concurrency level, the levels
 /// alternating in each repetition (reversed every other one, so a slow spell of the machine
 /// does not fall on one level only).
-pub fn bench_debate(a: &super::runtime::BenchArgs) -> Result<()> {
+pub fn bench_debate(a: &DebateBench) -> Result<()> {
     let task = a.task.clone().unwrap_or_else(|| "builtin:capitals".into());
     let n = a.n.unwrap_or(8);
     if a.concurrency.is_empty() || a.concurrency.contains(&0) {

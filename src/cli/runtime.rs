@@ -325,7 +325,15 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         return bench_features(a);
     }
     if a.debate {
-        return super::debate::bench_debate(&a);
+        return super::debate::bench_debate(&super::debate::DebateBench {
+            model: a.model.clone(),
+            task: a.task.clone(),
+            n: a.n,
+            seed: a.seed,
+            concurrency: a.concurrency.clone(),
+            repeat: a.repeat,
+            json: a.json,
+        });
     }
     let mut model = load_with_progress(&a.model)?;
     if a.print_prompt_ids {
