@@ -7,7 +7,6 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::debate::agents::{ModelDebater, ModelJudge};
 use crate::debate::facilitate::{self, FacilitationEvent};
@@ -777,39 +776,25 @@ fn sessions(c: SessionsCmd) -> Result<()> {
         SessionsCmd::Export { file, format, out, sessions_dir: d } => {
             let path = session_path(&file, &d);
             let s = load_input(&path)?;
-            let rows = out_json::export_rows(&s);
-            let mut buf: Vec<u8> = Vec::new();
-            match format {
-                ExportFormat::Jsonl => {
-                    for r in &rows {
-                        buf.extend(serde_json::to_vec(r)?);
-                        buf.push(b'\n');
-                    }
-                }
-                ExportFormat::Csv => {
-                    let mut w = csv::Writer::from_writer(&mut buf);
-                    w.write_record(out_json::CSV_COLUMNS)?;
-                    for r in &rows {
-                        let r = serde_json::to_value(r)?;
-                        w.write_record(out_json::CSV_COLUMNS.iter().map(|k| match &r[*k] {
-                            Value::Null => String::new(),
-                            Value::String(s) => s.clone(),
-                            v => v.to_string(),
-                        }))?;
-                    }
-                    w.flush()?;
-                    drop(w);
-                }
-            }
+            let fmt = match format {
+                ExportFormat::Jsonl => session::export::ExportFormat::Jsonl,
+                ExportFormat::Csv => session::export::ExportFormat::Csv,
+            };
+            let (n_rows, mut buf) = session::export::export_bytes(&s, fmt)?;
             match out.path {
                 Some(p) => {
                     if p.exists() && store::load(&p).is_ok() {
                         bail!("{} is a session file; refusing to overwrite it with an export", p.display());
                     }
                     store::write_atomic(&p, buf.strip_suffix(b"\n").unwrap_or(&buf))?;
-                    eprintln!("wrote {} rows to {}", rows.len(), p.display());
+                    eprintln!("wrote {n_rows} rows to {}", p.display());
                 }
-                None => std::io::stdout().write_all(&buf)?,
+                None => {
+                    if !buf.is_empty() && !buf.ends_with(b"\n") {
+                        buf.push(b'\n');
+                    }
+                    std::io::stdout().write_all(&buf)?
+                }
             }
             Ok(())
         }

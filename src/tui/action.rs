@@ -87,6 +87,8 @@ pub enum Action {
     Compare,
     /// Reload the list of sessions from disk.
     Refresh,
+    /// Export the selected session as JSONL beside it.
+    Export,
 
     // ── train ───────────────────────────────────────────────────────────────────
     /// Run the pipeline from the current stage.
@@ -143,6 +145,7 @@ pub fn all() -> Vec<Action> {
         Stats,
         Compare,
         Refresh,
+        Export,
         Run,
         Pause,
         StepStage,
@@ -191,6 +194,7 @@ impl Action {
             Stats => "stats",
             Compare => "compare",
             Refresh => "refresh",
+            Export => "export",
             Run => "run",
             Pause => "pause",
             StepStage => "step-stage",
@@ -238,6 +242,7 @@ impl Action {
             Stats => "stats".into(),
             Compare => "compare".into(),
             Refresh => "reload".into(),
+            Export => "export".into(),
             Run => "run".into(),
             Pause => "pause".into(),
             StepStage => "next stage".into(),
@@ -284,6 +289,7 @@ impl Action {
             Stats => "Show or hide the stats charts".into(),
             Compare => "Mark a session; mark a second one to compare side by side".into(),
             Refresh => "Reload the sessions from disk".into(),
+            Export => "Export the selected session (one row per judgement, with transcripts) as JSONL beside it".into(),
             Run => "Run the pipeline from the current stage".into(),
             Pause => "Pause the pipeline after the current step".into(),
             StepStage => "Step to the next stage".into(),

@@ -270,6 +270,7 @@ impl App {
                 }
             }
             WorkerEvent::Sessions(scan) => self.review.on_scan(scan),
+            WorkerEvent::Exported(r) => self.review.notice = Some(r.unwrap_or_else(|e| format!("export failed: {e}"))),
             WorkerEvent::Train(t) => self.train.on_event(t),
         }
         vec![]

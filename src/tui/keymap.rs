@@ -277,6 +277,7 @@ impl Default for Keymap {
                 b(Compare, &[c('m')]),
                 b(FocusNext, &[c('w')]),
                 b(Refresh, &[c('R')]),
+                b(Export, &[c('x')]),
             ]),
         );
         scopes.insert(

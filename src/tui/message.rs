@@ -173,6 +173,8 @@ pub enum WorkerEvent {
     Sessions(super::message::Scan),
     /// A training pipeline event (train screen).
     Train(super::message::TrainEvent),
+    /// A session export finished: what was written, or why not.
+    Exported(Result<String, String>),
 }
 
 /// One catalog model as the models screen lists it.
@@ -223,6 +225,8 @@ pub enum Effect {
     Pull(Vec<String>),
     /// Rescan the session directories.
     ScanSessions,
+    /// Export this session file as JSONL beside it.
+    ExportSession(PathBuf),
     Train(TrainCommand),
 }
 

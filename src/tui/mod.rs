@@ -273,6 +273,7 @@ async fn run_async(opts: Options) -> Result<()> {
                 Effect::ListModels => workers::spawn_list_models(tx.clone()),
                 Effect::Pull(names) => workers::spawn_pull(names, tx.clone()),
                 Effect::ScanSessions => spawn_scan(app.review.roots.clone(), tx.clone()),
+                Effect::ExportSession(path) => spawn_export(path, tx.clone()),
                 Effect::Train(c) => {
                     if train.is_none() {
                         match workers::train::spawn_train(train_setup.clone(), tx.clone()) {
@@ -306,6 +307,28 @@ async fn run_async(opts: Options) -> Result<()> {
     drop(guard);
     tracing::info!("tui end");
     Ok(())
+}
+
+/// Writes `<session>.export.jsonl` beside a session file (atomically) on a background thread
+/// and reports what it wrote.
+fn spawn_export(path: PathBuf, tx: event::Sender) {
+    std::thread::Builder::new()
+        .name("w2sd-export".into())
+        .spawn(move || {
+            let r = export_session(&path).map_err(|e| format!("{e:#}"));
+            tx.send(message::WorkerEvent::Exported(r))
+        })
+        .expect("spawn export thread");
+}
+
+/// The export of one session file as JSONL beside it; the message says where it went.
+pub fn export_session(path: &std::path::Path) -> Result<String> {
+    use crate::session::export::{export_bytes, ExportFormat};
+    let s = crate::session::store::load(path)?;
+    let (n, bytes) = export_bytes(&s, ExportFormat::Jsonl)?;
+    let out = path.with_extension("export.jsonl");
+    crate::fsio::write_bytes_atomic(&out, &bytes)?;
+    Ok(format!("exported {n} rows to {}", out.display()))
 }
 
 fn spawn_scan(roots: Vec<PathBuf>, tx: event::Sender) {

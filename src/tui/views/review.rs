@@ -324,6 +324,16 @@ impl ReviewState {
                 self.scanning = true;
                 return vec![Effect::ScanSessions];
             }
+            Action::Export => {
+                let entry = self.open.as_ref().map(|o| o.entry).or_else(|| self.selected_entry());
+                match entry.and_then(|i| self.entries.get(i)) {
+                    Some(e) => {
+                        self.notice = Some(format!("exporting {} …", e.path.display()));
+                        return vec![Effect::ExportSession(e.path.clone())];
+                    }
+                    None => self.notice = Some("no session selected to export".into()),
+                }
+            }
             Action::Filter => self.input = Some((InputKind::Filter, self.filter.clone())),
             Action::Search => self.input = Some((InputKind::Search, String::new())),
             Action::Stats => self.stats = !self.stats,

@@ -1,5 +1,6 @@
 //! Debate sessions: the versioned schema and the atomic store.
 
+pub mod export;
 pub mod schema;
 pub mod store;
 
