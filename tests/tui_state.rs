@@ -400,3 +400,30 @@ fn the_debate_worker_runs_every_protocol_and_assignment() {
         }
     }
 }
+
+/// A left click on a tab of the top row opens that screen; a click elsewhere on the row, or
+/// anywhere with the help open, does nothing.
+#[test]
+fn clicking_a_tab_opens_its_screen() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let click = |column: u16, row: u16| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let mut a = app(100, 30);
+    assert_eq!(a.screen, Screen::Debate);
+    let top = render(&a).lines().next().unwrap().to_string();
+    let col = |label: &str| top.find(label).map(|b| top[..b].chars().count() as u16).unwrap();
+    for (label, screen) in
+        [("Train", Screen::Train), ("Models", Screen::Models), ("Review", Screen::Review), ("Debate", Screen::Debate)]
+    {
+        a.on_mouse(click(col(label) + 1, 0));
+        assert_eq!(a.screen, screen, "clicked {label} in {top:?}");
+    }
+    a.on_mouse(click(col("Models"), 5));
+    assert_eq!(a.screen, Screen::Debate, "a click below the tab bar is not a tab");
+    a.on_mouse(click(99, 0));
+    assert_eq!(a.screen, Screen::Debate, "the theme name is not a tab");
+}

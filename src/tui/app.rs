@@ -211,11 +211,20 @@ impl App {
         }
     }
 
-    /// Mouse wheel scrolls the pane under the pointer.
+    /// Mouse wheel scrolls the pane under the pointer; a left click on a tab of the top row
+    /// opens that screen.
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
         let delta = match m.kind {
             MouseEventKind::ScrollUp => -3,
             MouseEventKind::ScrollDown => 3,
+            MouseEventKind::Down(crossterm::event::MouseButton::Left)
+                if m.row == self.size.y && self.help.is_none() =>
+            {
+                return match crate::tui::views::tab_at(self, m.column) {
+                    Some(s) => self.go(s),
+                    None => vec![],
+                };
+            }
             _ => return vec![],
         };
         if let Some(off) = self.help {
