@@ -211,6 +211,36 @@ impl App {
         }
     }
 
+    /// The tab bar's text for a bar `width` wide: the lead (the ` w2sd ` badge and a gap), then each screen's title
+    /// cell (` Debate `) and key cell (`F1 `, empty below 70 columns). The view styles these
+    /// cells and [`App::tab_at`] maps a click back through the same text.
+    pub fn tab_cells(&self, width: u16) -> ([&'static str; 2], Vec<(Screen, String, String)>) {
+        let cells = Screen::ALL
+            .iter()
+            .map(|&s| {
+                let key = self.keymap.key_text(Scope::Global, s.action()).unwrap_or_default();
+                let key = if key.is_empty() || width < 70 { String::new() } else { format!("{key} ") };
+                (s, format!(" {} ", s.title()), key)
+            })
+            .collect();
+        ([" w2sd ", " "], cells)
+    }
+
+    /// The screen whose tab is at `column` of the tab bar (the top row), if any.
+    pub fn tab_at(&self, column: u16) -> Option<Screen> {
+        let width = |s: &str| ratatui::text::Span::raw(s).width();
+        let (lead, cells) = self.tab_cells(self.size.width);
+        let mut x = width(lead[0]) + width(lead[1]);
+        for (s, title, key) in cells {
+            let end = x + width(&title) + width(&key);
+            if (x..end).contains(&(column as usize)) {
+                return Some(s);
+            }
+            x = end;
+        }
+        None
+    }
+
     /// Mouse wheel scrolls the pane under the pointer; a left click on a tab of the top row
     /// opens that screen.
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
@@ -220,7 +250,7 @@ impl App {
             MouseEventKind::Down(crossterm::event::MouseButton::Left)
                 if m.row == self.size.y && self.help.is_none() =>
             {
-                return match crate::tui::views::tab_at(self, m.column) {
+                return match self.tab_at(m.column) {
                     Some(s) => self.go(s),
                     None => vec![],
                 };

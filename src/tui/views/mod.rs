@@ -37,37 +37,22 @@ pub fn draw(f: &mut Frame, app: &App) {
     }
 }
 
-/// The tab bar's spans for a bar `width` wide, and the columns each screen's tab covers (its
-/// title and key), so a click can be mapped back to the tab it hit ([`tab_at`]).
-fn tab_spans(app: &App, width: u16) -> (Vec<Span<'static>>, Vec<(Screen, std::ops::Range<u16>)>) {
-    let t = &app.theme;
-    let mut spans = vec![
-        Span::styled(" w2sd ", Style::default().fg(t.bg).bg(t.accent).add_modifier(Modifier::BOLD)),
-        Span::raw(" "),
-    ];
-    let mut hits = Vec::new();
-    for s in Screen::ALL {
-        let start: usize = spans.iter().map(|x| x.width()).sum();
-        let key = app.keymap.key_text(Scope::Global, s.action()).unwrap_or_default();
-        let style = if s == app.screen { t.selected() } else { t.dimmed() };
-        spans.push(Span::styled(format!(" {} ", s.title()), style));
-        if !key.is_empty() && width >= 70 {
-            spans.push(Span::styled(format!("{key} "), if s == app.screen { t.key_style() } else { t.dimmed() }));
-        }
-        let end: usize = spans.iter().map(|x| x.width()).sum();
-        hits.push((s, start as u16..end as u16));
-    }
-    (spans, hits)
-}
-
-/// The screen whose tab is at `column` of the tab bar (the top row), if any.
-pub fn tab_at(app: &App, column: u16) -> Option<Screen> {
-    tab_spans(app, app.size.width).1.into_iter().find(|(_, r)| r.contains(&column)).map(|(s, _)| s)
-}
-
+/// The tab bar: the cells of [`App::tab_cells`] (the same text [`App::tab_at`] maps clicks on),
+/// styled.
 fn draw_tabs(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let (mut spans, _) = tab_spans(app, area.width);
+    let (lead, cells) = app.tab_cells(area.width);
+    let mut spans = vec![
+        Span::styled(lead[0], Style::default().fg(t.bg).bg(t.accent).add_modifier(Modifier::BOLD)),
+        Span::raw(lead[1]),
+    ];
+    for (s, title, key) in cells {
+        let here = s == app.screen;
+        spans.push(Span::styled(title, if here { t.selected() } else { t.dimmed() }));
+        if !key.is_empty() {
+            spans.push(Span::styled(key, if here { t.key_style() } else { t.dimmed() }));
+        }
+    }
     let right = format!(" theme {} ", t.name);
     let used: usize = spans.iter().map(|s| s.width()).sum();
     if used + right.len() < area.width as usize {
