@@ -367,6 +367,29 @@ impl ModelSet {
         Ok(crate::runtime::share_boxed(crate::runtime::load(spec, &mut |_| {})?))
     }
 
+    /// The debaters and judge of each of `workers` workers of a parallel run
+    /// ([`SessionRun::run_parallel`]), each model taken with [`ModelSet::get_for_worker`].
+    pub fn worker_agents(
+        &mut self,
+        strong: &DebaterProfile,
+        weak: &DebaterProfile,
+        judge: Option<&str>,
+        templates: &Templates,
+        workers: usize,
+    ) -> Result<Vec<runner::Agents>> {
+        let mut agents = Vec::with_capacity(workers);
+        for k in 0..workers {
+            let strong_d = ModelDebater::new(strong.clone(), self.get_for_worker(&strong.model, k)?, templates.clone());
+            let weak_d = ModelDebater::new(weak.clone(), self.get_for_worker(&weak.model, k)?, templates.clone());
+            let judge: Option<Box<dyn Judge + Send>> = match judge {
+                Some(spec) => Some(Box::new(ModelJudge::new(self.get_for_worker(spec, k)?, templates.clone())?)),
+                None => None,
+            };
+            agents.push(runner::Agents { strong: Box::new(strong_d), weak: Box::new(weak_d), judge });
+        }
+        Ok(agents)
+    }
+
     pub fn get(&mut self, spec: &str) -> Result<SharedModel> {
         if !self.pool.contains(spec) {
             eprintln!("loading {spec} …");
@@ -547,27 +570,11 @@ fn report_run(out: &Path, s: &Session, t0: Instant, json: bool) -> Result<()> {
 /// `debate run --concurrency N` (N > 1): N workers, each with its own debaters and judge
 /// ([`SessionRun::run_parallel`]).
 fn run_parallel(a: &RunArgs, plan: RunPlan, judge: &JudgeSetting, models: &mut ModelSet, t0: Instant) -> Result<()> {
-    let mut agents = Vec::with_capacity(a.concurrency);
-    for k in 0..a.concurrency {
-        agents.push(runner::Agents {
-            strong: Box::new(ModelDebater::new(
-                plan.strong.clone(),
-                models.get_for_worker(&plan.strong.model, k)?,
-                plan.templates.clone(),
-            )),
-            weak: Box::new(ModelDebater::new(
-                plan.weak.clone(),
-                models.get_for_worker(&plan.weak.model, k)?,
-                plan.templates.clone(),
-            )),
-            judge: match judge {
-                JudgeSetting::Model { spec } => {
-                    Some(Box::new(ModelJudge::new(models.get_for_worker(spec, k)?, plan.templates.clone())?))
-                }
-                _ => None,
-            },
-        });
-    }
+    let judge_spec = match judge {
+        JudgeSetting::Model { spec } => Some(spec.as_str()),
+        _ => None,
+    };
+    let mut agents = models.worker_agents(&plan.strong, &plan.weak, judge_spec, &plan.templates, a.concurrency)?;
     let verdicts = if matches!(judge, JudgeSetting::Model { .. }) { Verdicts::Judge } else { Verdicts::Later };
     let first = &agents[0];
     let mut run = SessionRun::open(
@@ -1283,22 +1290,7 @@ pub fn bench_debate(a: &DebateBench) -> Result<()> {
     let mut models = ModelSet::default();
     let templates = Templates::load()?;
     let max_level = *a.concurrency.iter().max().expect("checked non-empty");
-    let mut agents = Vec::new();
-    for k in 0..max_level {
-        agents.push(runner::Agents {
-            strong: Box::new(ModelDebater::new(
-                profile.clone(),
-                models.get_for_worker(&profile.model, k)?,
-                templates.clone(),
-            )),
-            weak: Box::new(ModelDebater::new(
-                profile.clone(),
-                models.get_for_worker(&profile.model, k)?,
-                templates.clone(),
-            )),
-            judge: Some(Box::new(ModelJudge::new(models.get_for_worker(&a.model, k)?, templates.clone())?)),
-        });
-    }
+    let mut agents = models.worker_agents(&profile, &profile, Some(&a.model), &templates, max_level)?;
     let mut rows = Vec::new();
     for r in 0..a.repeat {
         let mut levels = a.concurrency.clone();
