@@ -105,6 +105,10 @@ pub struct TrainArgs {
     /// Training epochs of every head.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// L2 penalty of every head: a number, or `cv` to let each head choose it by k-fold
+    /// cross-validation on its own training rows (the default).
+    #[arg(long, value_name = "LAMBDA|cv")]
+    pub l2: Option<String>,
     /// How hidden states become one vector per text.
     #[arg(long, value_parser = super::args::choice::<Pool>())]
     pub pool: Option<Pool>,
@@ -174,6 +178,21 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     }
     if let Some(e) = a.epochs {
         cfg.head.epochs = e;
+    }
+    match a.l2.as_deref() {
+        None => {}
+        Some("cv") => {
+            if cfg.head.l2_grid.is_empty() {
+                cfg.head.l2_grid = crate::w2s::head::DEFAULT_L2_GRID.to_vec();
+            }
+        }
+        Some(v) => {
+            cfg.head.l2 = match v.parse() {
+                Ok(l) => l,
+                Err(_) => return super::usage(format!("--l2 takes a number or cv, not {v:?}")),
+            };
+            cfg.head.l2_grid.clear();
+        }
     }
     if let Some(p) = a.pool {
         cfg.features.pool = Some(p);

@@ -29,7 +29,7 @@ pub enum HeadKind {
 }
 
 /// Head and optimiser settings.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HeadConfig {
     pub kind: HeadKind,
@@ -43,6 +43,13 @@ pub struct HeadConfig {
     /// L2 penalty `λ` on the weights (not the biases): the loss becomes
     /// `L + λ/2 · Σ w²`, the ridge of L2-regularised logistic regression.
     pub l2: f64,
+    /// Candidate L2 penalties. When non-empty, every head chooses its own `λ` from them by
+    /// k-fold cross-validation on its **own training rows and targets** (ground truth for
+    /// the weak supervisor and the ceilings, weak labels for students; never the test or
+    /// the validation split), see [`select_l2`]; `l2` is then unused. Empty: `l2` as given.
+    pub l2_grid: Vec<f64>,
+    /// Folds of that cross-validation (by group).
+    pub cv_folds: usize,
     /// Epochs without a lower validation loss before stopping.
     pub patience: usize,
     /// Early stopping for the weak supervisor and the ceilings (validated on ground truth).
@@ -64,12 +71,17 @@ impl Default for HeadConfig {
             lr: 1e-3,
             weight_decay: 0.01,
             l2: 0.0,
+            l2_grid: DEFAULT_L2_GRID.to_vec(),
+            cv_folds: 4,
             patience: 4,
             early_stopping: true,
             student_early_stopping: false,
         }
     }
 }
+
+/// The default `l2_grid`: no penalty, then 0.01 to 3 in steps of about ×3.
+pub const DEFAULT_L2_GRID: [f64; 7] = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0];
 
 /// One epoch of a training curve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +151,10 @@ pub struct Trained {
     /// Epoch whose weights were kept (1-based).
     pub best_epoch: usize,
     pub stopped_early: bool,
+    /// The L2 penalty it was trained with.
+    pub l2: f64,
+    /// The cross-validation that chose `l2` (empty when `l2` was given).
+    pub cv: Vec<CvPoint>,
 }
 
 fn seeded(varmap: &VarMap, name: &str, shape: &[usize], bound: f64, rng: &mut impl Rng, dev: &Device) -> Result<()> {
@@ -379,7 +395,141 @@ pub fn train_with(
     } else {
         curve.len()
     };
-    Ok(Trained { head, curve, best_epoch, stopped_early })
+    Ok(Trained { head, curve, best_epoch, stopped_early, l2: cfg.l2, cv: Vec::new() })
+}
+
+/// What the cross-validation of [`select_l2`] scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CvScore {
+    /// Mean cross-entropy of the pooled out-of-fold predictions,
+    /// `−(1/n) Σᵢ [yᵢ ln p̂ᵢ + (1−yᵢ) ln(1−p̂ᵢ)]`, lower is better: for ground-truth targets
+    /// (the weak supervisor and the ceilings).
+    LogLoss,
+    /// AUROC of the pooled out-of-fold predictions against `1[yᵢ ≥ ½]`, higher is better:
+    /// for students, whose targets are weak labels (the cross-entropy against those would
+    /// reward copying the supervisor's confidence, as with early stopping).
+    Auroc,
+}
+
+/// One candidate of the cross-validation and its score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvPoint {
+    pub l2: f64,
+    pub score: f64,
+}
+
+/// The cross-validation score of out-of-fold predictions `p` for targets `y` (see [`CvScore`]).
+/// Probabilities are clamped to `[1e-7, 1 − 1e-7]` for the log loss.
+pub fn cv_score(kind: CvScore, p: &[f64], y: &[f32]) -> f64 {
+    match kind {
+        CvScore::LogLoss => {
+            let n = p.len().max(1) as f64;
+            p.iter()
+                .zip(y)
+                .map(|(&p, &y)| {
+                    let p = p.clamp(1e-7, 1.0 - 1e-7);
+                    let y = y as f64;
+                    -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+                })
+                .sum::<f64>()
+                / n
+        }
+        CvScore::Auroc => {
+            let hard: Vec<bool> = y.iter().map(|&v| v >= 0.5).collect();
+            crate::stats::auroc(p, &hard)
+        }
+    }
+}
+
+/// The chosen penalty: the best score (lowest log loss, highest AUROC); scores within
+/// `1e-9` of the best count as ties and go to the **largest** `λ` (the simpler head).
+/// Non-finite scores never win; with none finite, the largest `λ`.
+pub fn best_l2(points: &[CvPoint], kind: CvScore) -> f64 {
+    let sign = if kind == CvScore::LogLoss { 1.0 } else { -1.0 };
+    let best = points.iter().filter(|c| c.score.is_finite()).map(|c| sign * c.score).fold(f64::INFINITY, f64::min);
+    points
+        .iter()
+        .filter(|c| !best.is_finite() || (c.score.is_finite() && sign * c.score <= best + 1e-9))
+        .map(|c| c.l2)
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// k-fold cross-validation of the L2 penalty over `cfg.l2_grid`.
+///
+/// Row `i` of `train` belongs to fold `folds[i]` (`0..k`; the rows of one group share a
+/// fold). For each `λ` and each fold `f`, a head with `cfg` and `l2 = λ` is trained on the
+/// rows outside `f` (early stopping, if `stop` asks for it, validated on `f`), and predicts
+/// the rows of `f`; the pooled out-of-fold predictions are scored with `score`
+/// ([`cv_score`]). Returns one [`CvPoint`] per `λ`, in grid order; pick with [`best_l2`].
+/// `on_fit(done, total)` reports each trained fold.
+#[allow(clippy::too_many_arguments)]
+pub fn select_l2(
+    train: &TrainSet,
+    folds: &[usize],
+    k: usize,
+    loss_kind: LossKind,
+    loss_params: &LossParams,
+    cfg: &HeadConfig,
+    stop: Stop,
+    scaling: Scaling,
+    seed: u64,
+    score: CvScore,
+    cancel: &CancelToken,
+    on_fit: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<CvPoint>> {
+    let (n, _) = train.x.dims2()?;
+    if folds.len() != n || n != train.y.len() {
+        bail!("cross-validation needs one fold and one target per row");
+    }
+    if k < 2 {
+        bail!("cross-validation needs at least 2 folds (cv_folds = {k})");
+    }
+    let dev = train.x.device().clone();
+    let rows = |f: usize, inside: bool| -> Vec<u32> {
+        (0..n as u32).filter(|&i| (folds[i as usize] == f) == inside).collect()
+    };
+    let total = cfg.l2_grid.len() * k;
+    let mut done = 0;
+    let mut points = Vec::with_capacity(cfg.l2_grid.len());
+    for &l2 in &cfg.l2_grid {
+        let c = HeadConfig { l2, l2_grid: Vec::new(), ..cfg.clone() };
+        let mut oof = vec![f64::NAN; n];
+        for f in 0..k {
+            let (fit_rows, held) = (rows(f, false), rows(f, true));
+            done += 1;
+            if held.is_empty() || fit_rows.is_empty() {
+                continue;
+            }
+            let pick = |r: &[u32]| -> Result<(Tensor, Vec<f32>)> {
+                let idx = Tensor::from_slice(r, r.len(), &dev)?;
+                Ok((train.x.index_select(&idx, 0)?, r.iter().map(|&i| train.y[i as usize]).collect()))
+            };
+            let (xi, yi) = pick(&fit_rows)?;
+            let (xo, yo) = pick(&held)?;
+            let t = train_with(
+                &TrainSet { x: &xi, y: &yi },
+                &TrainSet { x: &xo, y: &yo },
+                None,
+                loss_kind,
+                loss_params,
+                &c,
+                stop,
+                scaling,
+                seed ^ (f as u64 + 1),
+                cancel,
+                &mut |_| {},
+            )?;
+            for (&i, p) in held.iter().zip(t.head.predict(&xo)?) {
+                oof[i as usize] = p;
+            }
+            on_fit(done, total);
+        }
+        let (p, y): (Vec<f64>, Vec<f32>) =
+            oof.iter().zip(train.y).filter(|(p, _)| p.is_finite()).map(|(&p, &y)| (p, y)).unzip();
+        points.push(CvPoint { l2, score: cv_score(score, &p, &y) });
+    }
+    Ok(points)
 }
 
 #[cfg(test)]
@@ -498,5 +648,63 @@ mod tests {
         let yvt = Tensor::from_slice(&yv, 60, &Device::Cpu).unwrap();
         let l = loss::xent(&z, &yvt).unwrap().to_scalar::<f32>().unwrap() as f64;
         assert!((l - best).abs() < 1e-5, "{l} vs {best}");
+    }
+
+    #[test]
+    fn cv_scores_and_choice_by_hand() {
+        // log loss: −(ln 0.8 + ln 0.6)/2 for p = (0.8, 0.4), y = (1, 0)
+        let l = cv_score(CvScore::LogLoss, &[0.8, 0.4], &[1.0, 0.0]);
+        assert!((l - (-(0.8f64.ln() + 0.6f64.ln()) / 2.0)).abs() < 1e-12);
+        // AUROC against hardened soft targets: 0.7 → 1, 0.2 → 0
+        assert_eq!(cv_score(CvScore::Auroc, &[0.9, 0.1, 0.6], &[0.7, 0.2, 0.4]), 1.0);
+        let pts = |s: [f64; 3]| {
+            [0.0, 0.1, 1.0].iter().zip(s).map(|(&l2, score)| CvPoint { l2, score }).collect::<Vec<_>>()
+        };
+        assert_eq!(best_l2(&pts([0.5, 0.4, 0.6]), CvScore::LogLoss), 0.1);
+        assert_eq!(best_l2(&pts([0.5, 0.4, 0.6]), CvScore::Auroc), 1.0);
+        // ties go to the larger penalty; NaN never wins
+        assert_eq!(best_l2(&pts([0.4, 0.4, f64::NAN]), CvScore::LogLoss), 0.1);
+        assert_eq!(best_l2(&pts([f64::NAN; 3]), CvScore::Auroc), 1.0);
+    }
+
+    #[test]
+    fn cross_validation_prefers_a_penalty_when_features_are_mostly_noise() {
+        // 40 rows, 200 noise dimensions and one weak signal: an unpenalised head
+        // overfits, so some λ > 0 must score a lower out-of-fold log loss than λ = 0.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let (n, d) = (40, 200);
+        let mut x = Vec::with_capacity(n * d);
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            let c = (i % 2) as f32;
+            for j in 0..d {
+                let noise: f32 = rng.random_range(-1.0..1.0);
+                x.push(if j == 0 { (c * 2.0 - 1.0) * 0.7 + noise } else { noise });
+            }
+            y.push(c);
+        }
+        let x = Tensor::from_vec(x, (n, d), &Device::Cpu).unwrap();
+        let folds: Vec<usize> = (0..n).map(|i| (i / 2) % 4).collect();
+        let cfg = HeadConfig { epochs: 30, lr: 1e-2, l2_grid: vec![0.0, 1.0, 10.0], ..Default::default() };
+        let mut fits = 0;
+        let pts = select_l2(
+            &TrainSet { x: &x, y: &y },
+            &folds,
+            4,
+            LossKind::Xent,
+            &LossParams::default(),
+            &cfg,
+            Stop::Off,
+            Scaling::ZScore,
+            3,
+            CvScore::LogLoss,
+            &CancelToken::new(),
+            &mut |_, _| fits += 1,
+        )
+        .unwrap();
+        assert_eq!(fits, 12);
+        assert_eq!(pts.len(), 3);
+        assert!(pts.iter().all(|p| p.score.is_finite()));
+        assert!(best_l2(&pts, CvScore::LogLoss) > 0.0, "{pts:?}");
     }
 }

@@ -156,6 +156,12 @@ pub struct HeadOutput {
     pub curve: Vec<EpochStats>,
     pub best_epoch: usize,
     pub stopped_early: bool,
+    /// The L2 penalty of the head (chosen by cross-validation when `cv` is not empty).
+    #[serde(default)]
+    pub l2: f64,
+    /// Score of every candidate penalty ([`head::select_l2`]), on the head's own training rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cv: Vec<head::CvPoint>,
 }
 
 /// What a stage leaves on disk.
@@ -226,6 +232,24 @@ pub struct Experiment {
     records: HashMap<StageId, StageRecord>,
     /// The run folder's writer lock (`OUT/.lock`), held while this value lives.
     _lock: crate::fsio::WriteLock,
+}
+
+/// Deals the distinct groups of `groups` (in order of first appearance, shuffled with
+/// `seed`) round-robin into `k` folds; every row gets its group's fold, so the rows of
+/// one group never sit on both sides of a cross-validation split.
+pub fn cv_folds(groups: &[&str], k: usize, seed: u64) -> Vec<usize> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let mut distinct: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for &g in groups {
+        if seen.insert(g) {
+            distinct.push(g);
+        }
+    }
+    distinct.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed ^ 0xc0f0_1d5e));
+    let fold: HashMap<&str, usize> = distinct.iter().enumerate().map(|(i, &g)| (g, i % k.max(1))).collect();
+    groups.iter().map(|g| fold[g]).collect()
 }
 
 fn key_of(parts: &[&str]) -> String {
@@ -613,24 +637,51 @@ impl Experiment {
         let seed = stage_seed(self.cfg.seed, head_name);
         // Students (trained on weak labels) stop on AUROC against the weak validation
         // labels; the supervisor and the ceilings on ground-truth validation loss.
-        let stop = match (early_stopping, head_name == "weak" || head_name == "ceiling") {
+        let supervised_by_truth = head_name == "weak" || head_name == "ceiling";
+        let stop = match (early_stopping, supervised_by_truth) {
             (false, _) => head::Stop::Off,
             (true, true) => head::Stop::ValLoss,
             (true, false) => head::Stop::ValAuroc,
         };
-        let trained = head::train_with(
+        let scaling = if features::is_bow(model) { head::Scaling::Rms } else { head::Scaling::ZScore };
+        let mut cfg = self.cfg.head.clone();
+        let mut cv = Vec::new();
+        if !cfg.l2_grid.is_empty() {
+            // The penalty is chosen on the head's own training rows and targets only.
+            let groups: Vec<&str> = train.iter().map(|&i| ds.examples[i].group.as_str()).collect();
+            let k = cfg.cv_folds;
+            let folds = cv_folds(&groups, k, seed);
+            let score = if supervised_by_truth { head::CvScore::LogLoss } else { head::CvScore::Auroc };
+            cv = head::select_l2(
+                &TrainSet { x: &x, y: &y32 },
+                &folds,
+                k,
+                loss,
+                &self.cfg.loss,
+                &cfg,
+                stop,
+                scaling,
+                seed,
+                score,
+                &self.cancel,
+                &mut |done, total| on_event(Event::Progress { stage: stage.to_string(), done, total }),
+            )?;
+            cfg.l2 = head::best_l2(&cv, score);
+        }
+        let mut trained = head::train_with(
             &TrainSet { x: &x, y: &y32 },
             &TrainSet { x: &xv, y: &yv32 },
             Some(&val_gt),
             loss,
             &self.cfg.loss,
-            &self.cfg.head,
+            &cfg,
             stop,
-            if features::is_bow(model) { head::Scaling::Rms } else { head::Scaling::ZScore },
+            scaling,
             seed,
             &self.cancel,
             &mut |e| on_event(Event::Epoch { stage: stage.to_string(), head: head_name.to_string(), stats: e.clone() }),
         )?;
+        trained.cv = cv;
         Ok((trained, feats))
     }
 
@@ -646,12 +697,14 @@ impl Experiment {
         let test = metrics::split_metrics(&out.probs.test, &lab(&splits.test), bins);
         let val = metrics::split_metrics(&out.probs.val, &lab(&splits.val), bins);
         let text = format!(
-            "{what} {}: test acc {:.3}, AUROC {}, {} epochs (best {})",
+            "{what} {}: test acc {:.3}, AUROC {}, {} epochs (best {}), l2 {}{}",
             out.model,
             test.acc,
             test.auroc.map(|a| format!("{a:.3}")).unwrap_or_else(|| "n/a".into()),
             out.curve.len(),
-            out.best_epoch
+            out.best_epoch,
+            out.l2,
+            if out.cv.is_empty() { "" } else { " (cross-validated)" }
         );
         Ok(StageSummary { test: Some(test), val: Some(val), text, ..Default::default() })
     }
@@ -705,6 +758,8 @@ impl Experiment {
                     curve: t.curve,
                     best_epoch: t.best_epoch,
                     stopped_early: t.stopped_early,
+                l2: t.l2,
+                cv: t.cv,
                 };
                 let summary = self.head_summary(&out, "weak supervisor")?;
                 Ok((summary, StageOutput::Head { head: out }))
@@ -757,6 +812,8 @@ impl Experiment {
                     curve: t.curve,
                     best_epoch: t.best_epoch,
                     stopped_early: t.stopped_early,
+                l2: t.l2,
+                cv: t.cv,
                 };
                 let summary = self.head_summary(&out, "ceiling")?;
                 Ok((summary, StageOutput::Head { head: out }))
@@ -787,6 +844,8 @@ impl Experiment {
                     curve: t.curve,
                     best_epoch: t.best_epoch,
                     stopped_early: t.stopped_early,
+                l2: t.l2,
+                cv: t.cv,
                 };
                 let summary = self.head_summary(&out, &format!("student ({loss})"))?;
                 Ok((summary, StageOutput::Head { head: out }))
@@ -919,6 +978,8 @@ impl Experiment {
                 curve: t.curve,
                 best_epoch: t.best_epoch,
                 stopped_early: t.stopped_early,
+                l2: t.l2,
+                cv: t.cv,
             })
         };
         let next_labels = if step + 1 < self.cfg.ladder.len() {
