@@ -79,9 +79,21 @@ pub fn default_template(kind: super::data::TaskKind) -> &'static str {
     match kind {
         TaskKind::Binary => "{text}\nAnswer:",
         TaskKind::MultipleChoice => "{text}\nIs this answer correct?",
-        TaskKind::Preference => "{text}\nWhich response is better, A or B?",
+        TaskKind::Preference => "{text}\nIs this response helpful and correct?",
         TaskKind::Chess => "{text}\nIs this move checkmate?",
     }
+}
+
+/// Rows `2i` and `2i + 1` of `m` (the A and B sides of pair `i`) become one row,
+/// `x_i = m[2i] − m[2i+1]`: with a linear head `s(x) = w·x`, the pair's logit is the
+/// Bradley–Terry difference `s(A) − s(B)`.
+pub fn pair_differences(m: &FeatureMatrix) -> FeatureMatrix {
+    let n = m.n / 2;
+    let mut data = Vec::with_capacity(n * m.dim);
+    for i in 0..n {
+        data.extend(m.row(2 * i).iter().zip(m.row(2 * i + 1)).map(|(a, b)| a - b));
+    }
+    FeatureMatrix { n, dim: m.dim, data }
 }
 
 /// The pooling used when `features.pool` is not set: `mean` for encoders (MiniLM is
@@ -499,5 +511,13 @@ mod tests {
         assert_ne!(k, cache_key("sha", &FeatureOptions { layer: Some(3), ..o.clone() }, &t));
         assert_ne!(k, cache_key("sha", &o, &["ab".to_string()]));
         assert_ne!(k, cache_key("sha", &o, &["a".to_string(), "c".to_string()]));
+    }
+
+    #[test]
+    fn pair_rows_are_a_minus_b() {
+        let m = FeatureMatrix { n: 4, dim: 2, data: vec![1.0, 2.0, 0.5, 3.0, -1.0, 0.0, 2.0, 2.0] };
+        let d = pair_differences(&m);
+        assert_eq!((d.n, d.dim), (2, 2));
+        assert_eq!(d.data, vec![0.5, -1.0, -3.0, -2.0]);
     }
 }

@@ -397,7 +397,7 @@ impl Experiment {
         let deps = deps.join(",");
         let head = json(&c.head);
         match stage {
-            StageId::Data => key_of(&["data-v2", &json(&c.task), &json(&c.split), &c.seed.to_string()]),
+            StageId::Data => key_of(&["data-v3", &json(&c.task), &json(&c.split), &c.seed.to_string()]),
             StageId::Features { model } => {
                 let f = &c.features;
                 let opts = if let Some(d) = features::bow_dim_of(model, f.bow_dim) {
@@ -565,17 +565,30 @@ impl Experiment {
     ) -> Result<(Arc<FeatureMatrix>, FeatureStats)> {
         let ds = self.dataset()?;
         let mut opts = self.cfg.features.clone();
+        // Preference pairs: each response is scored on its own and the row is the
+        // difference f(prompt, A) − f(prompt, B), so a linear head scores s(A) − s(B).
+        let pairs: Option<Vec<&data::preference::Pair>> = ds.examples.iter().map(|e| e.pair.as_ref()).collect();
+        let bare: Vec<String> = match &pairs {
+            Some(p) => p.iter().flat_map(|p| [p.side_text(true), p.side_text(false)]).collect(),
+            None => ds.examples.iter().map(|e| e.text.clone()).collect(),
+        };
         let texts: Vec<String> = if features::is_bow(model) {
-            ds.examples.iter().map(|e| e.text.clone()).collect()
+            bare
         } else {
             let t = opts.template.clone().unwrap_or_else(|| features::default_template(ds.kind).to_string());
-            let texts = ds.examples.iter().map(|e| features::apply_template(&t, &e.text)).collect();
+            let texts = bare.iter().map(|b| features::apply_template(&t, b)).collect();
             opts.template = Some(t);
             texts
         };
-        let (m, stats) = features::extract(model, &texts, &opts, &self.cancel, &mut |done, total| {
+        let (m, mut stats) = features::extract(model, &texts, &opts, &self.cancel, &mut |done, total| {
             on_event(Event::Progress { stage: stage.to_string(), done, total })
         })?;
+        let m = if pairs.is_some() {
+            stats.n = m.n / 2;
+            features::pair_differences(&m)
+        } else {
+            m
+        };
         if stats.truncated > 0 {
             on_event(Event::Warning {
                 message: format!(

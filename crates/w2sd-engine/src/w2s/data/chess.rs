@@ -134,12 +134,14 @@ pub fn dataset(n: usize, seed: u64) -> Result<Dataset> {
                 group: p.id.clone(),
                 text: candidate_text(&p, &p.mate.0, &p.mate.1),
                 label: true,
+                pair: None,
             },
             Example {
                 id: format!("{}/decoy", p.id),
                 group: p.id.clone(),
                 text: candidate_text(&p, &p.decoy.0, &p.decoy.1),
                 label: false,
+                pair: None,
             },
         ];
         if rng.random_bool(0.5) {

@@ -207,6 +207,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
                 group,
                 text: preference::pair_text(&prompt, a, b),
                 label: chosen_first,
+                pair: Some(preference::Pair::new(&prompt, a, b)),
             });
         }
         return Ok(Dataset::new(TaskKind::Preference, examples));
@@ -333,7 +334,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         let v = r.get(&label_field).ok_or_else(|| anyhow!("{}: no {label_field}", at(*line)))?;
         let label = parse_label(v).with_context(|| at(*line))?;
         let group = format!("t:{}", normalise(&text));
-        examples.push(Example { id: id.clone(), group, text, label });
+        examples.push(Example { id: id.clone(), group, text, label, pair: None });
     }
     Ok(Dataset::new(TaskKind::Binary, examples))
 }

@@ -47,6 +47,10 @@ pub struct Example {
     pub group: String,
     pub text: String,
     pub label: bool,
+    /// A preference pair's parts (`text` is their [`preference::pair_text`]): model
+    /// features then score each response on its own, `f(prompt, A) − f(prompt, B)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair: Option<preference::Pair>,
 }
 
 /// A loaded task, converted to binary examples.
@@ -283,7 +287,7 @@ pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
                 None => it.question.trim().to_string(),
             };
             let group = format!("t:{}", normalise(&text));
-            examples.push(Example { id: it.id.clone(), group, text, label: it.answer == 1 });
+            examples.push(Example { id: it.id.clone(), group, text, label: it.answer == 1, pair: None });
             continue;
         }
         let group = format!("q:{}", item_key(it));
@@ -301,7 +305,7 @@ pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
                 Some(p) if !p.trim().is_empty() => format!("{}\n\n{qa}", p.trim()),
                 _ => qa,
             };
-            examples.push(Example { id: format!("{}/{c}", it.id), group: group.clone(), text, label: c == it.answer });
+            examples.push(Example { id: format!("{}/{c}", it.id), group: group.clone(), text, label: c == it.answer, pair: None });
         }
     }
     Dataset::new(if binary { TaskKind::Binary } else { TaskKind::MultipleChoice }, examples)
@@ -454,6 +458,7 @@ pub fn split_with_test(
             group: format!("test/{}", e.group),
             text: e.text.clone(),
             label: e.label,
+            pair: e.pair.clone(),
         });
         s.test.push(base + k);
     }
@@ -592,7 +597,7 @@ mod tests {
     #[test]
     fn balancing_downsamples_the_majority() {
         let examples: Vec<Example> = (0..10)
-            .map(|i| Example { id: format!("{i}"), group: format!("{i}"), text: format!("t{i}"), label: i < 7 })
+            .map(|i| Example { id: format!("{i}"), group: format!("{i}"), text: format!("t{i}"), label: i < 7, pair: None })
             .collect();
         let ds = Dataset::new(TaskKind::Binary, examples);
         let b = balance_classes(&ds, 1);
@@ -609,6 +614,7 @@ mod tests {
             group: format!("t:{}", normalise(t)),
             text: t.into(),
             label: l,
+            pair: None,
         };
         let mut ds = Dataset::new(
             TaskKind::Binary,
@@ -665,6 +671,7 @@ mod tests {
             group: format!("t:{}", normalise(t)),
             text: t.into(),
             label: l,
+            pair: None,
         };
         let train = Dataset::new(
             TaskKind::Binary,

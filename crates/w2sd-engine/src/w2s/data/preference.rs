@@ -42,6 +42,35 @@ fn head(s: &str, max: usize) -> &str {
     }
 }
 
+/// A preference pair's prompt and its two responses, cut as in [`pair_text`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pair {
+    pub prompt: String,
+    pub a: String,
+    pub b: String,
+}
+
+impl Pair {
+    pub fn new(prompt: &str, a: &str, b: &str) -> Pair {
+        Pair {
+            prompt: tail(prompt.trim(), MAX_PROMPT_CHARS).to_string(),
+            a: head(a.trim(), MAX_RESPONSE_CHARS).to_string(),
+            b: head(b.trim(), MAX_RESPONSE_CHARS).to_string(),
+        }
+    }
+
+    /// The text of one side, `{prompt}\n\nResponse: {response}`, that a model scores on its
+    /// own (Bradley–Terry: the head scores `s(A) − s(B)`).
+    pub fn side_text(&self, a_side: bool) -> String {
+        let r = if a_side { &self.a } else { &self.b };
+        if self.prompt.is_empty() {
+            format!("Response: {r}")
+        } else {
+            format!("{}\n\nResponse: {r}", self.prompt)
+        }
+    }
+}
+
 /// The shared text of a preference pair (see the module docs).
 pub fn pair_text(prompt: &str, a: &str, b: &str) -> String {
     let prompt = tail(prompt.trim(), MAX_PROMPT_CHARS);
@@ -207,6 +236,7 @@ pub fn dataset(n: usize, seed: u64) -> Dataset {
             group: format!("p:{}", super::normalise(&prompt)),
             text: pair_text(&format!("User: {prompt}"), a, b),
             label: chosen_first,
+            pair: Some(Pair::new(&format!("User: {prompt}"), a, b)),
         });
     }
     let mut ds = Dataset::new(TaskKind::Preference, examples);
@@ -243,6 +273,11 @@ mod tests {
         assert!((160..=240).contains(&pos), "{pos} of 400 have the chosen reply first");
         for e in &ds.examples {
             assert!(e.text.contains("Response A: ") && e.text.contains("Response B: "));
+            // the pair's parts are kept for per-response features, and agree with the text
+            let p = e.pair.as_ref().expect("a generated pair keeps its parts");
+            assert_eq!(e.text, pair_text(&p.prompt, &p.a, &p.b));
+            assert!(p.side_text(true).ends_with(&format!("Response: {}", p.a)));
+            assert!(p.side_text(false).starts_with(&p.prompt));
         }
         // a capital pair: the label says where the true capital is
         let mut checked = 0;
