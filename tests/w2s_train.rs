@@ -405,6 +405,16 @@ fn step_api_reports_events_and_resumes() {
     assert_eq!(resumed, plan.len());
     assert_eq!(r.bootstrap.len(), 2);
     assert_recomputes(d.path());
+    // Every head chose its L2 penalty by cross-validation over the whole default grid
+    // (on its own training rows), and kept the best candidate.
+    let grid = w2sd::w2s::head::DEFAULT_L2_GRID;
+    for stage in [StageId::Weak, StageId::Ceiling { model: "bow:2048".into() }] {
+        let rec = again.record(&stage).expect("a finished head stage");
+        let w2sd::w2s::pipeline::StageOutput::Head { head } = &rec.output else { panic!("{stage} has no head") };
+        assert_eq!(head.cv.iter().map(|c| c.l2).collect::<Vec<_>>(), grid.to_vec(), "{stage}");
+        assert!(head.cv.iter().any(|c| c.score.is_finite()), "{stage}: {:?}", head.cv);
+        assert_eq!(head.l2, w2sd::w2s::head::best_l2(&head.cv, w2sd::w2s::head::CvScore::LogLoss), "{stage}");
+    }
 }
 
 #[test]

@@ -416,6 +416,8 @@ pub enum CvScore {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CvPoint {
     pub l2: f64,
+    /// `NaN` (`null` in the file) where undefined: an AUROC whose targets are all one class.
+    #[serde(with = "crate::session::schema::nullable")]
     pub score: f64,
 }
 
