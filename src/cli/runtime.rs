@@ -364,7 +364,7 @@ fn bench_features(a: BenchArgs) -> Result<()> {
     let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut bar = crate::cli::progress::KeyedBar::default();
     let r = bench::run(
-        a.task.as_deref().unwrap_or(crate::w2s::config::DEMO_TASK),
+        a.task.as_deref().unwrap_or("builtin:preference"),
         a.n.unwrap_or(2000),
         a.seed,
         &ladder,
