@@ -21,3 +21,12 @@ run amazon-electronics --task "$DATA/amazon_multidomain/electronics/test-labeled
 run ethics --task "$DATA/ethics_commonsense/cm_test.csv?text=input&label=label" --n 2000
 run sciq --task "$DATA/sciq/sciq_train.jsonl" --n 1500 --test "$DATA/sciq/sciq_test.jsonl"
 run boolq --task "$DATA/boolq/val.jsonl" --n 1500
+# The full ladder on SST-2 (PGR against strong model, like Burns et al.'s figure)
+if [ "${FULL_LADDER:-1}" = 1 ]; then
+  echo "== sst2-full-ladder" >&2
+  /usr/bin/time -f "sst2-full-ladder wall %e s" "$W2SD" train --task runs/sst2/train4000.tsv --test runs/sst2/dev.tsv \
+    --ladder bow,minilm-l6,gemma-3-270m,qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct \
+    --loss xent,logconf --seeds 0,1,2 --template 'Review: {text}\nSentiment:' --pool mean+last \
+    --out "$OUT/sst2-full-ladder" --json > "$OUT/sst2-full-ladder.json"
+  "$W2SD" plot "$OUT/sst2-full-ladder/results.json" --out "$OUT/sst2-full-ladder/pgr.png"
+fi

@@ -45,6 +45,7 @@ pub fn read_rows(path: &Path) -> Result<Vec<(usize, Row)>> {
         }
     };
     match ext.as_str() {
+        "parquet" if !gz => read_parquet(path),
         "jsonl" | "ndjson" => {
             let mut rows = Vec::new();
             for (i, line) in text()?.lines().enumerate() {
@@ -110,10 +111,33 @@ pub fn read_rows(path: &Path) -> Result<Vec<(usize, Row)>> {
             Ok(rows)
         }
         _ => bail!(
-            "{}: unknown data file type {ext:?}; use .jsonl, .json, .csv or .tsv (optionally .gz); parquet is not supported",
+            "{}: unknown data file type {ext:?}; use .parquet, or .jsonl, .json, .csv or .tsv (optionally .gz)",
             path.display()
         ),
     }
+}
+
+/// The rows of a parquet file (Hugging Face's dataset format) as JSON objects, through
+/// the parquet crate's record API: strings stay strings, booleans and numbers stay
+/// typed (`label: true`, `label: 1`), lists become arrays (SciQ-style `distractors`),
+/// nested groups objects. Row numbers count from 1.
+fn read_parquet(path: &Path) -> Result<Vec<(usize, Row)>> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let reader = SerializedFileReader::new(f).with_context(|| format!("{}: not a readable parquet file", path.display()))?;
+    let mut rows = Vec::new();
+    for (i, row) in reader
+        .get_row_iter(None)
+        .with_context(|| format!("{}: cannot read its rows", path.display()))?
+        .enumerate()
+    {
+        let row = row.with_context(|| format!("{}: row {}", path.display(), i + 1))?;
+        match row.to_json_value() {
+            Value::Object(m) => rows.push((i + 1, m)),
+            _ => bail!("{}: row {} is not a record", path.display(), i + 1),
+        }
+    }
+    Ok(rows)
 }
 
 /// Parses a binary label.
@@ -339,7 +363,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     Ok(Dataset::new(TaskKind::Binary, examples))
 }
 
-const DATA_EXTS: [&str; 5] = ["jsonl", "json", "csv", "tsv", "ndjson"];
+const DATA_EXTS: [&str; 6] = ["parquet", "jsonl", "json", "csv", "tsv", "ndjson"];
 
 fn is_data_file(name: &str) -> bool {
     let lower = name.to_lowercase();
@@ -350,7 +374,7 @@ fn is_data_file(name: &str) -> bool {
 /// The local path of a Hugging Face dataset file, `owner/name[:file]`, through hf-hub:
 /// the hub cache first (`$HF_HOME/hub/datasets--owner--name`), then the network unless
 /// `HF_HUB_OFFLINE` is set. Without `:file`, the first `.jsonl`/`.json`/`.csv`/`.tsv` of
-/// the repository is used, preferring names containing `train`.
+/// the repository is used (parquet too), preferring names containing `train`.
 pub fn hf_dataset_file(rest: &str) -> Result<PathBuf> {
     hf_dataset_file_in(rest, &crate::runtime::hub::hf_cache_dir(), crate::runtime::hub::hf_offline())
 }
@@ -404,7 +428,7 @@ pub fn hf_dataset_file_in(rest: &str, hub_cache: &Path, offline: bool) -> Result
                         .info()
                         .with_context(|| format!("cannot list Hugging Face dataset {repo}"))?;
                     pick(info.siblings.into_iter().map(|s| s.rfilename).collect())
-                        .ok_or_else(|| anyhow!("dataset {repo} has no .jsonl/.json/.csv/.tsv file; name one with hf:{repo}:FILE"))?
+                        .ok_or_else(|| anyhow!("dataset {repo} has no .parquet/.jsonl/.json/.csv/.tsv file; name one with hf:{repo}:FILE"))?
                 }
             }
         }
@@ -563,6 +587,54 @@ mod tests {
         );
         let ds = load_file(&c, &LoadOptions { mc: super::super::McMode::All, ..Default::default() }).unwrap();
         assert_eq!(ds.examples[2].text, "ctx\n\nQ: why?\nA: None of these: p; q");
+    }
+
+    /// A parquet file as Hugging Face writes them (snappy pages): a text column, a label
+    /// column and a list column, written with the parquet crate's own writer.
+    fn write_parquet(path: &Path, texts: &[&str], labels: &[bool]) {
+        use parquet::basic::Compression;
+        use parquet::data_type::{BoolType, ByteArray, ByteArrayType};
+        use parquet::file::properties::WriterProperties;
+        use parquet::file::writer::SerializedFileWriter;
+        use parquet::schema::parser::parse_message_type;
+        use std::sync::Arc;
+        let schema = Arc::new(
+            parse_message_type("message m { REQUIRED BYTE_ARRAY sentence (UTF8); REQUIRED BOOLEAN label; }").unwrap(),
+        );
+        let props = Arc::new(WriterProperties::builder().set_compression(Compression::SNAPPY).build());
+        let mut w = SerializedFileWriter::new(std::fs::File::create(path).unwrap(), schema, props).unwrap();
+        let mut rg = w.next_row_group().unwrap();
+        let mut col = rg.next_column().unwrap().unwrap();
+        let vals: Vec<ByteArray> = texts.iter().map(|t| ByteArray::from(*t)).collect();
+        col.typed::<ByteArrayType>().write_batch(&vals, None, None).unwrap();
+        col.close().unwrap();
+        let mut col = rg.next_column().unwrap().unwrap();
+        col.typed::<BoolType>().write_batch(labels, None, None).unwrap();
+        col.close().unwrap();
+        rg.close().unwrap();
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn parquet_files_load_like_jsonl() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("train-00000-of-00001.parquet");
+        write_parquet(&p, &["a fine film", "a dull film", "great acting"], &[true, false, true]);
+        let rows = read_rows(&p).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[1].0, 2);
+        assert_eq!(rows[1].1["sentence"], Value::String("a dull film".into()));
+        assert_eq!(rows[1].1["label"], Value::Bool(false));
+        let spec = format!("{}?text=sentence&label=label", p.display());
+        let ds = super::super::load(&spec, &LoadOptions::default()).unwrap();
+        assert_eq!(ds.examples.len(), 3);
+        assert_eq!(ds.examples.iter().filter(|e| e.label).count(), 2);
+        // a parquet dataset file is found in a Hugging Face snapshot
+        assert!(is_data_file("data/train-00000-of-00001.parquet"));
+        // not parquet: one clear error naming the file
+        let bad = write(d.path(), "x.parquet", "not parquet");
+        let err = format!("{:#}", read_rows(&bad).unwrap_err());
+        assert!(err.contains("x.parquet") && err.contains("parquet"), "{err}");
     }
 
     #[test]
