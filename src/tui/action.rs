@@ -97,6 +97,8 @@ pub enum Action {
     Pause,
     /// Step to the next stage.
     StepStage,
+    /// Choose the experiment: configs in `<config>/experiments` and the working folder, past runs.
+    Experiments,
 
     // ── models ──────────────────────────────────────────────────────────────────
     /// Pull (download) the selected model into the cache.
@@ -149,6 +151,7 @@ pub fn all() -> Vec<Action> {
         Run,
         Pause,
         StepStage,
+        Experiments,
         Pull,
         PullDefaults,
     ]);
@@ -198,6 +201,7 @@ impl Action {
             Run => "run",
             Pause => "pause",
             StepStage => "step-stage",
+            Experiments => "experiments",
             Pull => "pull",
             PullDefaults => "pull-defaults",
         };
@@ -246,6 +250,7 @@ impl Action {
             Run => "run".into(),
             Pause => "pause".into(),
             StepStage => "next stage".into(),
+            Experiments => "experiments".into(),
             Pull => "pull".into(),
             PullDefaults => "pull defaults".into(),
         }
@@ -293,6 +298,9 @@ impl Action {
             Run => "Run the pipeline from the current stage".into(),
             Pause => "Pause the pipeline after the current step".into(),
             StepStage => "Step to the next stage".into(),
+            Experiments => {
+                "Choose the experiment: configs in <config>/experiments and here, past runs in <data>/runs".into()
+            }
             Pull => "Pull the selected model".into(),
             PullDefaults => "Pull the offline default set".into(),
         }

@@ -311,6 +311,15 @@ impl App {
             WorkerEvent::Sessions(scan) => self.review.on_scan(scan),
             WorkerEvent::Exported(r) => self.review.notice = Some(r.unwrap_or_else(|e| format!("export failed: {e}"))),
             WorkerEvent::Train(t) => self.train.on_event(t),
+            WorkerEvent::Experiments { entries, places } => self.train.on_experiments(entries, places),
+            WorkerEvent::ExperimentReady(Ok(setup)) => {
+                // The screen shows the new experiment at once; its worker reports the plan.
+                self.train = TrainState::configured(&setup.name, setup.settings());
+                self.train.opened_experiment = true;
+                self.train.notice = Some(format!("opened {}", setup.name));
+                return vec![Effect::SwitchExperiment(setup)];
+            }
+            WorkerEvent::ExperimentReady(Err(e)) => self.train.on_open_failed(e),
         }
         vec![]
     }

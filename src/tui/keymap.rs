@@ -282,7 +282,13 @@ impl Default for Keymap {
         );
         scopes.insert(
             Scope::Train,
-            Bindings(vec![b(Run, &[c('r')]), b(Pause, &[c('p')]), b(StepStage, &[c('n')]), b(Open, &[p(K::Enter)])]),
+            Bindings(vec![
+                b(Run, &[c('r')]),
+                b(Pause, &[c('p')]),
+                b(StepStage, &[c('n')]),
+                b(Open, &[p(K::Enter)]),
+                b(Experiments, &[c('e')]),
+            ]),
         );
         scopes.insert(
             Scope::Models,

@@ -175,6 +175,14 @@ pub enum WorkerEvent {
     Train(super::message::TrainEvent),
     /// A session export finished: what was written, or why not.
     Exported(Result<String, String>),
+    /// The experiments the Train screen's picker lists, and the places looked in.
+    Experiments {
+        entries: Vec<ExperimentEntry>,
+        places: Vec<PathBuf>,
+    },
+    /// An experiment picked or created on the Train screen, checked and ready to open, or why
+    /// it cannot be opened.
+    ExperimentReady(Result<Box<TrainSetup>, String>),
 }
 
 /// One catalog model as the models screen lists it.
@@ -228,6 +236,83 @@ pub enum Effect {
     /// Export this session file as JSONL beside it.
     ExportSession(PathBuf),
     Train(TrainCommand),
+    /// List the experiment configs and past runs for the Train screen's picker.
+    ListExperiments,
+    /// Check this picked experiment (as `train --config X --ui` does) off the UI thread.
+    LoadExperiment(ExperimentEntry),
+    /// Put this experiment on the Train screen (the current one's worker stops first).
+    SwitchExperiment(Box<TrainSetup>),
+}
+
+/// An experiment to run from the UI: a checked config and its output folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSetup {
+    /// What the screen calls it.
+    pub name: String,
+    pub cfg: crate::w2s::config::ExperimentConfig,
+    /// Output folder (resumed if it holds stages of the same config).
+    pub out: PathBuf,
+}
+
+impl TrainSetup {
+    /// The demo of `docs/train.md` ([`crate::w2s::config::ExperimentConfig::demo`]) in
+    /// `<data dir>/runs/<task>-<hash of the config>/`.
+    pub fn demo() -> TrainSetup {
+        let cfg = crate::w2s::config::ExperimentConfig::demo();
+        let out = crate::paths::run_dir(&cfg.run_name());
+        TrainSetup { name: "demo".into(), cfg, out }
+    }
+
+    /// Task, n, losses, seed, ladder and output folder, for the screen's header.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        let c = &self.cfg;
+        let losses: Vec<String> = c.losses.iter().map(|l| l.to_string()).collect();
+        vec![
+            ("task".into(), c.task.spec.clone()),
+            ("n".into(), c.task.n.map(|n| n.to_string()).unwrap_or_else(|| "all".into())),
+            ("losses".into(), losses.join(", ")),
+            ("seed".into(), c.seed.to_string()),
+            ("ladder".into(), c.ladder.join(" → ")),
+            ("out".into(), self.out.display().to_string()),
+        ]
+    }
+}
+
+/// Where a listed experiment comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExperimentSource {
+    /// A config in `<config dir>/experiments/`.
+    Saved,
+    /// A config in the working folder.
+    Here,
+    /// A run folder in `<data dir>/runs/` (its `experiment.toml`, its stages and results).
+    Run,
+}
+
+impl ExperimentSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            ExperimentSource::Saved => "config",
+            ExperimentSource::Here => "here",
+            ExperimentSource::Run => "run",
+        }
+    }
+}
+
+/// One experiment the Train screen's picker lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentEntry {
+    pub source: ExperimentSource,
+    /// The config file, or the run folder.
+    pub path: PathBuf,
+    /// The file's stem or the folder's name.
+    pub name: String,
+    pub task: String,
+    pub ladder: Vec<String>,
+    /// `results`, `3/12 stages`, `not run`, or why the entry cannot be opened.
+    pub status: String,
+    /// Last modified, `YYYY-MM-DD HH:MM` (local time).
+    pub modified: String,
 }
 
 /// What kind of stage.

@@ -198,7 +198,7 @@ async fn run_async(opts: Options) -> Result<()> {
     let tx = events.sender();
 
     let mut debate: Option<DebateHandle> = None;
-    let train_setup = match &opts.start {
+    let mut train_setup = match &opts.start {
         Start::Train(s) => (**s).clone(),
         _ => workers::train::TrainSetup::demo(),
     };
@@ -288,6 +288,24 @@ async fn run_async(opts: Options) -> Result<()> {
                     }
                     if let (Some(h), false) = (&train, c == message::TrainCommand::Open) {
                         h.send(c);
+                    }
+                }
+                Effect::ListExperiments => workers::experiments::spawn_list(tx.clone()),
+                Effect::LoadExperiment(entry) => workers::experiments::spawn_load(entry, tx.clone()),
+                Effect::SwitchExperiment(setup) => {
+                    // The old worker lets go of its run folder first (the same folder may reopen).
+                    if let Some(mut t) = train.take() {
+                        t.stop(std::time::Duration::from_secs(3));
+                    }
+                    train_setup = *setup;
+                    match workers::train::spawn_train(train_setup.clone(), tx.clone()) {
+                        Ok(h) => train = Some(h),
+                        Err(e) => {
+                            tracing::error!("train: {e:#}");
+                            tx.send(message::WorkerEvent::Train(message::TrainEvent::Error(format!(
+                                "cannot open the experiment: {e:#}"
+                            ))));
+                        }
                     }
                 }
             }

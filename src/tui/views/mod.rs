@@ -68,7 +68,8 @@ pub fn status_actions(screen: Screen) -> Vec<Action> {
     let mut v = match screen {
         Screen::Debate => vec![Confidence(1), Submit, Undo, Skip, Rationale, Cancel],
         Screen::Review => vec![Open, NextItem, Filter, Search, Sort, Stats, Compare, Cancel],
-        Screen::Train => vec![Run, Pause, StepStage, Open],
+        // (enter opens a stage's results: its panel's title says so)
+        Screen::Train => vec![Experiments, Run, Pause, StepStage],
         Screen::Models => vec![Pull, PullDefaults, Refresh],
     };
     v.extend([CycleTheme, Help, Quit]);

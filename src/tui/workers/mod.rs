@@ -15,6 +15,7 @@ use crate::tui::event::Sender;
 use crate::tui::message::{DebateCommand, DebateConfig, DebateEvent, ModelRow, WorkerEvent};
 
 pub mod debate;
+pub mod experiments;
 pub mod train;
 
 /// Lists the catalog and the device on a thread (hashing cached files can take a moment).

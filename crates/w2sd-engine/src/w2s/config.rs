@@ -233,6 +233,26 @@ impl ExperimentConfig {
         }
         Ok(())
     }
+
+    /// Reads the whole task (nothing else loads), so a bad task spec or data file is one
+    /// message before a run folder is touched or any model loads: the check `w2sd train` and
+    /// the Train screen make before opening an experiment. `hf:` datasets are left to the data
+    /// stage (they may need a download).
+    pub fn check_task(&self) -> Result<()> {
+        let t = &self.task;
+        if t.spec.trim().starts_with("hf:") {
+            return Ok(());
+        }
+        let opts = super::data::LoadOptions {
+            n: t.n,
+            seed: self.seed,
+            text_field: t.text_field.clone(),
+            label_field: t.label_field.clone(),
+            mc: t.mc,
+        };
+        super::data::load(&t.spec, &opts)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,193 @@
+//! The Train screen's experiments: the configs and past runs its picker lists, and the check an
+//! experiment passes before it opens (the one `w2sd train --config X --ui` makes).
+//!
+//! Listed, in this order:
+//! - configs in `<config dir>/experiments/*.toml` (every file, an invalid one with its error);
+//! - configs in the working folder (`*.toml` that parse as experiments; others are skipped);
+//! - run folders in `<data dir>/runs/` (those with `results.json` or `stages/`), newest first,
+//!   opened from their own `experiment.toml` in their own folder, so a finished run shows its
+//!   results and an unfinished one resumes.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Result};
+
+use crate::tui::event::Sender;
+use crate::tui::message::{ExperimentEntry, ExperimentSource, TrainSetup, WorkerEvent};
+use crate::w2s::config::ExperimentConfig;
+
+/// The places the picker looks in: `<config dir>/experiments`, the working folder and
+/// `<data dir>/runs`.
+pub fn places() -> [PathBuf; 3] {
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    [crate::paths::config_dir().join("experiments"), here, crate::paths::runs_dir()]
+}
+
+/// Lists the experiments of [`places`] on a thread and reports them.
+pub fn spawn_list(tx: Sender) {
+    std::thread::Builder::new()
+        .name("w2sd-experiments".into())
+        .spawn(move || {
+            let [saved, here, runs] = places();
+            let entries = find(&saved, &here, &runs);
+            tx.send(WorkerEvent::Experiments { entries, places: vec![saved, here, runs] })
+        })
+        .expect("spawn experiments thread");
+}
+
+/// Checks a picked experiment on a thread ([`load`]) and reports it ready or why not.
+pub fn spawn_load(entry: ExperimentEntry, tx: Sender) {
+    std::thread::Builder::new()
+        .name("w2sd-open-experiment".into())
+        .spawn(move || {
+            let r = load(&entry).map(Box::new).map_err(|e| format!("{e:#}"));
+            tx.send(WorkerEvent::ExperimentReady(r))
+        })
+        .expect("spawn open-experiment thread");
+}
+
+/// The experiment of a listed entry, checked: a config opens in its default run folder, a run
+/// folder in itself.
+pub fn load(entry: &ExperimentEntry) -> Result<TrainSetup> {
+    match entry.source {
+        ExperimentSource::Saved | ExperimentSource::Here => {
+            let cfg = ExperimentConfig::load(&entry.path)?;
+            TrainSetup::checked(entry.name.clone(), cfg, None)
+        }
+        ExperimentSource::Run => {
+            let file = entry.path.join("experiment.toml");
+            if !file.is_file() {
+                anyhow::bail!("{} has no experiment.toml, so it cannot be opened", entry.path.display());
+            }
+            let cfg = ExperimentConfig::load(&file)?;
+            TrainSetup::checked(entry.name.clone(), cfg, Some(entry.path.clone()))
+        }
+    }
+}
+
+impl TrainSetup {
+    /// An experiment the Train screen can open, after the checks a headless `w2sd train` makes
+    /// before anything loads ([`ExperimentConfig::validate`], [`ExperimentConfig::check_task`]),
+    /// and one of its own: the screen runs one seed. `out` defaults to the folder a headless
+    /// run of the same config uses.
+    pub fn checked(name: String, cfg: ExperimentConfig, out: Option<PathBuf>) -> Result<TrainSetup> {
+        cfg.validate()?;
+        cfg.check_task()?;
+        if let Some(s) = &cfg.seeds {
+            anyhow::bail!(
+                "the Train screen runs one seed and this experiment has {} ({s:?}); drop `seeds` (or --seeds) \
+                 to open it there, or run it headless with w2sd train --config",
+                s.len()
+            );
+        }
+        let out = out.unwrap_or_else(|| crate::paths::run_dir(&cfg.run_name()));
+        Ok(TrainSetup { name, cfg, out })
+    }
+}
+
+fn modified(p: &Path) -> String {
+    std::fs::metadata(p)
+        .and_then(|m| m.modified())
+        .map(|t| chrono::DateTime::<chrono::Local>::from(t).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem().or(p.file_name()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// How far a run folder got: `results`, `K stages done`, or `not run`.
+fn run_status(out: &Path) -> String {
+    if out.join("results.json").is_file() {
+        return "results".into();
+    }
+    let done = std::fs::read_dir(out.join("stages"))
+        .map(|rd| rd.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
+        .unwrap_or(0);
+    match done {
+        0 => "not run".into(),
+        1 => "1 stage done".into(),
+        k => format!("{k} stages done"),
+    }
+}
+
+fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn config_entry(source: ExperimentSource, path: &Path, cfg: Result<ExperimentConfig>) -> ExperimentEntry {
+    let (task, ladder, status) = match cfg {
+        Ok(c) => {
+            let status = match &c.seeds {
+                Some(s) => format!("{} seeds: headless only", s.len()),
+                None => run_status(&crate::paths::run_dir(&c.run_name())),
+            };
+            (c.task.spec.clone(), c.ladder.clone(), status)
+        }
+        // The first line of the innermost cause; opening the entry shows the whole message.
+        Err(e) => {
+            let why = e.root_cause().to_string();
+            (String::new(), vec![], format!("invalid: {}", why.lines().next().unwrap_or_default()))
+        }
+    };
+    ExperimentEntry {
+        source,
+        path: path.to_path_buf(),
+        name: stem(path),
+        task,
+        ladder,
+        status,
+        modified: modified(path),
+    }
+}
+
+/// The experiments in `saved` (configs), `here` (configs that parse) and `runs` (run folders).
+pub fn find(saved: &Path, here: &Path, runs: &Path) -> Vec<ExperimentEntry> {
+    let mut out: Vec<ExperimentEntry> =
+        toml_files(saved).iter().map(|p| config_entry(ExperimentSource::Saved, p, ExperimentConfig::load(p))).collect();
+    if here != saved {
+        for p in toml_files(here) {
+            if let Ok(c) = ExperimentConfig::load(&p) {
+                out.push(config_entry(ExperimentSource::Here, &p, Ok(c)));
+            }
+        }
+    }
+    let mut run_dirs: Vec<(String, PathBuf)> = std::fs::read_dir(runs)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.join("results.json").is_file() || p.join("stages").is_dir())
+                .map(|p| {
+                    let m = modified(&p.join("experiment.toml"));
+                    (if m.is_empty() { modified(&p) } else { m }, p)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    run_dirs.sort_by(|a, b| b.cmp(a));
+    for (when, dir) in run_dirs {
+        let name = dir.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let file = dir.join("experiment.toml");
+        let cfg = if file.is_file() { ExperimentConfig::load(&file) } else { Err(anyhow!("no experiment.toml")) };
+        let mut e = config_entry(ExperimentSource::Run, &dir, cfg);
+        e.name = name;
+        e.modified = when;
+        if !e.status.starts_with("invalid") {
+            e.status = match e.status.strip_suffix(": headless only") {
+                Some(seeds) => format!("{seeds}, {}", run_status(&dir)),
+                None => run_status(&dir),
+            };
+        }
+        out.push(e);
+    }
+    out
+}
