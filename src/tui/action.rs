@@ -99,6 +99,14 @@ pub enum Action {
     StepStage,
     /// Choose the experiment: configs in `<config>/experiments` and the working folder, past runs.
     Experiments,
+    /// A new experiment: a form that writes `<config>/experiments/NAME.toml` and opens it.
+    NewExperiment,
+
+    // ── forms ───────────────────────────────────────────────────────────────────
+    /// Complete the field under the cursor (task and files, models, losses).
+    Complete,
+    /// Clear the field under the cursor.
+    ClearField,
 
     // ── models ──────────────────────────────────────────────────────────────────
     /// Pull (download) the selected model into the cache.
@@ -152,6 +160,9 @@ pub fn all() -> Vec<Action> {
         Pause,
         StepStage,
         Experiments,
+        NewExperiment,
+        Complete,
+        ClearField,
         Pull,
         PullDefaults,
     ]);
@@ -202,6 +213,9 @@ impl Action {
             Pause => "pause",
             StepStage => "step-stage",
             Experiments => "experiments",
+            NewExperiment => "new-experiment",
+            Complete => "complete",
+            ClearField => "clear-field",
             Pull => "pull",
             PullDefaults => "pull-defaults",
         };
@@ -251,6 +265,9 @@ impl Action {
             Pause => "pause".into(),
             StepStage => "next stage".into(),
             Experiments => "experiments".into(),
+            NewExperiment => "new".into(),
+            Complete => "complete".into(),
+            ClearField => "clear".into(),
             Pull => "pull".into(),
             PullDefaults => "pull defaults".into(),
         }
@@ -301,6 +318,9 @@ impl Action {
             Experiments => {
                 "Choose the experiment: configs in <config>/experiments and here, past runs in <data>/runs".into()
             }
+            NewExperiment => "New experiment: a form that writes <config>/experiments/NAME.toml and opens it".into(),
+            Complete => "Complete the field: builtin tasks and files, models (cached first), losses".into(),
+            ClearField => "Clear the field".into(),
             Pull => "Pull the selected model".into(),
             PullDefaults => "Pull the offline default set".into(),
         }

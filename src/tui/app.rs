@@ -105,7 +105,11 @@ impl App {
         }
     }
 
+    /// The keymap in force: the screen's, or the form's while one is open.
     pub fn scope(&self) -> Scope {
+        if self.screen == Screen::Train && self.train.form.is_some() {
+            return Scope::Form;
+        }
         self.screen.scope()
     }
 
@@ -118,11 +122,24 @@ impl App {
     pub fn text_input(&self) -> bool {
         (self.screen == Screen::Debate && self.debate.editing.is_some())
             || (self.screen == Screen::Review && self.review.input.is_some())
+            || (self.screen == Screen::Train && self.train.form.is_some())
     }
 
     /// A key press: text inputs first, then the keymap of the current screen.
     pub fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+        if self.scope() == Scope::Form {
+            // The form's own keys (tab, arrows, enter, esc, ctrl-c…); any other key is text.
+            return match self.keymap.action(Scope::Form, &Key::from_event(&k)) {
+                Some(a) => self.update(a),
+                None => {
+                    if let Some(f) = self.train.form.as_mut() {
+                        f.edit(k.code);
+                    }
+                    vec![]
+                }
+            };
+        }
         if self.text_input() && !ctrl_c {
             match self.screen {
                 Screen::Debate => {
@@ -320,6 +337,19 @@ impl App {
                 return vec![Effect::SwitchExperiment(setup)];
             }
             WorkerEvent::ExperimentReady(Err(e)) => self.train.on_open_failed(e),
+            WorkerEvent::ExperimentSaved(Ok(entry)) => {
+                let path = entry.path.display().to_string();
+                if entry.status.contains("seeds") {
+                    // The screen runs one seed: say how to run this one.
+                    self.train.on_saved(Ok(format!(
+                        "saved {path}; it has several seeds, which run headless: w2sd train --config {path}"
+                    )));
+                    return vec![];
+                }
+                self.train.on_saved(Ok(format!("saved {path}; opening it…")));
+                return vec![Effect::LoadExperiment(entry)];
+            }
+            WorkerEvent::ExperimentSaved(Err(e)) => self.train.on_saved(Err(e)),
         }
         vec![]
     }

@@ -183,6 +183,8 @@ pub enum WorkerEvent {
     /// An experiment picked or created on the Train screen, checked and ready to open, or why
     /// it cannot be opened.
     ExperimentReady(Result<Box<TrainSetup>, String>),
+    /// A new experiment from the form was checked and written (its entry), or why not.
+    ExperimentSaved(Result<ExperimentEntry, String>),
 }
 
 /// One catalog model as the models screen lists it.
@@ -242,6 +244,17 @@ pub enum Effect {
     LoadExperiment(ExperimentEntry),
     /// Put this experiment on the Train screen (the current one's worker stops first).
     SwitchExperiment(Box<TrainSetup>),
+    /// Check a new experiment from the form and write it (off the UI thread).
+    CreateExperiment(Box<ExperimentDraft>),
+}
+
+/// A new experiment from the Train screen's form, before its task is checked and it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentDraft {
+    pub name: String,
+    pub cfg: crate::w2s::config::ExperimentConfig,
+    /// Where it goes: `<config dir>/experiments/NAME.toml`.
+    pub path: PathBuf,
 }
 
 /// An experiment to run from the UI: a checked config and its output folder.

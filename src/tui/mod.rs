@@ -292,6 +292,7 @@ async fn run_async(opts: Options) -> Result<()> {
                 }
                 Effect::ListExperiments => workers::experiments::spawn_list(tx.clone()),
                 Effect::LoadExperiment(entry) => workers::experiments::spawn_load(entry, tx.clone()),
+                Effect::CreateExperiment(draft) => workers::experiments::spawn_create(*draft, tx.clone()),
                 Effect::SwitchExperiment(setup) => {
                     // The old worker lets go of its run folder first (the same folder may reopen).
                     if let Some(mut t) = train.take() {

@@ -18,6 +18,7 @@ use ratatui::Frame;
 use crate::tui::action::Action;
 use crate::tui::message::{Effect, ExperimentEntry, StageKind, StagePlan, TrainCommand, TrainEvent};
 use crate::tui::theme::Theme;
+use crate::tui::views::experiment_form::ExperimentForm;
 pub use crate::tui::widgets::short_models;
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -96,6 +97,8 @@ pub struct TrainState {
     pub error: bool,
     /// The experiment picker, while open.
     pub picker: Option<Picker>,
+    /// The new-experiment form, while open.
+    pub form: Option<ExperimentForm>,
 }
 
 impl TrainState {
@@ -112,12 +115,22 @@ impl TrainState {
     pub fn handle(&mut self, action: Action) -> Vec<Effect> {
         self.notice = None;
         self.error = false;
+        if let Some(form) = self.form.as_mut() {
+            if action == Action::Cancel && !form.saving {
+                self.form = None;
+                return vec![];
+            }
+            return form.handle(action);
+        }
         if self.picker.is_some() {
             return self.handle_picker(action);
         }
         match action {
-            Action::Experiments if self.running => {
+            Action::Experiments | Action::NewExperiment if self.running => {
                 self.notice = Some("stages are running; p pauses them before another experiment opens".into());
+            }
+            Action::NewExperiment => {
+                self.form = Some(ExperimentForm::new(crate::paths::config_dir().join("experiments")));
             }
             Action::Experiments => {
                 self.picker = Some(Picker { loading: true, ..Default::default() });
@@ -195,6 +208,24 @@ impl TrainState {
             p.entries = entries;
             p.places = places;
             p.loading = false;
+        }
+    }
+
+    /// The form's experiment was written (`Ok`: the notice says where) or refused (the form
+    /// stays, with the reason).
+    pub fn on_saved(&mut self, r: Result<String, String>) {
+        match r {
+            Ok(msg) => {
+                self.form = None;
+                self.notice = Some(msg);
+            }
+            Err(why) => match self.form.as_mut() {
+                Some(f) => f.refused(why),
+                None => {
+                    self.error = true;
+                    self.notice = Some(why);
+                }
+            },
         }
     }
 

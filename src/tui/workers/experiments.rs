@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Result};
 
 use crate::tui::event::Sender;
-use crate::tui::message::{ExperimentEntry, ExperimentSource, TrainSetup, WorkerEvent};
+use crate::tui::message::{ExperimentDraft, ExperimentEntry, ExperimentSource, TrainSetup, WorkerEvent};
 use crate::w2s::config::ExperimentConfig;
 
 /// The places the picker looks in: `<config dir>/experiments`, the working folder and
@@ -44,6 +44,38 @@ pub fn spawn_load(entry: ExperimentEntry, tx: Sender) {
             tx.send(WorkerEvent::ExperimentReady(r))
         })
         .expect("spawn open-experiment thread");
+}
+
+/// Checks a new experiment from the form and writes it on a thread ([`create`]), reporting the
+/// written entry or why not.
+pub fn spawn_create(draft: ExperimentDraft, tx: Sender) {
+    std::thread::Builder::new()
+        .name("w2sd-new-experiment".into())
+        .spawn(move || {
+            let r = create(&draft).map_err(|e| format!("{e:#}"));
+            tx.send(WorkerEvent::ExperimentSaved(r))
+        })
+        .expect("spawn new-experiment thread");
+}
+
+/// Writes a new experiment to `draft.path` (atomically; an existing file is left alone) after
+/// the checks a headless `w2sd train` makes before anything loads
+/// ([`ExperimentConfig::validate`], [`ExperimentConfig::check_task`]).
+pub fn create(draft: &ExperimentDraft) -> Result<ExperimentEntry> {
+    if draft.path.exists() {
+        anyhow::bail!(
+            "{} exists; choose another name (e lists it to open)",
+            draft.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        );
+    }
+    draft.cfg.validate()?;
+    draft.cfg.check_task()?;
+    let text = draft.cfg.to_toml()?;
+    if let Some(dir) = draft.path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    crate::fsio::write_atomic(&draft.path, |w| w.write_all(text.as_bytes()))?;
+    Ok(config_entry(ExperimentSource::Saved, &draft.path, Ok(draft.cfg.clone())))
 }
 
 /// The experiment of a listed entry, checked: a config opens in its default run folder, a run
