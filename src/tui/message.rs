@@ -463,10 +463,54 @@ impl SessionEntry {
     }
 }
 
+/// One training run folder found on disk (review): what its files say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunEntry {
+    pub path: PathBuf,
+    /// The folder's name.
+    pub name: String,
+    /// When its results (else its config) were written, `YYYY-MM-DD HH:MM` (local time).
+    pub date: String,
+    /// `experiment.toml`, when it reads.
+    pub config: Option<crate::w2s::config::ExperimentConfig>,
+    /// `results.json`, once the run finished.
+    pub results: Option<Arc<crate::w2s::results::Results>>,
+    /// Each finished stage (`stages/*.json`) in the order they finished: its name and summary.
+    pub stages: Vec<(String, crate::w2s::pipeline::StageSummary)>,
+}
+
+impl RunEntry {
+    pub fn task(&self) -> &str {
+        self.results
+            .as_ref()
+            .map(|r| r.task.as_str())
+            .or(self.config.as_ref().map(|c| c.task.spec.as_str()))
+            .unwrap_or("?")
+    }
+    /// The ladder, weakest first.
+    pub fn ladder(&self) -> &[String] {
+        match (&self.results, &self.config) {
+            (Some(r), _) => &r.ladder,
+            (None, Some(c)) => &c.ladder,
+            _ => &[],
+        }
+    }
+    /// The strongest rung.
+    pub fn strong(&self) -> &str {
+        self.ladder().last().map(String::as_str).unwrap_or("?")
+    }
+    /// The weak supervisor.
+    pub fn weak(&self) -> &str {
+        self.ladder().first().map(String::as_str).unwrap_or("?")
+    }
+}
+
 /// What a scan of the session directories found.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scan {
     pub entries: Vec<SessionEntry>,
+    /// Training run folders (`results.json` or `stages/`) found beside the sessions.
+    pub runs: Vec<RunEntry>,
     /// Files that could not be read, with the reason.
     pub errors: Vec<String>,
 }

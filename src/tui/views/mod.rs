@@ -5,6 +5,7 @@ pub mod debate;
 pub mod experiment_form;
 pub mod models;
 pub mod review;
+pub mod review_run;
 pub mod train;
 
 use ratatui::layout::{Constraint, Layout, Rect};

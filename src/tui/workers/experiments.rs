@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Result};
 
 use crate::tui::event::Sender;
-use crate::tui::message::{ExperimentDraft, ExperimentEntry, ExperimentSource, TrainSetup, WorkerEvent};
+use crate::tui::message::{ExperimentDraft, ExperimentEntry, ExperimentSource, RunEntry, TrainSetup, WorkerEvent};
 use crate::w2s::config::ExperimentConfig;
+use crate::w2s::pipeline::StageRecord;
+use crate::w2s::results::Results;
 
 /// The places the picker looks in: `<config dir>/experiments`, the working folder and
 /// `<data dir>/runs`.
@@ -117,6 +119,50 @@ impl TrainSetup {
     }
 }
 
+/// Whether `p` is a training run folder: it holds `results.json` or `stages/`.
+pub fn is_run_dir(p: &Path) -> bool {
+    p.join("results.json").is_file() || p.join("stages").is_dir()
+}
+
+/// What a run folder's files say (Review lists and opens it): its `experiment.toml`, its
+/// `results.json` and every finished stage's record (`stages/*.json`, in the order they
+/// finished). `Err` when there is nothing to show or `results.json` does not read.
+pub fn load_run(dir: &Path) -> std::result::Result<RunEntry, String> {
+    let config = ExperimentConfig::load(&dir.join("experiment.toml")).ok();
+    let results_file = dir.join("results.json");
+    let results = if results_file.is_file() {
+        Some(std::sync::Arc::new(Results::load(&results_file).map_err(|e| format!("{e:#}"))?))
+    } else {
+        None
+    };
+    if config.is_none() && results.is_none() {
+        return Err(format!("{}: a run folder without results.json or a readable experiment.toml", dir.display()));
+    }
+    let mut records: Vec<StageRecord> = std::fs::read_dir(dir.join("stages"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .filter_map(|p| serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    records.sort_by(|a, b| a.finished.cmp(&b.finished));
+    let date = [results_file, dir.join("experiment.toml"), dir.to_path_buf()]
+        .iter()
+        .map(|p| modified(p))
+        .find(|d| !d.is_empty())
+        .unwrap_or_default();
+    Ok(RunEntry {
+        path: dir.to_path_buf(),
+        name: dir.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        date,
+        config,
+        results,
+        stages: records.into_iter().map(|r| (r.stage, r.summary)).collect(),
+    })
+}
+
 fn modified(p: &Path) -> String {
     std::fs::metadata(p)
         .and_then(|m| m.modified())
@@ -197,7 +243,7 @@ pub fn find(saved: &Path, here: &Path, runs: &Path) -> Vec<ExperimentEntry> {
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .map(|e| e.path())
-                .filter(|p| p.join("results.json").is_file() || p.join("stages").is_dir())
+                .filter(|p| is_run_dir(p))
                 .map(|p| {
                     let m = modified(&p.join("experiment.toml"));
                     (if m.is_empty() { modified(&p) } else { m }, p)
