@@ -109,6 +109,20 @@ fn runs_are_listed_beside_sessions_and_open_on_their_results() {
     assert!(screen.contains(&format!("{:+.3}", rows[0].pgr.unwrap())), "the PGR with its interval: {screen}");
     a.update(Action::Cancel);
     assert_eq!(a.review.open_run, None);
+    // Two runs side by side; a run and a session are not compared.
+    a.review.selected = a.review.listed().iter().position(|l| *l == Listed::Run(0)).unwrap();
+    a.update(Action::Compare);
+    a.review.selected = a.review.listed().iter().position(|l| matches!(l, Listed::Session(_))).unwrap();
+    a.update(Action::Compare);
+    assert!(a.review.compare.is_none());
+    assert!(a.review.notice.as_deref().unwrap().contains("two sessions or two runs"));
+    a.review.selected = a.review.listed().iter().position(|l| *l == Listed::Run(1)).unwrap();
+    a.update(Action::Compare);
+    assert_eq!(a.review.compare_runs, Some((0, 1)));
+    let screen = render(&a);
+    assert!(screen.contains("Training run · seeds-run") && screen.contains("Training run · sentiment-run"), "{screen}");
+    a.update(Action::Cancel);
+    assert!(a.review.compare_runs.is_none());
     // The several-seed run says what its interval is.
     a.review.selected = a.review.listed().iter().position(|l| *l == Listed::Run(0)).unwrap();
     a.update(Action::Open);

@@ -309,7 +309,7 @@ impl Action {
             NextItem => "Next debate / next search hit".into(),
             PrevItem => "Previous debate / previous search hit".into(),
             Stats => "Show or hide the stats charts".into(),
-            Compare => "Mark a session; mark a second one to compare side by side".into(),
+            Compare => "Mark a session or run; mark a second one to compare side by side".into(),
             Refresh => "Reload the sessions from disk".into(),
             Export => "Export the selected session (one row per judgement, with transcripts) as JSONL beside it".into(),
             Run => "Run the pipeline from the current stage".into(),

@@ -2,7 +2,7 @@
 //! file/dir given on the command line), sortable and filterable by task, model, judge
 //! and date, with search inside transcripts; a session opens to step through its
 //! debates; a stats panel draws judge accuracy, mean D with its CI, a calibration plot
-//! and win rates; two sessions can be compared side by side.
+//! and win rates; two sessions (or two training runs) can be compared side by side.
 //!
 //! Training runs (`<data>/runs/*`, or run folders among the given places) are listed beside
 //! the sessions, their kind column saying `train`; one opens on its stages' accuracies, the
@@ -148,6 +148,8 @@ pub struct ReviewState {
     pub runs: Vec<RunEntry>,
     /// The training run opened (an index into `runs`).
     pub open_run: Option<usize>,
+    /// Two training runs compared side by side (indices into `runs`).
+    pub compare_runs: Option<(usize, usize)>,
     pub errors: Vec<String>,
     pub sort: SortKey,
     pub reverse: bool,
@@ -178,6 +180,7 @@ impl Default for ReviewState {
             entries: vec![],
             runs: vec![],
             open_run: None,
+            compare_runs: None,
             errors: vec![],
             sort: SortKey::Date,
             reverse: true,
@@ -329,6 +332,7 @@ impl ReviewState {
         self.errors = scan.errors;
         self.open = None;
         self.open_run = None;
+        self.compare_runs = None;
         self.compare = None;
         self.hits.clear();
         self.selected = keep.and_then(|p| self.listed().iter().position(|&l| self.listed_path(l) == p)).unwrap_or(0);
@@ -425,9 +429,12 @@ impl ReviewState {
     pub fn handle(&mut self, action: Action, area: Rect, t: &Theme) -> Vec<Effect> {
         self.notice = None;
         let n_visible = self.listed().len();
-        if self.open_run.is_some() {
+        if self.open_run.is_some() || self.compare_runs.is_some() {
             match action {
-                Action::Cancel | Action::Open => self.open_run = None,
+                Action::Cancel | Action::Open => {
+                    self.open_run = None;
+                    self.compare_runs = None;
+                }
                 Action::Refresh => {
                     self.scanning = true;
                     return vec![Effect::ScanSessions];
@@ -447,6 +454,25 @@ impl ReviewState {
                 let r = self.selected_run().unwrap_or(0);
                 match action {
                     Action::Open => self.open_run = Some(r),
+                    // A run marked, then a second one: the two side by side.
+                    Action::Compare => {
+                        let path = self.runs[r].path.clone();
+                        match self.mark.take() {
+                            Some(m) if m != path => match self.runs.iter().position(|x| x.path == m) {
+                                Some(a) => self.compare_runs = Some((a, r)),
+                                None => {
+                                    self.mark = Some(m);
+                                    self.notice =
+                                        Some("the marked one is a session: compare two sessions or two runs".into());
+                                }
+                            },
+                            Some(_) => {}
+                            None => {
+                                self.mark = Some(path);
+                                self.notice = Some("marked: select another run and press the compare key again".into());
+                            }
+                        }
+                    }
                     _ => {
                         self.notice = Some(format!(
                             "{} works on debate sessions; this training run's results are in {}",
@@ -487,12 +513,14 @@ impl ReviewState {
                 let Some(sel) = self.selected_entry() else { return vec![] };
                 let path = self.entries[sel].path.clone();
                 match self.mark.take() {
-                    Some(m) if m != path => {
-                        let a = self.entries.iter().position(|e| e.path == m);
-                        if let Some(a) = a {
-                            self.compare = Some((a, sel));
+                    Some(m) if m != path => match self.entries.iter().position(|e| e.path == m) {
+                        Some(a) => self.compare = Some((a, sel)),
+                        None => {
+                            self.mark = Some(m);
+                            self.notice =
+                                Some("the marked one is a training run: compare two sessions or two runs".into());
                         }
-                    }
+                    },
                     Some(_) => {}
                     None => {
                         self.mark = Some(path);
@@ -648,6 +676,12 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
         draw_stats(f, r, &s.entries[b], t, true);
         return;
     }
+    if let Some((a, b)) = s.compare_runs {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main);
+        super::review_run::draw_run(f, l, &s.runs[a], t);
+        super::review_run::draw_run(f, r, &s.runs[b], t);
+        return;
+    }
     if let Some(r) = s.open_run.and_then(|r| s.runs.get(r)) {
         return super::review_run::draw_run(f, main, r, t);
     }
@@ -767,7 +801,11 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
                             .fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))))
                     });
                     let mut cells = vec![
-                        Cell::from(format!(" {}", date(&r.date))),
+                        Cell::from(format!(
+                            "{}{}",
+                            if s.mark.as_ref() == Some(&r.path) { "◆" } else { " " },
+                            date(&r.date)
+                        )),
                         Cell::from(Span::styled(kind("train"), Style::default().fg(t.accent))),
                         Cell::from(r.task().trim_start_matches("builtin:").to_string()),
                         Cell::from(short(r.strong())),

@@ -190,16 +190,20 @@ pub fn draw_run(f: &mut Frame, area: Rect, run: &RunEntry, t: &Theme) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_style(true))
-        .title(Span::styled(format!(" Training run · {} · esc back ", run.name), t.title_style()))
-        .title(Line::styled(format!(" {} ", run.path.display()), t.dimmed()).right_aligned());
+        .title(Span::styled(format!(" Training run · {} · esc back ", run.name), t.title_style()));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let rows = pgr_rows(run);
     let accs = stage_accuracies(run);
     let pgr_h = (rows.len() as u16 + 2).clamp(3, inner.height / 3 + 1);
     let [head, mid, bottom] =
-        Layout::vertical([Constraint::Length(2), Constraint::Min(6), Constraint::Length(pgr_h)]).areas(inner);
-    f.render_widget(Paragraph::new(header_lines(run, t)).wrap(Wrap { trim: true }), head);
+        Layout::vertical([Constraint::Length(3), Constraint::Min(6), Constraint::Length(pgr_h)]).areas(inner);
+    let mut lines = header_lines(run, t);
+    lines.push(Line::from(vec![
+        Span::styled("folder ", t.dimmed()),
+        Span::styled(run.path.display().to_string(), t.dimmed()),
+    ]));
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), head);
     let [left, right] = if mid.width >= 90 {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(mid)
     } else {
