@@ -195,7 +195,7 @@ pub fn draw_run(f: &mut Frame, area: Rect, run: &RunEntry, t: &Theme) {
     f.render_widget(block, area);
     let rows = pgr_rows(run);
     let accs = stage_accuracies(run);
-    let pgr_h = (rows.len() as u16 + 2).clamp(3, inner.height / 3 + 1);
+    let pgr_h = (rows.len() as u16 + 2).min(inner.height / 3 + 1).max(3);
     let [head, mid, bottom] =
         Layout::vertical([Constraint::Length(3), Constraint::Min(6), Constraint::Length(pgr_h)]).areas(inner);
     let mut lines = header_lines(run, t);
