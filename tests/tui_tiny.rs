@@ -132,6 +132,16 @@ fn states() -> Vec<(&'static str, App)> {
     }
     out.push(("train-form", a));
 
+    // The Debate screen's setup form, with a choice stepped through and a refusal.
+    let mut a = app(80, 24);
+    a.update(Action::NewDebate);
+    if let Some(f) = a.debate_form.as_mut() {
+        f.focus = 4;
+        f.complete(std::path::Path::new("."));
+        f.refused("task \"x\" is neither builtin:NAME nor an existing file".into());
+    }
+    out.push(("debate-form", a));
+
     // A training run in Review: listed, opened, and two compared.
     let runs = || {
         let mut a = app(80, 24);

@@ -368,7 +368,12 @@ fn train_ui(a: TrainArgs, theme: Option<String>, mouse: bool) -> Result<()> {
     // The checks of a headless run, and the screen's own (one seed): the ones the screen's
     // experiment picker makes too.
     let setup = crate::tui::workers::train::TrainSetup::checked(name, cfg, a.out.clone()).map_err(super::bad_input)?;
-    crate::tui::run(crate::tui::Options { theme, mouse, start: crate::tui::Start::Train(Box::new(setup)) })
+    crate::tui::run(crate::tui::Options {
+        theme,
+        mouse,
+        setup_debate: Some(crate::cli::tui::debate_config),
+        start: crate::tui::Start::Train(Box::new(setup)),
+    })
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {

@@ -65,6 +65,8 @@ pub enum Action {
     Skip,
     /// Write a rationale note for the verdict.
     Rationale,
+    /// Set up a new debate (task, debaters, judge, protocol…) and start it.
+    NewDebate,
 
     // ── review ──────────────────────────────────────────────────────────────────
     /// Open the selected session (or step into the selected debate).
@@ -145,6 +147,7 @@ pub fn all() -> Vec<Action> {
         Undo,
         Skip,
         Rationale,
+        NewDebate,
         Open,
         Sort,
         ReverseSort,
@@ -198,6 +201,7 @@ impl Action {
             Undo => "undo",
             Skip => "skip",
             Rationale => "rationale",
+            NewDebate => "new-debate",
             Open => "open",
             Sort => "sort",
             ReverseSort => "reverse-sort",
@@ -250,6 +254,7 @@ impl Action {
             Undo => "undo".into(),
             Skip => "skip".into(),
             Rationale => "rationale".into(),
+            NewDebate => "new debate".into(),
             Open => "open".into(),
             Sort => "sort".into(),
             ReverseSort => "reverse".into(),
@@ -301,6 +306,9 @@ impl Action {
             Undo => "Undo the last verdict and judge that item again".into(),
             Skip => "Skip this item without a verdict".into(),
             Rationale => "Write a rationale note".into(),
+            NewDebate => {
+                "New debate: a form (task, debaters, judge, protocol, rounds…) that remembers the last setup".into()
+            }
             Open => "Open the selected session or debate".into(),
             Sort => "Cycle the sort column (date, task, model, judge)".into(),
             ReverseSort => "Reverse the sort order".into(),

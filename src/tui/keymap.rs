@@ -270,6 +270,7 @@ impl Default for Keymap {
             b(Skip, &[c('s')]),
             b(Rationale, &[c('r')]),
             b(FocusNext, &[c('w')]),
+            b(NewDebate, &[c('n')]),
         ]);
         scopes.insert(Scope::Debate, Bindings(debate));
         scopes.insert(

@@ -185,6 +185,9 @@ pub enum WorkerEvent {
     ExperimentReady(Result<Box<TrainSetup>, String>),
     /// A new experiment from the form was checked and written (its entry), or why not.
     ExperimentSaved(Result<ExperimentEntry, String>),
+    /// A debate from the setup form, checked as `w2sd judge` checks its flags (and remembered),
+    /// or why not.
+    DebateReady(Result<Box<DebateConfig>, String>),
 }
 
 /// One catalog model as the models screen lists it.
@@ -246,6 +249,75 @@ pub enum Effect {
     SwitchExperiment(Box<TrainSetup>),
     /// Check a new experiment from the form and write it (off the UI thread).
     CreateExperiment(Box<ExperimentDraft>),
+    /// Check a debate set up on the Debate screen's form (off the UI thread).
+    CheckDebate(Box<DebateSetup>),
+    /// Run this debate on the Debate screen (the current one's worker stops first).
+    StartDebate(Box<DebateConfig>),
+}
+
+/// The task of the default live debate (`w2sd` with no arguments, and the setup form's default).
+pub const DEFAULT_DEBATE_TASK: &str = "builtin:capitals";
+
+/// A debate as the Debate screen's setup form describes it, remembered between runs in
+/// `<config dir>/debate.toml`. The command line turns it into a [`DebateConfig`] with the checks
+/// of `w2sd judge` (`cli::tui::debate_config`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DebateSetup {
+    pub task: String,
+    pub n: usize,
+    pub seed: u64,
+    /// Profiles or model specs.
+    pub strong: String,
+    pub weak: String,
+    /// `human`, or a model spec for a model judge.
+    pub judge: String,
+    pub protocol: crate::session::Protocol,
+    pub rounds: usize,
+    pub assignment: crate::session::Assignment,
+    pub turn_order: crate::session::TurnOrder,
+    /// Shuffle the sides and hide the model names.
+    pub blind: bool,
+}
+
+impl DebateSetup {
+    /// Where the last setup is remembered: `<config dir>/debate.toml`.
+    pub fn file() -> PathBuf {
+        crate::paths::config_dir().join("debate.toml")
+    }
+
+    /// The setup remembered in `file`, or the defaults (those of `w2sd` with no arguments) when
+    /// there is none or it does not read.
+    pub fn remembered(file: &std::path::Path) -> DebateSetup {
+        std::fs::read_to_string(file).ok().and_then(|t| toml::from_str(&t).ok()).unwrap_or_default()
+    }
+
+    /// Remembers this setup in `file` (atomically).
+    pub fn remember(&self, file: &std::path::Path) -> anyhow::Result<()> {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::fsio::write_bytes_atomic(file, toml::to_string_pretty(self)?.as_bytes())?;
+        Ok(())
+    }
+}
+
+impl Default for DebateSetup {
+    fn default() -> Self {
+        DebateSetup {
+            task: DEFAULT_DEBATE_TASK.into(),
+            n: 5,
+            seed: 42,
+            strong: crate::runtime::catalog::DEFAULT_STRONG.into(),
+            weak: crate::runtime::catalog::DEFAULT_WEAK.into(),
+            judge: "human".into(),
+            protocol: crate::session::Protocol::Debate,
+            rounds: 1,
+            assignment: crate::session::Assignment::Assigned,
+            turn_order: crate::session::TurnOrder::SimultaneousFirst,
+            blind: false,
+        }
+    }
 }
 
 /// A new experiment from the Train screen's form, before its task is checked and it is written.

@@ -327,7 +327,7 @@ fn split_token(f: Field, value: &str) -> (&str, &str) {
     }
 }
 
-fn common_prefix(v: &[String]) -> String {
+pub fn common_prefix(v: &[String]) -> String {
     let first = &v[0];
     let mut end = first.len();
     for s in &v[1..] {
@@ -362,7 +362,7 @@ pub fn candidates(f: Field, token: &str, cwd: &Path, models: &[String]) -> Vec<S
 
 /// Data files (`.jsonl .json .csv .tsv`) and folders (`NAME/`) whose path starts with `token`,
 /// relative to `cwd` unless `token` is absolute; hidden ones only when the token asks for them.
-fn path_candidates(token: &str, cwd: &Path) -> Vec<String> {
+pub fn path_candidates(token: &str, cwd: &Path) -> Vec<String> {
     let (dir, prefix) = match token.rfind('/') {
         Some(i) => (&token[..=i], &token[i + 1..]),
         None => ("", token),

@@ -2,6 +2,7 @@
 //! screen, the status bar and the help overlay, the last two built from the keymap.
 
 pub mod debate;
+pub mod debate_form;
 pub mod experiment_form;
 pub mod models;
 pub mod review;
@@ -28,10 +29,13 @@ pub fn draw(f: &mut Frame, app: &App) {
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
     draw_tabs(f, tabs, app);
     match app.screen {
-        Screen::Debate => debate::draw(f, body, &app.debate, t, debate_hint(&app.keymap, t)),
+        Screen::Debate => match &app.debate_form {
+            Some(form) => debate_form::draw(f, body, form, form_hint(&app.keymap, t, "start"), t),
+            None => debate::draw(f, body, &app.debate, t, debate_hint(&app.keymap, t)),
+        },
         Screen::Review => review::draw(f, body, &app.review, t),
         Screen::Train => match &app.train.form {
-            Some(form) => experiment_form::draw(f, body, form, form_hint(&app.keymap, t), t),
+            Some(form) => experiment_form::draw(f, body, form, form_hint(&app.keymap, t, "save and open"), t),
             None => train::draw(f, body, &app.train, t),
         },
         Screen::Models => models::draw(f, body, &app.models, t),
@@ -78,6 +82,10 @@ pub fn status_actions(screen: Screen) -> Vec<Action> {
         Screen::Models => vec![Pull, PullDefaults, Refresh],
     };
     v.extend([CycleTheme, Help, Quit]);
+    if screen == Screen::Debate {
+        // (last: shown where the bar has room)
+        v.push(NewDebate);
+    }
     v
 }
 
@@ -133,14 +141,14 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The keys of a form, from the keymap's `form` scope.
-fn form_hint(km: &Keymap, t: &Theme) -> Line<'static> {
+fn form_hint(km: &Keymap, t: &Theme, submit: &'static str) -> Line<'static> {
     let mut spans = vec![];
     for (a, what) in [
         (Action::Complete, "complete"),
         (Action::Down, "next field"),
         (Action::Up, "previous"),
         (Action::ClearField, "clear"),
-        (Action::Submit, "save and open"),
+        (Action::Submit, submit),
         (Action::Cancel, "cancel"),
     ] {
         if let Some(k) = km.keys(Scope::Form, a).first() {
