@@ -9,7 +9,37 @@ use w2sd::tui::action::Action;
 use w2sd::tui::app::{App, Screen};
 use w2sd::tui::message::TrainEvent;
 use w2sd::tui::message::{DebateEvent, ModelRow, WorkerEvent};
+use w2sd::tui::message::{ExperimentEntry, ExperimentSource, RunEntry};
 use w2sd::tui::views::debate::Phase;
+use w2sd::tui::views::review::Listed;
+
+/// A real finished run of a tiny bow-only experiment (made once, headless), named `name`.
+fn tiny_run(name: &str) -> RunEntry {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap().keep();
+        let cfg = d.join("tiny.toml");
+        std::fs::write(
+            &cfg,
+            "ladder = [\"bow:16\", \"bow:512\", \"bow:4096\"]\nlosses = [\"xent\", \"logconf\"]\n[task]\nspec = \"builtin:sentiment\"\nn = 200\n[metrics]\nresamples = 20\n",
+        )
+        .unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_w2sd"))
+            .args(["train", "--config"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(d.join("run"))
+            .env("W2SD_DATA_DIR", d.join("data"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        d.join("run")
+    });
+    let mut r = w2sd::tui::workers::experiments::load_run(dir).unwrap();
+    r.name = name.into();
+    r.path = dir.join(name);
+    r
+}
 
 fn debate(blind: bool) -> App {
     judging_app(80, 24, blind)
@@ -75,6 +105,67 @@ fn states() -> Vec<(&'static str, App)> {
         }));
     }
     out.push(("train-live", a));
+
+    // The Train screen's experiment picker and new-experiment form (a completion list and a refusal).
+    let mut a = train_app(80, 24);
+    a.update(Action::Experiments);
+    let entries = (0..3)
+        .map(|i| ExperimentEntry {
+            source: [ExperimentSource::Saved, ExperimentSource::Here, ExperimentSource::Run][i],
+            path: format!("/data/w2sd/experiments/long-experiment-name-{i}.toml").into(),
+            name: format!("long-experiment-name-{i}"),
+            task: "builtin:sentiment".into(),
+            ladder: vec!["bow:16".into(), "qwen2.5-coder-1.5b-instruct".into()],
+            status: if i == 0 { "invalid: the ladder needs at least two models".into() } else { "results".into() },
+            modified: "2026-12-06 21:43".into(),
+        })
+        .collect();
+    a.on_worker(WorkerEvent::Experiments { entries, places: vec!["/data/w2sd/experiments".into()] });
+    out.push(("train-picker", a));
+    let mut a = train_app(80, 24);
+    a.update(Action::NewExperiment);
+    if let Some(f) = a.train.form.as_mut() {
+        f.focus = w2sd::tui::views::experiment_form::Field::Ladder;
+        f.values[2] = "bow, ".into();
+        f.complete(std::path::Path::new("."));
+        f.error = Some((None, "task \"x\" is neither builtin:NAME, hf:owner/name[:file] nor an existing file".into()));
+    }
+    out.push(("train-form", a));
+
+    // The Debate screen's setup form, with a choice stepped through and a refusal.
+    let mut a = app(80, 24);
+    a.update(Action::NewDebate);
+    if let Some(f) = a.debate_form.as_mut() {
+        f.focus = 4;
+        f.complete(std::path::Path::new("."));
+        f.refused("task \"x\" is neither builtin:NAME nor an existing file".into());
+    }
+    out.push(("debate-form", a));
+
+    // A training run in Review: listed, opened, and two compared.
+    let runs = || {
+        let mut a = app(80, 24);
+        a.screen = Screen::Review;
+        let mut s = scan();
+        s.runs = vec![tiny_run("a"), tiny_run("b")];
+        a.on_worker(WorkerEvent::Sessions(s));
+        a
+    };
+    out.push(("review-runs", runs()));
+    let mut a = runs();
+    a.review.selected = a.review.listed().iter().position(|l| matches!(l, Listed::Run(_))).unwrap();
+    a.update(Action::Open);
+    assert!(a.review.open_run.is_some());
+    out.push(("review-run-open", a));
+    let mut a = runs();
+    let at: Vec<usize> =
+        a.review.listed().iter().enumerate().filter(|(_, l)| matches!(l, Listed::Run(_))).map(|(i, _)| i).collect();
+    a.review.selected = at[0];
+    a.update(Action::Compare);
+    a.review.selected = at[1];
+    a.update(Action::Compare);
+    assert!(a.review.compare_runs.is_some());
+    out.push(("review-runs-compare", a));
 
     let mut a = app(80, 24);
     a.screen = Screen::Models;

@@ -225,23 +225,9 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     Ok(cfg)
 }
 
-/// Reads the whole task before the run folder is touched and any model loads, so a bad task
-/// file is one message and exit status 2. `hf:` datasets are left to the data stage (they may
-/// need a download).
+/// [`ExperimentConfig::check_task`] as a usage error (exit status 2).
 fn check_task(cfg: &ExperimentConfig) -> Result<()> {
-    let t = &cfg.task;
-    if t.spec.trim().starts_with("hf:") {
-        return Ok(());
-    }
-    let opts = crate::w2s::data::LoadOptions {
-        n: t.n,
-        seed: cfg.seed,
-        text_field: t.text_field.clone(),
-        label_field: t.label_field.clone(),
-        mc: t.mc,
-    };
-    crate::w2s::data::load(&t.spec, &opts).map_err(super::bad_input)?;
-    Ok(())
+    cfg.check_task().map_err(super::bad_input)
 }
 
 /// `<data dir>/runs/<task slug>-<hash of the config>` (see [`ExperimentConfig::run_name`] and
@@ -394,19 +380,19 @@ fn train_ui(a: TrainArgs, theme: Option<String>, mouse: bool) -> Result<()> {
         return super::usage("--ui runs the experiment from the Train screen; drop --json, --stage and --force");
     }
     let cfg = config_from_args(&a)?;
-    check_task(&cfg)?;
-    if cfg.seeds.is_some() {
-        return super::usage(
-            "--ui runs one seed; drop `seeds` (or --seeds) to open it on the Train screen, or run it headless",
-        );
-    }
-    let out = a.out.clone().unwrap_or_else(|| default_out(&cfg));
     let name = match &a.config {
         Some(p) => p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "experiment".into()),
         None => cfg.run_name(),
     };
-    let setup = crate::tui::workers::train::TrainSetup { name, cfg, out };
-    crate::tui::run(crate::tui::Options { theme, mouse, start: crate::tui::Start::Train(Box::new(setup)) })
+    // The checks of a headless run, and the screen's own (one seed): the ones the screen's
+    // experiment picker makes too.
+    let setup = crate::tui::workers::train::TrainSetup::checked(name, cfg, a.out.clone()).map_err(super::bad_input)?;
+    crate::tui::run(crate::tui::Options {
+        theme,
+        mouse,
+        setup_debate: Some(crate::cli::tui::debate_config),
+        start: crate::tui::Start::Train(Box::new(setup)),
+    })
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {

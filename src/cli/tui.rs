@@ -9,11 +9,11 @@ use crate::cli::debate::{resolve_profile_seeded, DebaterArgs, ProtocolArgs};
 use crate::debate::runner::default_file_name;
 use crate::runtime::catalog::{DEFAULT_STRONG, DEFAULT_WEAK};
 use crate::session::{Assignment, JudgeSetting, Protocol, TurnOrder};
-use crate::tui::message::DebateConfig;
+use crate::tui::message::{DebateConfig, DebateSetup};
 use crate::tui::{Options, Start};
 
 /// The task of the default live debate (`w2sd` with no arguments).
-pub const DEFAULT_TASK: &str = "builtin:capitals";
+pub const DEFAULT_TASK: &str = crate::tui::message::DEFAULT_DEBATE_TASK;
 
 #[derive(Subcommand, Debug)]
 pub enum TuiCmds {
@@ -94,6 +94,23 @@ impl JudgeArgs {
         }
     }
 
+    /// The arguments of a debate set up on the Debate screen's form (the rest as `w2sd` has them).
+    pub fn from_setup(s: &DebateSetup) -> JudgeArgs {
+        let mut a = JudgeArgs::default_live();
+        a.task = s.task.clone();
+        a.n = s.n;
+        a.seed = s.seed;
+        a.debaters.strong = s.strong.clone();
+        a.debaters.weak = s.weak.clone();
+        a.model_judge = (s.judge.trim() != "human").then(|| s.judge.trim().to_string());
+        a.protocol.protocol = s.protocol;
+        a.protocol.assignment = s.assignment;
+        a.protocol.turn_order = s.turn_order;
+        a.rounds = s.rounds;
+        a.blind = s.blind;
+        a
+    }
+
     pub fn config(&self) -> Result<DebateConfig> {
         // Everything is checked before the UI starts and any model loads (exit status 2).
         crate::cli::args::check_min(self.n, 1, "--n")?;
@@ -122,6 +139,12 @@ impl JudgeArgs {
     }
 }
 
+/// The debate of the Debate screen's setup form, with every check `w2sd judge` makes before the
+/// UI starts (the UI calls this through [`crate::tui::Options::setup_debate`]).
+pub fn debate_config(s: &DebateSetup) -> Result<DebateConfig> {
+    JudgeArgs::from_setup(s).config()
+}
+
 fn default_judge_name() -> String {
     std::env::var("USER").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "human".into())
 }
@@ -129,14 +152,17 @@ fn default_judge_name() -> String {
 impl TuiCmds {
     pub fn run(self, theme: Option<String>, mouse: bool) -> Result<()> {
         match self {
-            TuiCmds::Review { path } => {
-                crate::tui::run(Options { theme, mouse, start: Start::Review(path.into_iter().collect()) })
-            }
+            TuiCmds::Review { path } => crate::tui::run(Options {
+                theme,
+                mouse,
+                setup_debate: Some(debate_config),
+                start: Start::Review(path.into_iter().collect()),
+            }),
             TuiCmds::Judge(a) => {
                 let cfg = a.config()?;
                 // The session file's writer lock, held for the whole UI run.
                 let _lock = crate::session::store::lock(&cfg.out)?;
-                crate::tui::run(Options { theme, mouse, start: Start::Debate(cfg) })
+                crate::tui::run(Options { theme, mouse, setup_debate: Some(debate_config), start: Start::Debate(cfg) })
             }
         }
     }
@@ -165,5 +191,5 @@ pub fn default_main(theme: Option<String>, mouse: bool) -> Result<()> {
         cfg = a.config()?;
     }
     let _lock = crate::session::store::lock(&cfg.out)?;
-    crate::tui::run(Options { theme, mouse, start: Start::Debate(cfg) })
+    crate::tui::run(Options { theme, mouse, setup_debate: Some(debate_config), start: Start::Debate(cfg) })
 }

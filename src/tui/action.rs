@@ -65,6 +65,8 @@ pub enum Action {
     Skip,
     /// Write a rationale note for the verdict.
     Rationale,
+    /// Set up a new debate (task, debaters, judge, protocol…) and start it.
+    NewDebate,
 
     // ── review ──────────────────────────────────────────────────────────────────
     /// Open the selected session (or step into the selected debate).
@@ -97,6 +99,16 @@ pub enum Action {
     Pause,
     /// Step to the next stage.
     StepStage,
+    /// Choose the experiment: configs in `<config>/experiments` and the working folder, past runs.
+    Experiments,
+    /// A new experiment: a form that writes `<config>/experiments/NAME.toml` and opens it.
+    NewExperiment,
+
+    // ── forms ───────────────────────────────────────────────────────────────────
+    /// Complete the field under the cursor (task and files, models, losses).
+    Complete,
+    /// Clear the field under the cursor.
+    ClearField,
 
     // ── models ──────────────────────────────────────────────────────────────────
     /// Pull (download) the selected model into the cache.
@@ -135,6 +147,7 @@ pub fn all() -> Vec<Action> {
         Undo,
         Skip,
         Rationale,
+        NewDebate,
         Open,
         Sort,
         ReverseSort,
@@ -149,6 +162,10 @@ pub fn all() -> Vec<Action> {
         Run,
         Pause,
         StepStage,
+        Experiments,
+        NewExperiment,
+        Complete,
+        ClearField,
         Pull,
         PullDefaults,
     ]);
@@ -184,6 +201,7 @@ impl Action {
             Undo => "undo",
             Skip => "skip",
             Rationale => "rationale",
+            NewDebate => "new-debate",
             Open => "open",
             Sort => "sort",
             ReverseSort => "reverse-sort",
@@ -198,6 +216,10 @@ impl Action {
             Run => "run",
             Pause => "pause",
             StepStage => "step-stage",
+            Experiments => "experiments",
+            NewExperiment => "new-experiment",
+            Complete => "complete",
+            ClearField => "clear-field",
             Pull => "pull",
             PullDefaults => "pull-defaults",
         };
@@ -232,6 +254,7 @@ impl Action {
             Undo => "undo".into(),
             Skip => "skip".into(),
             Rationale => "rationale".into(),
+            NewDebate => "new debate".into(),
             Open => "open".into(),
             Sort => "sort".into(),
             ReverseSort => "reverse".into(),
@@ -246,6 +269,10 @@ impl Action {
             Run => "run".into(),
             Pause => "pause".into(),
             StepStage => "next stage".into(),
+            Experiments => "experiments".into(),
+            NewExperiment => "new".into(),
+            Complete => "complete".into(),
+            ClearField => "clear".into(),
             Pull => "pull".into(),
             PullDefaults => "pull defaults".into(),
         }
@@ -279,6 +306,9 @@ impl Action {
             Undo => "Undo the last verdict and judge that item again".into(),
             Skip => "Skip this item without a verdict".into(),
             Rationale => "Write a rationale note".into(),
+            NewDebate => {
+                "New debate: a form (task, debaters, judge, protocol, rounds…) that remembers the last setup".into()
+            }
             Open => "Open the selected session or debate".into(),
             Sort => "Cycle the sort column (date, task, model, judge)".into(),
             ReverseSort => "Reverse the sort order".into(),
@@ -287,12 +317,18 @@ impl Action {
             NextItem => "Next debate / next search hit".into(),
             PrevItem => "Previous debate / previous search hit".into(),
             Stats => "Show or hide the stats charts".into(),
-            Compare => "Mark a session; mark a second one to compare side by side".into(),
+            Compare => "Mark a session or run; mark a second one to compare side by side".into(),
             Refresh => "Reload the sessions from disk".into(),
             Export => "Export the selected session (one row per judgement, with transcripts) as JSONL beside it".into(),
             Run => "Run the pipeline from the current stage".into(),
             Pause => "Pause the pipeline after the current step".into(),
             StepStage => "Step to the next stage".into(),
+            Experiments => {
+                "Choose the experiment: configs in <config>/experiments and here, past runs in <data>/runs".into()
+            }
+            NewExperiment => "New experiment: a form that writes <config>/experiments/NAME.toml and opens it".into(),
+            Complete => "Complete the field: builtin tasks and files, models (cached first), losses".into(),
+            ClearField => "Clear the field".into(),
             Pull => "Pull the selected model".into(),
             PullDefaults => "Pull the offline default set".into(),
         }

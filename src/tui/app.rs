@@ -12,7 +12,8 @@ use super::action::Action;
 use super::keymap::{Key, Keymap, Scope};
 use super::message::{Effect, WorkerEvent};
 use super::theme::{Theme, ThemeSet};
-use super::views::debate::DebateState;
+use super::views::debate::{DebateState, DebateSummary, Phase};
+use super::views::debate_form::DebateForm;
 use super::views::models::ModelsState;
 use super::views::review::ReviewState;
 use super::views::train::TrainState;
@@ -76,6 +77,8 @@ pub struct App {
     pub review: ReviewState,
     pub train: TrainState,
     pub models: ModelsState,
+    /// The Debate screen's setup form, while open.
+    pub debate_form: Option<DebateForm>,
     pub quit: bool,
 }
 
@@ -101,11 +104,18 @@ impl App {
             review: ReviewState::default(),
             train: TrainState::default(),
             models: ModelsState::default(),
+            debate_form: None,
             quit: false,
         }
     }
 
+    /// The keymap in force: the screen's, or the form's while one is open.
     pub fn scope(&self) -> Scope {
+        if (self.screen == Screen::Train && self.train.form.is_some())
+            || (self.screen == Screen::Debate && self.debate_form.is_some())
+        {
+            return Scope::Form;
+        }
         self.screen.scope()
     }
 
@@ -118,11 +128,26 @@ impl App {
     pub fn text_input(&self) -> bool {
         (self.screen == Screen::Debate && self.debate.editing.is_some())
             || (self.screen == Screen::Review && self.review.input.is_some())
+            || (self.screen == Screen::Train && self.train.form.is_some())
+            || (self.screen == Screen::Debate && self.debate_form.is_some())
     }
 
     /// A key press: text inputs first, then the keymap of the current screen.
     pub fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+        if self.scope() == Scope::Form {
+            // The form's own keys (tab, arrows, enter, esc, ctrl-c…); any other key is text.
+            return match self.keymap.action(Scope::Form, &Key::from_event(&k)) {
+                Some(a) => self.update(a),
+                None => {
+                    match self.screen {
+                        Screen::Debate => self.debate_form.as_mut().map(|f| f.edit(k.code)),
+                        _ => self.train.form.as_mut().map(|f| f.edit(k.code)),
+                    };
+                    vec![]
+                }
+            };
+        }
         if self.text_input() && !ctrl_c {
             match self.screen {
                 Screen::Debate => {
@@ -180,6 +205,12 @@ impl App {
             a => {
                 let body = self.body();
                 return match self.screen {
+                    Screen::Debate if self.debate_form.is_some() => self.handle_debate_form(a),
+                    Screen::Debate if a == Action::NewDebate => {
+                        let setup = super::message::DebateSetup::remembered(&super::message::DebateSetup::file());
+                        self.debate_form = Some(DebateForm::new(&setup));
+                        vec![]
+                    }
                     Screen::Debate => self.debate.handle(a, body, &self.theme),
                     Screen::Review => self.review.handle(a, body, &self.theme),
                     Screen::Train => self.train.handle(a),
@@ -188,6 +219,31 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// Keys of the Debate screen's setup form: esc closes it, the rest is the form's.
+    fn handle_debate_form(&mut self, a: Action) -> Vec<Effect> {
+        let Some(form) = self.debate_form.as_mut() else { return vec![] };
+        if a == Action::Cancel && !form.checking {
+            self.debate_form = None;
+            return vec![];
+        }
+        form.handle(a)
+    }
+
+    /// A checked debate from the setup form: the screen starts over on it, and the runtime stops
+    /// the running debate and starts this one.
+    fn start_debate(&mut self, cfg: Box<super::message::DebateConfig>) -> Vec<Effect> {
+        self.debate_form = None;
+        self.debate = DebateState::default();
+        self.debate.summary = Some(DebateSummary::of(&cfg));
+        self.debate.phase = Phase::Preparing { what: "starting…".into(), done: 0, total: None };
+        if let Some(dir) = cfg.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !self.review.roots.iter().any(|r| r == dir) {
+                self.review.roots.push(dir.to_path_buf());
+            }
+        }
+        vec![Effect::CancelGeneration, Effect::StartDebate(cfg)]
     }
 
     fn update_quit(&mut self) -> Vec<Effect> {
@@ -311,6 +367,33 @@ impl App {
             WorkerEvent::Sessions(scan) => self.review.on_scan(scan),
             WorkerEvent::Exported(r) => self.review.notice = Some(r.unwrap_or_else(|e| format!("export failed: {e}"))),
             WorkerEvent::Train(t) => self.train.on_event(t),
+            WorkerEvent::Experiments { entries, places } => self.train.on_experiments(entries, places),
+            WorkerEvent::ExperimentReady(Ok(setup)) => {
+                // The screen shows the new experiment at once; its worker reports the plan.
+                self.train = TrainState::configured(&setup.name, setup.settings());
+                self.train.opened_experiment = true;
+                self.train.notice = Some(format!("opened {}", setup.name));
+                return vec![Effect::SwitchExperiment(setup)];
+            }
+            WorkerEvent::ExperimentReady(Err(e)) => self.train.on_open_failed(e),
+            WorkerEvent::ExperimentSaved(Ok(entry)) => {
+                let path = entry.path.display().to_string();
+                if entry.status.contains("seeds") {
+                    // The screen runs one seed: say how to run this one.
+                    self.train.on_saved(Ok(format!(
+                        "saved {path}; it has several seeds, which run headless: w2sd train --config {path}"
+                    )));
+                    return vec![];
+                }
+                self.train.on_saved(Ok(format!("saved {path}; opening it…")));
+                return vec![Effect::LoadExperiment(entry)];
+            }
+            WorkerEvent::ExperimentSaved(Err(e)) => self.train.on_saved(Err(e)),
+            WorkerEvent::DebateReady(Ok(cfg)) => return self.start_debate(cfg),
+            WorkerEvent::DebateReady(Err(e)) => match self.debate_form.as_mut() {
+                Some(f) => f.refused(e),
+                None => self.flash = Some(format!("cannot start the debate: {e}")),
+            },
         }
         vec![]
     }

@@ -31,10 +31,18 @@ pub enum Scope {
     Review,
     Train,
     Models,
+    /// A form with text fields (the Train screen's new experiment): only its own keys, the
+    /// rest is typed into the field.
+    Form,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [Scope::Global, Scope::Debate, Scope::Review, Scope::Train, Scope::Models];
+    pub const ALL: [Scope; 6] = [Scope::Global, Scope::Debate, Scope::Review, Scope::Train, Scope::Models, Scope::Form];
+
+    /// Whether the global keymap applies too (not in a form, where keys are text).
+    pub fn with_global(&self) -> bool {
+        *self != Scope::Form
+    }
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -43,6 +51,7 @@ impl Scope {
             Scope::Review => "review",
             Scope::Train => "train",
             Scope::Models => "models",
+            Scope::Form => "form",
         }
     }
 }
@@ -261,6 +270,7 @@ impl Default for Keymap {
             b(Skip, &[c('s')]),
             b(Rationale, &[c('r')]),
             b(FocusNext, &[c('w')]),
+            b(NewDebate, &[c('n')]),
         ]);
         scopes.insert(Scope::Debate, Bindings(debate));
         scopes.insert(
@@ -282,7 +292,25 @@ impl Default for Keymap {
         );
         scopes.insert(
             Scope::Train,
-            Bindings(vec![b(Run, &[c('r')]), b(Pause, &[c('p')]), b(StepStage, &[c('n')]), b(Open, &[p(K::Enter)])]),
+            Bindings(vec![
+                b(Run, &[c('r')]),
+                b(Pause, &[c('p')]),
+                b(StepStage, &[c('n')]),
+                b(Open, &[p(K::Enter)]),
+                b(Experiments, &[c('e')]),
+                b(NewExperiment, &[c('c')]),
+            ]),
+        );
+        scopes.insert(
+            Scope::Form,
+            Bindings(vec![
+                b(Complete, &[p(K::Tab)]),
+                b(Down, &[p(K::Down)]),
+                b(Up, &[p(K::Up), p(K::BackTab)]),
+                b(Submit, &[p(K::Enter)]),
+                b(ClearField, &[Key::ctrl('u')]),
+                b(Cancel, &[p(K::Esc), Key::ctrl('c')]),
+            ]),
         );
         scopes.insert(
             Scope::Models,
@@ -295,16 +323,15 @@ impl Default for Keymap {
 impl Keymap {
     /// The action for `key` on a screen: the screen's own bindings first, then global.
     pub fn action(&self, scope: Scope, key: &Key) -> Option<Action> {
-        self.scopes
-            .get(&scope)
-            .and_then(|b| b.action_for(key))
-            .or_else(|| self.scopes.get(&Scope::Global).and_then(|b| b.action_for(key)))
+        self.scopes.get(&scope).and_then(|b| b.action_for(key)).or_else(|| {
+            scope.with_global().then(|| self.scopes.get(&Scope::Global).and_then(|b| b.action_for(key))).flatten()
+        })
     }
 
     /// The keys of `action` on a screen (screen bindings shadow global ones).
     pub fn keys(&self, scope: Scope, action: Action) -> Vec<Key> {
         let own = self.scopes.get(&scope).and_then(|b| b.keys_for(action));
-        let global = self.scopes.get(&Scope::Global).and_then(|b| b.keys_for(action));
+        let global = self.scopes.get(&Scope::Global).filter(|_| scope.with_global()).and_then(|b| b.keys_for(action));
         own.or(global)
             .map(|ks| ks.iter().copied().filter(|k| self.action(scope, k) == Some(action)).collect())
             .unwrap_or_default()
@@ -334,7 +361,9 @@ impl Keymap {
         if scope != Scope::Global {
             push(scope);
         }
-        push(Scope::Global);
+        if scope.with_global() {
+            push(Scope::Global);
+        }
         rows
     }
 
@@ -343,7 +372,7 @@ impl Keymap {
         let table: toml::Table = toml::from_str(text).with_context(|| format!("{origin} is not valid TOML"))?;
         for (scope_name, v) in table {
             let scope = Scope::ALL.into_iter().find(|s| s.name() == scope_name).with_context(|| {
-                format!("{origin}: unknown section [{scope_name}]; use global, debate, review, train or models")
+                format!("{origin}: unknown section [{scope_name}]; use global, debate, review, train, models or form")
             })?;
             let Some(t) = v.as_table() else { bail!("{origin}: [{scope_name}] must be a table of action = key(s)") };
             for (action_name, keys) in t {
@@ -422,6 +451,14 @@ mod tests {
         assert!(help.iter().any(|(k, a)| k == "F9" && *a == Action::CycleTheme));
         assert!(!help.iter().any(|(k, _)| k == "t"));
         assert!(km.apply_toml("[debate]\nfly = \"z\"", "test").is_err());
+        // A form has only its own keys: the rest is text, and its help lists no global key.
+        let form = Keymap::default();
+        assert_eq!(form.action(Scope::Form, &Key::plain(KeyCode::Tab)), Some(Action::Complete));
+        assert_eq!(form.action(Scope::Form, &Key::ch('q')), None);
+        assert!(form.keys(Scope::Form, Action::Quit).is_empty());
+        assert!(!form.help_rows(Scope::Form).iter().any(|(_, a)| *a == Action::Quit));
+        km.apply_toml("[form]\ncomplete = \"ctrl-n\"", "test").unwrap();
+        assert_eq!(km.action(Scope::Form, &Key::ctrl('n')), Some(Action::Complete));
         assert!(km.apply_toml("[nowhere]\nskip = \"z\"", "test").is_err());
     }
 }

@@ -175,6 +175,19 @@ pub enum WorkerEvent {
     Train(super::message::TrainEvent),
     /// A session export finished: what was written, or why not.
     Exported(Result<String, String>),
+    /// The experiments the Train screen's picker lists, and the places looked in.
+    Experiments {
+        entries: Vec<ExperimentEntry>,
+        places: Vec<PathBuf>,
+    },
+    /// An experiment picked or created on the Train screen, checked and ready to open, or why
+    /// it cannot be opened.
+    ExperimentReady(Result<Box<TrainSetup>, String>),
+    /// A new experiment from the form was checked and written (its entry), or why not.
+    ExperimentSaved(Result<ExperimentEntry, String>),
+    /// A debate from the setup form, checked as `w2sd judge` checks its flags (and remembered),
+    /// or why not.
+    DebateReady(Result<Box<DebateConfig>, String>),
 }
 
 /// One catalog model as the models screen lists it.
@@ -228,6 +241,163 @@ pub enum Effect {
     /// Export this session file as JSONL beside it.
     ExportSession(PathBuf),
     Train(TrainCommand),
+    /// List the experiment configs and past runs for the Train screen's picker.
+    ListExperiments,
+    /// Check this picked experiment (as `train --config X --ui` does) off the UI thread.
+    LoadExperiment(ExperimentEntry),
+    /// Put this experiment on the Train screen (the current one's worker stops first).
+    SwitchExperiment(Box<TrainSetup>),
+    /// Check a new experiment from the form and write it (off the UI thread).
+    CreateExperiment(Box<ExperimentDraft>),
+    /// Check a debate set up on the Debate screen's form (off the UI thread).
+    CheckDebate(Box<DebateSetup>),
+    /// Run this debate on the Debate screen (the current one's worker stops first).
+    StartDebate(Box<DebateConfig>),
+}
+
+/// The task of the default live debate (`w2sd` with no arguments, and the setup form's default).
+pub const DEFAULT_DEBATE_TASK: &str = "builtin:capitals";
+
+/// A debate as the Debate screen's setup form describes it, remembered between runs in
+/// `<config dir>/debate.toml`. The command line turns it into a [`DebateConfig`] with the checks
+/// of `w2sd judge` (`cli::tui::debate_config`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DebateSetup {
+    pub task: String,
+    pub n: usize,
+    pub seed: u64,
+    /// Profiles or model specs.
+    pub strong: String,
+    pub weak: String,
+    /// `human`, or a model spec for a model judge.
+    pub judge: String,
+    pub protocol: crate::session::Protocol,
+    pub rounds: usize,
+    pub assignment: crate::session::Assignment,
+    pub turn_order: crate::session::TurnOrder,
+    /// Shuffle the sides and hide the model names.
+    pub blind: bool,
+}
+
+impl DebateSetup {
+    /// Where the last setup is remembered: `<config dir>/debate.toml`.
+    pub fn file() -> PathBuf {
+        crate::paths::config_dir().join("debate.toml")
+    }
+
+    /// The setup remembered in `file`, or the defaults (those of `w2sd` with no arguments) when
+    /// there is none or it does not read.
+    pub fn remembered(file: &std::path::Path) -> DebateSetup {
+        std::fs::read_to_string(file).ok().and_then(|t| toml::from_str(&t).ok()).unwrap_or_default()
+    }
+
+    /// Remembers this setup in `file` (atomically).
+    pub fn remember(&self, file: &std::path::Path) -> anyhow::Result<()> {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::fsio::write_bytes_atomic(file, toml::to_string_pretty(self)?.as_bytes())?;
+        Ok(())
+    }
+}
+
+impl Default for DebateSetup {
+    fn default() -> Self {
+        DebateSetup {
+            task: DEFAULT_DEBATE_TASK.into(),
+            n: 5,
+            seed: 42,
+            strong: crate::runtime::catalog::DEFAULT_STRONG.into(),
+            weak: crate::runtime::catalog::DEFAULT_WEAK.into(),
+            judge: "human".into(),
+            protocol: crate::session::Protocol::Debate,
+            rounds: 1,
+            assignment: crate::session::Assignment::Assigned,
+            turn_order: crate::session::TurnOrder::SimultaneousFirst,
+            blind: false,
+        }
+    }
+}
+
+/// A new experiment from the Train screen's form, before its task is checked and it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentDraft {
+    pub name: String,
+    pub cfg: crate::w2s::config::ExperimentConfig,
+    /// Where it goes: `<config dir>/experiments/NAME.toml`.
+    pub path: PathBuf,
+}
+
+/// An experiment to run from the UI: a checked config and its output folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSetup {
+    /// What the screen calls it.
+    pub name: String,
+    pub cfg: crate::w2s::config::ExperimentConfig,
+    /// Output folder (resumed if it holds stages of the same config).
+    pub out: PathBuf,
+}
+
+impl TrainSetup {
+    /// The demo of `docs/train.md` ([`crate::w2s::config::ExperimentConfig::demo`]) in
+    /// `<data dir>/runs/<task>-<hash of the config>/`.
+    pub fn demo() -> TrainSetup {
+        let cfg = crate::w2s::config::ExperimentConfig::demo();
+        let out = crate::paths::run_dir(&cfg.run_name());
+        TrainSetup { name: "demo".into(), cfg, out }
+    }
+
+    /// Task, n, losses, seed, ladder and output folder, for the screen's header.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        let c = &self.cfg;
+        let losses: Vec<String> = c.losses.iter().map(|l| l.to_string()).collect();
+        vec![
+            ("task".into(), c.task.spec.clone()),
+            ("n".into(), c.task.n.map(|n| n.to_string()).unwrap_or_else(|| "all".into())),
+            ("losses".into(), losses.join(", ")),
+            ("seed".into(), c.seed.to_string()),
+            ("ladder".into(), c.ladder.join(" → ")),
+            ("out".into(), self.out.display().to_string()),
+        ]
+    }
+}
+
+/// Where a listed experiment comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExperimentSource {
+    /// A config in `<config dir>/experiments/`.
+    Saved,
+    /// A config in the working folder.
+    Here,
+    /// A run folder in `<data dir>/runs/` (its `experiment.toml`, its stages and results).
+    Run,
+}
+
+impl ExperimentSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            ExperimentSource::Saved => "config",
+            ExperimentSource::Here => "here",
+            ExperimentSource::Run => "run",
+        }
+    }
+}
+
+/// One experiment the Train screen's picker lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentEntry {
+    pub source: ExperimentSource,
+    /// The config file, or the run folder.
+    pub path: PathBuf,
+    /// The file's stem or the folder's name.
+    pub name: String,
+    pub task: String,
+    pub ladder: Vec<String>,
+    /// `results`, `3/12 stages`, `not run`, or why the entry cannot be opened.
+    pub status: String,
+    /// Last modified, `YYYY-MM-DD HH:MM` (local time).
+    pub modified: String,
 }
 
 /// What kind of stage.
@@ -365,10 +535,54 @@ impl SessionEntry {
     }
 }
 
+/// One training run folder found on disk (review): what its files say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunEntry {
+    pub path: PathBuf,
+    /// The folder's name.
+    pub name: String,
+    /// When its results (else its config) were written, `YYYY-MM-DD HH:MM` (local time).
+    pub date: String,
+    /// `experiment.toml`, when it reads.
+    pub config: Option<crate::w2s::config::ExperimentConfig>,
+    /// `results.json`, once the run finished.
+    pub results: Option<Arc<crate::w2s::results::Results>>,
+    /// Each finished stage (`stages/*.json`) in the order they finished: its name and summary.
+    pub stages: Vec<(String, crate::w2s::pipeline::StageSummary)>,
+}
+
+impl RunEntry {
+    pub fn task(&self) -> &str {
+        self.results
+            .as_ref()
+            .map(|r| r.task.as_str())
+            .or(self.config.as_ref().map(|c| c.task.spec.as_str()))
+            .unwrap_or("?")
+    }
+    /// The ladder, weakest first.
+    pub fn ladder(&self) -> &[String] {
+        match (&self.results, &self.config) {
+            (Some(r), _) => &r.ladder,
+            (None, Some(c)) => &c.ladder,
+            _ => &[],
+        }
+    }
+    /// The strongest rung.
+    pub fn strong(&self) -> &str {
+        self.ladder().last().map(String::as_str).unwrap_or("?")
+    }
+    /// The weak supervisor.
+    pub fn weak(&self) -> &str {
+        self.ladder().first().map(String::as_str).unwrap_or("?")
+    }
+}
+
 /// What a scan of the session directories found.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scan {
     pub entries: Vec<SessionEntry>,
+    /// Training run folders (`results.json` or `stages/`) found beside the sessions.
+    pub runs: Vec<RunEntry>,
     /// Files that could not be read, with the reason.
     pub errors: Vec<String>,
 }

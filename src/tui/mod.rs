@@ -60,6 +60,9 @@ pub struct Options {
     pub theme: Option<String>,
     /// Capture the mouse (wheel scrolls panes, clicks); off with `--no-mouse`.
     pub mouse: bool,
+    /// Turns the Debate screen's setup form into a debate, with the command line's checks (the
+    /// UI imports nothing from the command line; `None`: the form says it cannot start one).
+    pub setup_debate: Option<fn(&message::DebateSetup) -> Result<message::DebateConfig>>,
     pub start: Start,
 }
 
@@ -198,7 +201,10 @@ async fn run_async(opts: Options) -> Result<()> {
     let tx = events.sender();
 
     let mut debate: Option<DebateHandle> = None;
-    let train_setup = match &opts.start {
+    // The session lock of a debate started from the setup form (the first one's is the caller's).
+    let mut debate_lock: Option<crate::fsio::WriteLock> = None;
+    let setup_debate = opts.setup_debate;
+    let mut train_setup = match &opts.start {
         Start::Train(s) => (**s).clone(),
         _ => workers::train::TrainSetup::demo(),
     };
@@ -290,6 +296,41 @@ async fn run_async(opts: Options) -> Result<()> {
                         h.send(c);
                     }
                 }
+                Effect::ListExperiments => workers::experiments::spawn_list(tx.clone()),
+                Effect::LoadExperiment(entry) => workers::experiments::spawn_load(entry, tx.clone()),
+                Effect::CreateExperiment(draft) => workers::experiments::spawn_create(*draft, tx.clone()),
+                Effect::CheckDebate(setup) => workers::spawn_check_debate(*setup, setup_debate, tx.clone()),
+                Effect::StartDebate(cfg) => {
+                    if let Some(mut d) = debate.take() {
+                        d.stop(std::time::Duration::from_secs(3));
+                    }
+                    debate_lock = None;
+                    match crate::session::store::lock(&cfg.out) {
+                        Ok(l) => {
+                            debate_lock = Some(l);
+                            debate = Some(workers::spawn_debate(*cfg, tx.clone()));
+                        }
+                        Err(e) => tx.send(message::WorkerEvent::Debate(message::DebateEvent::Error(format!(
+                            "cannot open the session: {e}"
+                        )))),
+                    }
+                }
+                Effect::SwitchExperiment(setup) => {
+                    // The old worker lets go of its run folder first (the same folder may reopen).
+                    if let Some(mut t) = train.take() {
+                        t.stop(std::time::Duration::from_secs(3));
+                    }
+                    train_setup = *setup;
+                    match workers::train::spawn_train(train_setup.clone(), tx.clone()) {
+                        Ok(h) => train = Some(h),
+                        Err(e) => {
+                            tracing::error!("train: {e:#}");
+                            tx.send(message::WorkerEvent::Train(message::TrainEvent::Error(format!(
+                                "cannot open the experiment: {e:#}"
+                            ))));
+                        }
+                    }
+                }
             }
         }
         if quit || app.quit {
@@ -299,6 +340,7 @@ async fn run_async(opts: Options) -> Result<()> {
     if let Some(mut d) = debate.take() {
         d.stop(std::time::Duration::from_secs(3));
     }
+    drop(debate_lock);
     if let Some(mut t) = train.take() {
         t.stop(std::time::Duration::from_secs(3));
     }

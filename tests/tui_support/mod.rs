@@ -255,6 +255,7 @@ pub fn scan() -> Scan {
                 session: Arc::new(b),
             },
         ],
+        runs: vec![],
         errors: vec![],
     }
 }

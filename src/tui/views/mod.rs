@@ -2,8 +2,11 @@
 //! screen, the status bar and the help overlay, the last two built from the keymap.
 
 pub mod debate;
+pub mod debate_form;
+pub mod experiment_form;
 pub mod models;
 pub mod review;
+pub mod review_run;
 pub mod train;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -26,9 +29,15 @@ pub fn draw(f: &mut Frame, app: &App) {
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
     draw_tabs(f, tabs, app);
     match app.screen {
-        Screen::Debate => debate::draw(f, body, &app.debate, t, debate_hint(&app.keymap, t)),
+        Screen::Debate => match &app.debate_form {
+            Some(form) => debate_form::draw(f, body, form, form_hint(&app.keymap, t, "start"), t),
+            None => debate::draw(f, body, &app.debate, t, debate_hint(&app.keymap, t)),
+        },
         Screen::Review => review::draw(f, body, &app.review, t),
-        Screen::Train => train::draw(f, body, &app.train, t),
+        Screen::Train => match &app.train.form {
+            Some(form) => experiment_form::draw(f, body, form, form_hint(&app.keymap, t, "save and open"), t),
+            None => train::draw(f, body, &app.train, t),
+        },
         Screen::Models => models::draw(f, body, &app.models, t),
     }
     draw_status(f, status, app);
@@ -68,10 +77,15 @@ pub fn status_actions(screen: Screen) -> Vec<Action> {
     let mut v = match screen {
         Screen::Debate => vec![Confidence(1), Submit, Undo, Skip, Rationale, Cancel],
         Screen::Review => vec![Open, NextItem, Filter, Search, Sort, Stats, Compare, Cancel],
-        Screen::Train => vec![Run, Pause, StepStage, Open],
+        // (enter opens a stage's results: its panel's title says so)
+        Screen::Train => vec![Experiments, NewExperiment, Run, Pause, StepStage],
         Screen::Models => vec![Pull, PullDefaults, Refresh],
     };
     v.extend([CycleTheme, Help, Quit]);
+    if screen == Screen::Debate {
+        // (last: shown where the bar has room)
+        v.push(NewDebate);
+    }
     v
 }
 
@@ -85,9 +99,15 @@ fn confidence_keys(km: &Keymap, scope: Scope) -> Option<String> {
     Some(if keys == digits { "1-9".into() } else { keys.join(",") })
 }
 
-fn status_entries(km: &Keymap, screen: Screen) -> Vec<(String, String)> {
-    let scope = screen.scope();
-    status_actions(screen)
+/// The status-bar entries of a form.
+pub fn form_status_actions() -> Vec<Action> {
+    use Action::*;
+    vec![Complete, Down, Up, ClearField, Submit, Cancel]
+}
+
+fn status_entries(km: &Keymap, screen: Screen, scope: Scope) -> Vec<(String, String)> {
+    let actions = if scope == Scope::Form { form_status_actions() } else { status_actions(screen) };
+    actions
         .into_iter()
         .filter_map(|a| match a {
             Action::Confidence(_) => confidence_keys(km, scope).map(|k| (k, "confidence".to_string())),
@@ -104,7 +124,7 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     }
     let scope = if app.help.is_some() { None } else { Some(app.screen) };
     let entries = match scope {
-        Some(s) => status_entries(&app.keymap, s),
+        Some(s) => status_entries(&app.keymap, s, app.scope()),
         None => vec![(app.keymap.key_text(Scope::Global, Action::Help).unwrap_or_default(), "close help".into())],
     };
     let mut used: usize = spans.iter().map(|s: &Span| s.width()).sum();
@@ -118,6 +138,25 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(format!(" {label} "), t.status()));
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.status()), area);
+}
+
+/// The keys of a form, from the keymap's `form` scope.
+fn form_hint(km: &Keymap, t: &Theme, submit: &'static str) -> Line<'static> {
+    let mut spans = vec![];
+    for (a, what) in [
+        (Action::Complete, "complete"),
+        (Action::Down, "next field"),
+        (Action::Up, "previous"),
+        (Action::ClearField, "clear"),
+        (Action::Submit, submit),
+        (Action::Cancel, "cancel"),
+    ] {
+        if let Some(k) = km.keys(Scope::Form, a).first() {
+            spans.push(Span::styled(format!(" {k}"), t.key_style()));
+            spans.push(Span::raw(format!(" {what} ")));
+        }
+    }
+    Line::from(spans)
 }
 
 /// The hint in the judge bar, from the keymap.

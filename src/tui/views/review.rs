@@ -2,7 +2,11 @@
 //! file/dir given on the command line), sortable and filterable by task, model, judge
 //! and date, with search inside transcripts; a session opens to step through its
 //! debates; a stats panel draws judge accuracy, mean D with its CI, a calibration plot
-//! and win rates; two sessions can be compared side by side.
+//! and win rates; two sessions (or two training runs) can be compared side by side.
+//!
+//! Training runs (`<data>/runs/*`, or run folders among the given places) are listed beside
+//! the sessions, their kind column saying `train`; one opens on its stages' accuracies, the
+//! PGR of each run with its interval and PGR against strong model (`review_run`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,18 +20,24 @@ use ratatui::Frame;
 
 use crate::session::{DebateRecord, Side};
 use crate::tui::action::Action;
-use crate::tui::message::{Effect, Scan, SessionEntry};
+use crate::tui::message::{Effect, RunEntry, Scan, SessionEntry};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::charts::{interval_line, proportion_line, CalPoint, CalibrationPlot};
 use crate::tui::widgets::pane::{copy_warning, para, turn_para, wrap, Para, Scroll, TextPane};
+use crate::tui::workers::experiments::{is_run_dir, load_run};
 
-/// Reads every session file in `roots` (files, or directories scanned one level deep).
+/// Reads every session file in `roots` (files, or directories scanned one level deep), and
+/// every training run folder among them (a root or a folder in it with `results.json` or
+/// `stages/`; its JSON files are not sessions).
 pub fn scan(roots: &[PathBuf]) -> Scan {
     let mut out = Scan::default();
     let mut files: Vec<PathBuf> = Vec::new();
+    let mut runs: Vec<PathBuf> = Vec::new();
     for r in roots {
         if r.is_file() {
             files.push(r.clone());
+        } else if is_run_dir(r) {
+            runs.push(r.clone());
         } else if r.is_dir() {
             let mut push_dir = |d: &Path| match crate::session::store::list(d) {
                 Ok(v) => files.extend(v),
@@ -39,9 +49,21 @@ pub fn scan(roots: &[PathBuf]) -> Scan {
                     rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
                 subs.sort();
                 for s in subs {
-                    push_dir(&s);
+                    if is_run_dir(&s) {
+                        runs.push(s);
+                    } else {
+                        push_dir(&s);
+                    }
                 }
             }
+        }
+    }
+    runs.sort();
+    runs.dedup();
+    for r in runs {
+        match load_run(&r) {
+            Ok(run) => out.runs.push(run),
+            Err(e) => out.errors.push(e),
         }
     }
     files.sort();
@@ -56,9 +78,9 @@ pub fn scan(roots: &[PathBuf]) -> Scan {
 }
 
 /// The default places sessions are looked for: the data dir's `sessions/` and the
-/// current repo's `sessions/`.
+/// current repo's `sessions/`; and training runs: the data dir's `runs/`.
 pub fn default_roots() -> Vec<PathBuf> {
-    let mut v = vec![crate::paths::sessions_dir()];
+    let mut v = vec![crate::paths::sessions_dir(), crate::paths::runs_dir()];
     let repo = PathBuf::from("sessions");
     if repo.is_dir() {
         v.push(repo);
@@ -100,6 +122,13 @@ pub enum InputKind {
     Search,
 }
 
+/// One row of the list: a debate session or a training run (indices into `entries`, `runs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    Session(usize),
+    Run(usize),
+}
+
 /// An open session: which debate is shown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opened {
@@ -115,6 +144,12 @@ pub struct ReviewState {
     pub scanned: bool,
     pub scanning: bool,
     pub entries: Vec<SessionEntry>,
+    /// Training runs, listed beside the sessions.
+    pub runs: Vec<RunEntry>,
+    /// The training run opened (an index into `runs`).
+    pub open_run: Option<usize>,
+    /// Two training runs compared side by side (indices into `runs`).
+    pub compare_runs: Option<(usize, usize)>,
     pub errors: Vec<String>,
     pub sort: SortKey,
     pub reverse: bool,
@@ -143,6 +178,9 @@ impl Default for ReviewState {
             scanned: false,
             scanning: false,
             entries: vec![],
+            runs: vec![],
+            open_run: None,
+            compare_runs: None,
             errors: vec![],
             sort: SortKey::Date,
             reverse: true,
@@ -179,6 +217,18 @@ pub fn matches_filter(e: &SessionEntry, filter: &str) -> bool {
     })
 }
 
+/// Whether a training run matches a filter (as [`matches_filter`]; `judge:` matches no run).
+pub fn run_matches_filter(r: &RunEntry, filter: &str) -> bool {
+    let ladder = r.ladder().join(" ");
+    filter.split_whitespace().all(|term| match term.split_once(':') {
+        Some(("task", v)) => contains_ci(r.task(), v),
+        Some(("model", v)) => contains_ci(&ladder, v),
+        Some(("judge", _)) => false,
+        Some(("date", v)) => contains_ci(&r.date, v),
+        _ => [r.task(), &ladder, &r.date, &r.name, "train"].iter().any(|f| contains_ci(f, term)),
+    })
+}
+
 /// Whether a debate's question, answers or turns contain `needle` (case-insensitive).
 pub fn debate_contains(d: &DebateRecord, needle: &str) -> bool {
     contains_ci(&d.item.question, needle)
@@ -212,20 +262,80 @@ impl ReviewState {
         v
     }
 
+    /// The rows of the list: the visible sessions and the training runs that match the
+    /// filter, in one order (date: sessions' creation, runs' results; task; model: strong
+    /// then weak; judge: runs have none).
+    pub fn listed(&self) -> Vec<Listed> {
+        let key = |l: &Listed| -> String {
+            match *l {
+                Listed::Session(i) => {
+                    let e = &self.entries[i];
+                    match self.sort {
+                        SortKey::Date => e.session.created.replacen('T', " ", 1),
+                        SortKey::Task => e.task().to_string(),
+                        SortKey::Model => format!("{} {}", e.strong(), e.weak()),
+                        SortKey::Judge => e.judges(),
+                    }
+                }
+                Listed::Run(i) => {
+                    let r = &self.runs[i];
+                    match self.sort {
+                        SortKey::Date => r.date.clone(),
+                        SortKey::Task => r.task().to_string(),
+                        SortKey::Model => format!("{} {}", r.strong(), r.weak()),
+                        SortKey::Judge => String::new(),
+                    }
+                }
+            }
+        };
+        let mut v: Vec<Listed> = self.visible().into_iter().map(Listed::Session).collect();
+        let runs = (0..self.runs.len()).filter(|&i| run_matches_filter(&self.runs[i], &self.filter)).map(Listed::Run);
+        v.extend(runs);
+        // (stable: sessions keep their own order among equal keys)
+        let mut keyed: Vec<(String, Listed)> = v.into_iter().map(|l| (key(&l), l)).collect();
+        if self.reverse {
+            keyed.sort_by(|a, b| b.0.cmp(&a.0));
+        } else {
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        keyed.into_iter().map(|(_, l)| l).collect()
+    }
+
     pub fn selected_entry(&self) -> Option<usize> {
-        self.visible().get(self.selected).copied()
+        match self.listed().get(self.selected) {
+            Some(Listed::Session(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The training run selected in the list.
+    pub fn selected_run(&self) -> Option<usize> {
+        match self.listed().get(self.selected) {
+            Some(Listed::Run(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    fn listed_path(&self, l: Listed) -> &Path {
+        match l {
+            Listed::Session(i) => &self.entries[i].path,
+            Listed::Run(i) => &self.runs[i].path,
+        }
     }
 
     pub fn on_scan(&mut self, scan: Scan) {
-        let keep = self.selected_entry().map(|i| self.entries[i].path.clone());
+        let keep = self.listed().get(self.selected).map(|&l| self.listed_path(l).to_path_buf());
         self.scanned = true;
         self.scanning = false;
         self.entries = scan.entries;
+        self.runs = scan.runs;
         self.errors = scan.errors;
         self.open = None;
+        self.open_run = None;
+        self.compare_runs = None;
         self.compare = None;
         self.hits.clear();
-        self.selected = keep.and_then(|p| self.visible().iter().position(|&i| self.entries[i].path == p)).unwrap_or(0);
+        self.selected = keep.and_then(|p| self.listed().iter().position(|&l| self.listed_path(l) == p)).unwrap_or(0);
     }
 
     fn debates_of(&self, entry: usize) -> usize {
@@ -318,11 +428,59 @@ impl ReviewState {
 
     pub fn handle(&mut self, action: Action, area: Rect, t: &Theme) -> Vec<Effect> {
         self.notice = None;
-        let n_visible = self.visible().len();
+        let n_visible = self.listed().len();
+        if self.open_run.is_some() || self.compare_runs.is_some() {
+            match action {
+                Action::Cancel | Action::Open => {
+                    self.open_run = None;
+                    self.compare_runs = None;
+                }
+                Action::Refresh => {
+                    self.scanning = true;
+                    return vec![Effect::ScanSessions];
+                }
+                _ => self.notice = Some("esc goes back to the list".into()),
+            }
+            return vec![];
+        }
         match action {
             Action::Refresh => {
                 self.scanning = true;
                 return vec![Effect::ScanSessions];
+            }
+            Action::Open | Action::Export | Action::Compare | Action::Search
+                if self.open.is_none() && self.compare.is_none() && self.selected_run().is_some() =>
+            {
+                let r = self.selected_run().unwrap_or(0);
+                match action {
+                    Action::Open => self.open_run = Some(r),
+                    // A run marked, then a second one: the two side by side.
+                    Action::Compare => {
+                        let path = self.runs[r].path.clone();
+                        match self.mark.take() {
+                            Some(m) if m != path => match self.runs.iter().position(|x| x.path == m) {
+                                Some(a) => self.compare_runs = Some((a, r)),
+                                None => {
+                                    self.mark = Some(m);
+                                    self.notice =
+                                        Some("the marked one is a session: compare two sessions or two runs".into());
+                                }
+                            },
+                            Some(_) => {}
+                            None => {
+                                self.mark = Some(path);
+                                self.notice = Some("marked: select another run and press the compare key again".into());
+                            }
+                        }
+                    }
+                    _ => {
+                        self.notice = Some(format!(
+                            "{} works on debate sessions; this training run's results are in {}",
+                            action.label(),
+                            self.runs[r].path.join("results.json").display()
+                        ))
+                    }
+                }
             }
             Action::Export => {
                 let entry = self.open.as_ref().map(|o| o.entry).or_else(|| self.selected_entry());
@@ -355,12 +513,14 @@ impl ReviewState {
                 let Some(sel) = self.selected_entry() else { return vec![] };
                 let path = self.entries[sel].path.clone();
                 match self.mark.take() {
-                    Some(m) if m != path => {
-                        let a = self.entries.iter().position(|e| e.path == m);
-                        if let Some(a) = a {
-                            self.compare = Some((a, sel));
+                    Some(m) if m != path => match self.entries.iter().position(|e| e.path == m) {
+                        Some(a) => self.compare = Some((a, sel)),
+                        None => {
+                            self.mark = Some(m);
+                            self.notice =
+                                Some("the marked one is a training run: compare two sessions or two runs".into());
                         }
-                    }
+                    },
                     Some(_) => {}
                     None => {
                         self.mark = Some(path);
@@ -516,6 +676,15 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
         draw_stats(f, r, &s.entries[b], t, true);
         return;
     }
+    if let Some((a, b)) = s.compare_runs {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main);
+        super::review_run::draw_run(f, l, &s.runs[a], t);
+        super::review_run::draw_run(f, r, &s.runs[b], t);
+        return;
+    }
+    if let Some(r) = s.open_run.and_then(|r| s.runs.get(r)) {
+        return super::review_run::draw_run(f, main, r, t);
+    }
     if let Some(o) = &s.open {
         return draw_open(f, main, s, o, t);
     }
@@ -531,9 +700,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
     };
     draw_list(f, list, s, t);
     if let Some(r) = stats {
-        match s.selected_entry() {
-            Some(e) => draw_stats(f, r, &s.entries[e], t, false),
-            None => f.render_widget(
+        match (s.selected_entry(), s.selected_run()) {
+            (Some(e), _) => draw_stats(f, r, &s.entries[e], t, false),
+            (None, Some(run)) => super::review_run::draw_run_summary(f, r, &s.runs[run], t),
+            (None, None) => f.render_widget(
                 Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(" Stats "),
                 r,
             ),
@@ -542,13 +712,15 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
 }
 
 fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
-    let vis = s.visible();
+    let listed = s.listed();
+    let n_sessions = listed.iter().filter(|l| matches!(l, Listed::Session(_))).count();
     let narrow = area.width < 100;
     let arrow = if s.reverse { "↓" } else { "↑" };
-    let mut title = vec![
-        Span::styled(format!(" Sessions {}/{} ", vis.len(), s.entries.len()), t.title_style()),
-        Span::styled(format!("sort {} {arrow} ", s.sort.name()), t.dimmed()),
-    ];
+    let mut title = vec![Span::styled(format!(" Sessions {}/{} ", n_sessions, s.entries.len()), t.title_style())];
+    if !s.runs.is_empty() {
+        title.push(Span::styled(format!("· runs {}/{} ", listed.len() - n_sessions, s.runs.len()), t.title_style()));
+    }
+    title.push(Span::styled(format!("sort {} {arrow} ", s.sort.name()), t.dimmed()));
     if !s.filter.is_empty() {
         title.push(Span::styled(format!("filter {:?} ", s.filter), Style::default().fg(t.accent)));
     }
@@ -556,20 +728,21 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
         title.push(Span::styled("scanning… ", Style::default().fg(t.accent)));
     }
     let block = Block::default().borders(Borders::ALL).border_style(t.border_style(true)).title(Line::from(title));
-    if vis.is_empty() {
+    if listed.is_empty() {
+        let nothing = s.entries.is_empty() && s.runs.is_empty();
         let mut lines = vec![Line::styled(
-            if s.entries.is_empty() {
+            if nothing {
                 if s.scanned {
-                    "No sessions found."
+                    "No sessions or training runs found."
                 } else {
                     "Looking for sessions…"
                 }
             } else {
-                "No session matches the filter."
+                "Nothing matches the filter."
             },
             t.dimmed(),
         )];
-        if s.entries.is_empty() && s.scanned {
+        if nothing && s.scanned {
             for r in &s.roots {
                 lines.push(Line::styled(format!("  looked in {}", r.display()), t.dimmed()));
             }
@@ -583,29 +756,74 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
     }
     let short =
         |m: &str| if narrow { m.replace("qwen2.5-coder-", "qwen-").replace("-instruct", "") } else { m.to_string() };
-    let rows: Vec<Row> = vis
+    // Narrow lists keep room for the models: the date without its year, a short kind.
+    let date = |d: &str| if narrow { d.get(5..).unwrap_or(d).to_string() } else { d.to_string() };
+    let kind = |k: &'static str| if narrow { &k[..3] } else { k };
+    let rows: Vec<Row> = listed
         .iter()
         .enumerate()
-        .map(|(k, &i)| {
-            let e = &s.entries[i];
-            let sc = e.session.scores.as_ref();
-            let acc =
-                sc.filter(|x| x.judged > 0).map(|x| format!("{:.2}", x.judge_accuracy)).unwrap_or_else(|| "–".into());
-            let mark = if s.mark.as_ref() == Some(&e.path) { "◆" } else { " " };
-            let mut cells = vec![
-                Cell::from(format!("{mark}{}", e.date())),
-                Cell::from(e.task().trim_start_matches("builtin:").to_string()),
-                Cell::from(short(e.strong())),
-                Cell::from(short(e.weak())),
-                Cell::from(e.judges()),
-                Cell::from(format!("{}/{}", e.judged(), e.session.debates.len())),
-                Cell::from(acc),
-            ];
-            if !narrow {
-                cells.push(Cell::from(
-                    sc.filter(|x| x.judged > 0).map(|x| format!("{:+.2}", x.mean_d)).unwrap_or_else(|| "–".into()),
-                ));
-            }
+        .map(|(k, &l)| {
+            let cells = match l {
+                Listed::Session(i) => {
+                    let e = &s.entries[i];
+                    let sc = e.session.scores.as_ref();
+                    let acc = sc
+                        .filter(|x| x.judged > 0)
+                        .map(|x| format!("{:.2}", x.judge_accuracy))
+                        .unwrap_or_else(|| "–".into());
+                    let mark = if s.mark.as_ref() == Some(&e.path) { "◆" } else { " " };
+                    let mut cells = vec![
+                        Cell::from(format!("{mark}{}", date(&e.date()))),
+                        Cell::from(Span::styled(kind("debate"), t.dimmed())),
+                        Cell::from(e.task().trim_start_matches("builtin:").to_string()),
+                        Cell::from(short(e.strong())),
+                        Cell::from(short(e.weak())),
+                        Cell::from(short(&e.judges())),
+                        Cell::from(format!("{}/{}", e.judged(), e.session.debates.len())),
+                        Cell::from(acc),
+                    ];
+                    if !narrow {
+                        cells.push(Cell::from(
+                            sc.filter(|x| x.judged > 0)
+                                .map(|x| format!("{:+.2}", x.mean_d))
+                                .unwrap_or_else(|| "–".into()),
+                        ));
+                    }
+                    cells
+                }
+                Listed::Run(i) => {
+                    let r = &s.runs[i];
+                    // The done column counts stages; acc is the best student's test accuracy.
+                    let best = r.results.as_ref().and_then(|x| {
+                        x.runs
+                            .iter()
+                            .map(|y| y.metrics.acc_w2s)
+                            .fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))))
+                    });
+                    let mut cells = vec![
+                        Cell::from(format!(
+                            "{}{}",
+                            if s.mark.as_ref() == Some(&r.path) { "◆" } else { " " },
+                            date(&r.date)
+                        )),
+                        Cell::from(Span::styled(kind("train"), Style::default().fg(t.accent))),
+                        Cell::from(r.task().trim_start_matches("builtin:").to_string()),
+                        Cell::from(short(r.strong())),
+                        Cell::from(short(r.weak())),
+                        Cell::from("–"),
+                        Cell::from(if r.results.is_some() {
+                            "done".to_string()
+                        } else {
+                            format!("{} st", r.stages.len())
+                        }),
+                        Cell::from(best.map(|a| format!("{a:.2}")).unwrap_or_else(|| "–".into())),
+                    ];
+                    if !narrow {
+                        cells.push(Cell::from("–"));
+                    }
+                    cells
+                }
+            };
             let row = Row::new(cells);
             if k == s.selected {
                 row.style(t.selected())
@@ -615,14 +833,29 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
         })
         .collect();
     // Task and judge columns as wide as their widest cell (capped); the models share the rest.
-    let fit = |cell: &dyn Fn(&SessionEntry) -> String, head: &str, cap: usize| -> u16 {
-        let w = vis.iter().map(|&i| cell(&s.entries[i]).chars().count()).max().unwrap_or(0);
+    let fit = |cell: &dyn Fn(Listed) -> String, head: &str, cap: usize| -> u16 {
+        let w = listed.iter().map(|&l| cell(l).chars().count()).max().unwrap_or(0);
         w.max(head.len()).min(cap) as u16
     };
-    let task_w = fit(&|e| e.task().trim_start_matches("builtin:").to_string(), "task", 16);
-    let judge_w = fit(&|e| e.judges(), "judge", 14);
+    let task_w = fit(
+        &|l| match l {
+            Listed::Session(i) => s.entries[i].task().trim_start_matches("builtin:").to_string(),
+            Listed::Run(i) => s.runs[i].task().trim_start_matches("builtin:").to_string(),
+        },
+        "task",
+        16,
+    );
+    let judge_w = fit(
+        &|l| match l {
+            Listed::Session(i) => short(&s.entries[i].judges()),
+            Listed::Run(_) => String::new(),
+        },
+        "judge",
+        14,
+    );
     let mut widths = vec![
-        Constraint::Length(17),
+        Constraint::Length(if narrow { 12 } else { 17 }),
+        Constraint::Length(if narrow { 4 } else { 6 }),
         Constraint::Length(task_w),
         Constraint::Fill(1),
         Constraint::Fill(1),
@@ -630,7 +863,7 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
         Constraint::Length(6),
         Constraint::Length(5),
     ];
-    let mut header = vec![" date", "task", "strong", "weak", "judge", "judged", "acc"];
+    let mut header = vec![" date", "kind", "task", "strong", "weak", "judge", "done", "acc"];
     if !narrow {
         widths.push(Constraint::Length(6));
         header.push("D");

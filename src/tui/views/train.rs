@@ -10,12 +10,15 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{
+    Axis, Block, Borders, Cell, Chart, Dataset, GraphType, List, ListItem, ListState, Paragraph, Row, Table, Wrap,
+};
 use ratatui::Frame;
 
 use crate::tui::action::Action;
-use crate::tui::message::{Effect, StageKind, StagePlan, TrainCommand, TrainEvent};
+use crate::tui::message::{Effect, ExperimentEntry, StageKind, StagePlan, TrainCommand, TrainEvent};
 use crate::tui::theme::Theme;
+use crate::tui::views::experiment_form::ExperimentForm;
 pub use crate::tui::widgets::short_models;
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -58,6 +61,19 @@ impl StageState {
     }
 }
 
+/// The experiment picker: configs and past runs (`e` opens it).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Picker {
+    /// The list is being read.
+    pub loading: bool,
+    pub entries: Vec<ExperimentEntry>,
+    /// Where the list was read from (shown under it).
+    pub places: Vec<std::path::PathBuf>,
+    pub selected: usize,
+    /// The picked experiment is being checked.
+    pub opening: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrainState {
     /// The experiment's name.
@@ -79,6 +95,10 @@ pub struct TrainState {
     /// One message: an error, or what a key did.
     pub notice: Option<String>,
     pub error: bool,
+    /// The experiment picker, while open.
+    pub picker: Option<Picker>,
+    /// The new-experiment form, while open.
+    pub form: Option<ExperimentForm>,
 }
 
 impl TrainState {
@@ -95,7 +115,27 @@ impl TrainState {
     pub fn handle(&mut self, action: Action) -> Vec<Effect> {
         self.notice = None;
         self.error = false;
+        if let Some(form) = self.form.as_mut() {
+            if action == Action::Cancel && !form.saving {
+                self.form = None;
+                return vec![];
+            }
+            return form.handle(action);
+        }
+        if self.picker.is_some() {
+            return self.handle_picker(action);
+        }
         match action {
+            Action::Experiments | Action::NewExperiment if self.running => {
+                self.notice = Some("stages are running; p pauses them before another experiment opens".into());
+            }
+            Action::NewExperiment => {
+                self.form = Some(ExperimentForm::new(crate::paths::config_dir().join("experiments")));
+            }
+            Action::Experiments => {
+                self.picker = Some(Picker { loading: true, ..Default::default() });
+                return vec![Effect::ListExperiments];
+            }
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Down => self.selected = (self.selected + 1).min(self.stages.len().saturating_sub(1)),
             Action::Top => self.selected = 0,
@@ -132,6 +172,70 @@ impl TrainState {
             _ => {}
         }
         vec![]
+    }
+
+    /// Keys while the experiment picker is open: move, open the selected one, close.
+    fn handle_picker(&mut self, action: Action) -> Vec<Effect> {
+        let Some(p) = self.picker.as_mut() else { return vec![] };
+        let last = p.entries.len().saturating_sub(1);
+        match action {
+            Action::Up => p.selected = p.selected.saturating_sub(1),
+            Action::Down => p.selected = (p.selected + 1).min(last),
+            Action::PageUp => p.selected = p.selected.saturating_sub(10),
+            Action::PageDown => p.selected = (p.selected + 10).min(last),
+            Action::Top => p.selected = 0,
+            Action::Bottom => p.selected = last,
+            Action::Cancel | Action::Experiments => self.picker = None,
+            Action::Open if p.opening.is_some() => {
+                self.notice = Some("checking the experiment…".into());
+            }
+            Action::Open => match p.entries.get(p.selected) {
+                Some(e) => {
+                    p.opening = Some(e.name.clone());
+                    return vec![Effect::LoadExperiment(e.clone())];
+                }
+                None => self.notice = Some("nothing to open".into()),
+            },
+            _ => self.notice = Some("enter opens the selected experiment, esc closes the list".into()),
+        }
+        vec![]
+    }
+
+    /// The list of experiments came.
+    pub fn on_experiments(&mut self, entries: Vec<ExperimentEntry>, places: Vec<std::path::PathBuf>) {
+        if let Some(p) = self.picker.as_mut() {
+            p.selected = p.selected.min(entries.len().saturating_sub(1));
+            p.entries = entries;
+            p.places = places;
+            p.loading = false;
+        }
+    }
+
+    /// The form's experiment was written (`Ok`: the notice says where) or refused (the form
+    /// stays, with the reason).
+    pub fn on_saved(&mut self, r: Result<String, String>) {
+        match r {
+            Ok(msg) => {
+                self.form = None;
+                self.notice = Some(msg);
+            }
+            Err(why) => match self.form.as_mut() {
+                Some(f) => f.refused(why),
+                None => {
+                    self.error = true;
+                    self.notice = Some(why);
+                }
+            },
+        }
+    }
+
+    /// A picked experiment could not be opened: the picker stays, with the reason.
+    pub fn on_open_failed(&mut self, why: String) {
+        if let Some(p) = self.picker.as_mut() {
+            p.opening = None;
+        }
+        self.error = true;
+        self.notice = Some(format!("cannot open the experiment: {why}"));
     }
 
     /// Entering the screen: opens the experiment the first time.
@@ -201,6 +305,10 @@ impl TrainState {
                 self.running = false;
                 self.pausing = false;
                 self.finished = true;
+                // The results stage (every run's accuracies and PGR) is what a finished run shows.
+                if let Some(i) = self.stages.iter().position(|s| s.plan.kind == StageKind::Results) {
+                    self.selected = i;
+                }
                 self.notice = Some(format!("every stage is done; results: {results}"));
             }
             TrainEvent::Error(e) => {
@@ -268,6 +376,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
                 .block(Block::default().borders(Borders::ALL).border_style(style)),
             banner,
         );
+    }
+    if let Some(p) = &s.picker {
+        draw_picker(f, body, p, t);
+        return;
     }
     let narrow = body.width < 80;
     let [list_area, detail] = if narrow {
@@ -419,4 +531,99 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
         ),
         metrics_area,
     );
+}
+
+/// The experiment picker: one row per config or run (kind, name, task, ladder, how far it got,
+/// when), the selected one's path and full status under the table.
+fn draw_picker(f: &mut Frame, area: Rect, p: &Picker, t: &Theme) {
+    let title = match &p.opening {
+        Some(name) => format!(" Experiments · opening {name}… "),
+        None => format!(" Experiments · {} · enter opens · esc closes ", p.entries.len()),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_style(true))
+        .title(Span::styled(title, t.title_style()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [table_area, about] = Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(inner);
+    if p.loading {
+        f.render_widget(Paragraph::new(Line::styled("reading experiments…", t.dimmed())), table_area);
+        return;
+    }
+    if p.entries.is_empty() {
+        let mut lines = vec![Line::raw("No experiments found. Put experiment TOML files in:")];
+        lines.extend(p.places.iter().take(2).map(|d| Line::styled(format!("  {}", d.display()), t.dimmed())));
+        lines.push(Line::raw("(runs of w2sd train are listed from the data dir's runs/ folder)"));
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), table_area);
+        return;
+    }
+    let task = |e: &ExperimentEntry| e.task.trim_start_matches("builtin:").to_string();
+    let fit = |cell: &dyn Fn(&ExperimentEntry) -> String, head: &str, cap: usize| -> u16 {
+        let w = p.entries.iter().map(|e| cell(e).chars().count()).max().unwrap_or(0);
+        w.max(head.len()).min(cap) as u16
+    };
+    let wide = inner.width >= 110;
+    let mut widths = vec![
+        Constraint::Length(6),
+        Constraint::Length(fit(&|e| e.name.clone(), "name", 30)),
+        Constraint::Length(fit(&task, "task", 20)),
+        Constraint::Fill(1),
+        Constraint::Length(fit(&|e| e.status.clone(), "status", 22)),
+    ];
+    let mut header = vec!["kind", "name", "task", "ladder", "status"];
+    if wide {
+        widths.push(Constraint::Length(16));
+        header.push("modified");
+    }
+    let visible = table_area.height.saturating_sub(1) as usize;
+    let offset = p.selected.saturating_sub(visible.saturating_sub(1));
+    let rows: Vec<Row> = p
+        .entries
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .map(|(i, e)| {
+            let status_style = if e.status.starts_with("invalid") || e.status.starts_with("no ") {
+                Style::default().fg(t.bad)
+            } else if e.status.contains("results") {
+                Style::default().fg(t.good)
+            } else {
+                Style::default()
+            };
+            let mut cells = vec![
+                Cell::from(Span::styled(e.source.label(), t.dimmed())),
+                Cell::from(e.name.clone()),
+                Cell::from(task(e)),
+                Cell::from(short_models(&e.ladder.join(" → "))),
+                Cell::from(Span::styled(e.status.clone(), status_style)),
+            ];
+            if wide {
+                cells.push(Cell::from(Span::styled(e.modified.clone(), t.dimmed())));
+            }
+            let row = Row::new(cells);
+            if i == p.selected {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    f.render_widget(
+        Table::new(rows, widths).header(Row::new(header).style(t.dimmed().add_modifier(Modifier::BOLD))),
+        table_area,
+    );
+    if let Some(e) = p.entries.get(p.selected) {
+        let lines = vec![
+            Line::from(vec![Span::styled("path   ", t.dimmed()), Span::raw(e.path.display().to_string())]),
+            Line::from(vec![Span::styled("ladder ", t.dimmed()), Span::raw(e.ladder.join(" → "))]),
+            Line::from(vec![Span::styled("status ", t.dimmed()), Span::raw(e.status.clone())]),
+        ];
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: true })
+                .block(Block::default().borders(Borders::TOP).border_style(t.border_style(false))),
+            about,
+        );
+    }
 }

@@ -1,8 +1,8 @@
-//! Stats charts: proportion bars, a mean with its confidence interval, and a
-//! calibration (reliability) plot.
+//! Stats charts: proportion bars, a mean with its confidence interval, a calibration
+//! (reliability) plot, and PGR against strong model.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
@@ -119,5 +119,94 @@ impl Widget for CalibrationPlot<'_> {
                 .style(Style::default().fg(t.border))
         };
         Chart::new(datasets).block(block).x_axis(axis("predicted")).y_axis(axis("observed")).render(area, buf);
+    }
+}
+
+/// One line of a [`PgrPlot`]: a loss (or the bootstrap chain) and its PGR at each strong model,
+/// `x` being the model's place in the ladder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PgrSeries {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// PGR against strong model, as in the paper's figure: one line per loss over the ladder's
+/// rungs (x: 1 = the first model above the weak supervisor), the 0 and 1 levels dotted.
+pub struct PgrPlot<'a> {
+    pub series: &'a [PgrSeries],
+    /// Labels of the x positions 1, 2, … (short model names).
+    pub models: &'a [String],
+    pub title: String,
+    pub theme: &'a Theme,
+}
+
+impl Widget for PgrPlot<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let block = Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(self.title);
+        let defined = self.series.iter().any(|s| !s.points.is_empty());
+        if area.height < 6 || area.width < 24 || !defined {
+            let why = if defined { "(too small for the PGR plot)" } else { "no PGR is defined (see the runs below)" };
+            Paragraph::new(why).style(t.dimmed()).block(block).render(area, buf);
+            return;
+        }
+        let n = self.models.len().max(1) as f64;
+        let ys = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+        let (lo, hi) = ys.fold((0.0f64, 1.0f64), |(a, b), y| (a.min(y), b.max(y)));
+        let (lo, hi) = (lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo));
+        let (x0, x1) = if n > 1.0 { (1.0, n) } else { (0.5, 1.5) };
+        let level = |y: f64| -> Vec<(f64, f64)> { (0..=40).map(|i| (x0 + (x1 - x0) * i as f64 / 40.0, y)).collect() };
+        let (zero, one) = (level(0.0), level(1.0));
+        let colors = [t.chart_1, t.chart_2, t.chart_3, t.accent, t.strong, t.weak];
+        let mut datasets = vec![
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(t.dim))
+                .data(&zero),
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(t.dim))
+                .data(&one),
+        ];
+        for (i, s) in self.series.iter().enumerate() {
+            datasets.push(
+                Dataset::default()
+                    .name(s.name.clone())
+                    .marker(Marker::Dot)
+                    .graph_type(if s.points.len() > 1 { GraphType::Line } else { GraphType::Scatter })
+                    .style(Style::default().fg(colors[i % colors.len()]))
+                    .data(&s.points),
+            );
+        }
+        // (labels are spread evenly over the axis: first and last rung, or the one rung centred)
+        let x_labels: Vec<Span> = match self.models {
+            [] => vec![],
+            [one] => vec![Span::raw(""), Span::raw(one.clone()), Span::raw("")],
+            [first, .., last] => vec![Span::raw(first.clone()), Span::raw(last.clone())],
+        };
+        Chart::new(datasets)
+            .block(block)
+            .hidden_legend_constraints((Constraint::Ratio(2, 3), Constraint::Ratio(2, 3)))
+            .x_axis(
+                Axis::default()
+                    .title(Span::styled("strong model", t.dimmed()))
+                    .bounds([x0, x1])
+                    .labels(x_labels)
+                    .style(Style::default().fg(t.border)),
+            )
+            .y_axis(
+                Axis::default()
+                    .title(Span::styled("PGR", t.dimmed()))
+                    .bounds([lo, hi])
+                    .labels(vec![
+                        Span::raw(format!("{lo:.1}")),
+                        Span::raw(format!("{:.1}", (lo + hi) / 2.0)),
+                        Span::raw(format!("{hi:.1}")),
+                    ])
+                    .style(Style::default().fg(t.border)),
+            )
+            .render(area, buf);
     }
 }

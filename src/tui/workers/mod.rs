@@ -12,9 +12,10 @@ use crate::runtime::hub::{self, Source};
 use crate::runtime::{CancelToken, ModelPool};
 
 use crate::tui::event::Sender;
-use crate::tui::message::{DebateCommand, DebateConfig, DebateEvent, ModelRow, WorkerEvent};
+use crate::tui::message::{DebateCommand, DebateConfig, DebateEvent, DebateSetup, ModelRow, WorkerEvent};
 
 pub mod debate;
+pub mod experiments;
 pub mod train;
 
 /// Lists the catalog and the device on a thread (hashing cached files can take a moment).
@@ -45,6 +46,30 @@ pub fn spawn_pull(names: Vec<String>, tx: Sender) {
             }
         })
         .expect("spawn pull thread");
+}
+
+/// Checks a setup from the form with `build` (the command line's checks) on a thread; a setup
+/// that passes is remembered, and the debate is reported ready.
+pub fn spawn_check_debate(
+    setup: DebateSetup,
+    build: Option<fn(&DebateSetup) -> anyhow::Result<DebateConfig>>,
+    tx: Sender,
+) {
+    std::thread::Builder::new()
+        .name("w2sd-debate-setup".into())
+        .spawn(move || {
+            let r = match build {
+                Some(f) => f(&setup).map_err(|e| format!("{e:#}")),
+                None => Err("this UI cannot start debates (no debate builder)".to_string()),
+            };
+            if r.is_ok() {
+                if let Err(e) = setup.remember(&DebateSetup::file()) {
+                    tracing::warn!("cannot remember the debate setup: {e:#}");
+                }
+            }
+            tx.send(WorkerEvent::DebateReady(r.map(Box::new)))
+        })
+        .expect("spawn debate-setup thread");
 }
 
 /// A handle on a running debate worker.

@@ -10,14 +10,12 @@
 //! run started in one launch of the UI continues in the next (same config, same folder).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
 use crate::runtime::CancelToken;
-use crate::w2s::config::ExperimentConfig;
 use crate::w2s::pipeline::{Event, Experiment, StageId, StageRecord, StageSummary};
 use crate::w2s::results::Results;
 
@@ -26,39 +24,9 @@ use crate::tui::message::WorkerEvent;
 use crate::tui::message::{StageKind, StagePlan, TrainCommand, TrainEvent};
 use crate::tui::views::train::TrainState;
 
-/// An experiment to run from the UI.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainSetup {
-    /// What the screen calls it.
-    pub name: String,
-    pub cfg: ExperimentConfig,
-    /// Output folder (resumed if it holds stages of the same config).
-    pub out: PathBuf,
-}
+pub use crate::tui::message::TrainSetup;
 
 impl TrainSetup {
-    /// The demo of `docs/train.md` ([`ExperimentConfig::demo`]) in
-    /// `<data dir>/runs/<task>-<hash of the config>/`.
-    pub fn demo() -> TrainSetup {
-        let cfg = ExperimentConfig::demo();
-        let out = crate::paths::run_dir(&cfg.run_name());
-        TrainSetup { name: "demo".into(), cfg, out }
-    }
-
-    /// Task, n, losses, seed, ladder and output folder, for the screen's header.
-    pub fn settings(&self) -> Vec<(String, String)> {
-        let c = &self.cfg;
-        let losses: Vec<String> = c.losses.iter().map(|l| l.to_string()).collect();
-        vec![
-            ("task".into(), c.task.spec.clone()),
-            ("n".into(), c.task.n.map(|n| n.to_string()).unwrap_or_else(|| "all".into())),
-            ("losses".into(), losses.join(", ")),
-            ("seed".into(), c.seed.to_string()),
-            ("ladder".into(), c.ladder.join(" → ")),
-            ("out".into(), self.out.display().to_string()),
-        ]
-    }
-
     /// The screen before the experiment is opened.
     pub fn state(&self) -> TrainState {
         TrainState::configured(&self.name, self.settings())

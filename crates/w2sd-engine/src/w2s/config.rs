@@ -250,6 +250,30 @@ impl ExperimentConfig {
         }
         Ok(())
     }
+
+    /// Reads the whole task and its test set (`task.test`; nothing else loads), so a bad task
+    /// spec or data file is one message before a run folder is touched or any model loads: the
+    /// check `w2sd train` and the Train screen make before opening an experiment. `hf:` datasets
+    /// are left to the data stage (they may need a download).
+    pub fn check_task(&self) -> Result<()> {
+        let t = &self.task;
+        let opts = super::data::LoadOptions {
+            n: t.n,
+            seed: self.seed,
+            text_field: t.text_field.clone(),
+            label_field: t.label_field.clone(),
+            mc: t.mc,
+        };
+        if !t.spec.trim().starts_with("hf:") {
+            super::data::load(&t.spec, &opts)?;
+        }
+        // The test set loads whole, as the data stage loads it.
+        if let Some(test) = t.test.as_deref().filter(|s| !s.trim().starts_with("hf:")) {
+            super::data::load(test, &super::data::LoadOptions { n: None, ..opts })
+                .with_context(|| format!("test set {test:?}"))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

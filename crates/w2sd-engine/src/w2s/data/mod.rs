@@ -108,6 +108,12 @@ impl Default for LoadOptions {
 /// Items the generators make when `n` is not given.
 pub const DEFAULT_GENERATED: usize = 500;
 
+/// The `builtin:` specs [`load`] knows: its own generators (`chess`, `preference`) and the
+/// shared suites ([`crate::tasks::BUILTIN_SUITES`]).
+pub fn builtin_specs() -> Vec<String> {
+    ["chess", "preference"].iter().chain(crate::tasks::BUILTIN_SUITES).map(|n| format!("builtin:{n}")).collect()
+}
+
 /// Loads a task spec into binary examples.
 pub fn load(spec: &str, opts: &LoadOptions) -> Result<Dataset> {
     let spec = spec.trim();
