@@ -161,28 +161,33 @@ fn train_progress(a: &mut w2sd::tui::app::App) {
             send(a, TrainEvent::StageDone { stage, summary: summary.into(), metrics, pgr, resumed: false });
         };
     done(a, "data", "600 examples (Binary): weak_train 210, strong_train 210, val 60, test 120", vec![], None);
-    for m in ["bow", "minilm-l6", "gemma-3-270m", "qwen2.5-coder-0.5b-instruct"] {
-        done(a, &format!("features:{m}"), &format!("{m}: 600 × 384 features"), vec![], None);
-    }
-    let head = vec![("test acc".to_string(), 0.62), ("AUROC".to_string(), 0.66), ("ECE".to_string(), 0.08)];
-    done(a, "weak", "weak supervisor bow: test acc 0.620, AUROC 0.660, 12 epochs (best 8)", head.clone(), None);
-    done(a, "weak_labels", "210 weak labels on strong_train: 0.610 accurate, mean label 0.480", vec![], None);
-    done(a, "ceiling:minilm-l6", "ceiling minilm-l6: test acc 0.810", vec![("test acc".to_string(), 0.81)], None);
+    done(a, "features:minilm-l6", "minilm-l6: 600 × 384 features", vec![], None);
+    done(a, "features:gemma-3-270m", "gemma-3-270m: 600 × 1280 features", vec![], None);
+    let head = vec![("test acc".to_string(), 0.75), ("AUROC".to_string(), 0.83), ("ECE".to_string(), 0.08)];
     done(
         a,
-        "student:minilm-l6:xent",
-        "student (xent) minilm-l6: test acc 0.700",
-        vec![("test acc".to_string(), 0.70)],
-        Some(0.421),
+        "weak",
+        "weak supervisor minilm-l6: test acc 0.750, AUROC 0.830, 12 epochs (best 8), l2 1 (cross-validated)",
+        head.clone(),
+        None,
     );
-    let stage = stage(a, "ceiling:gemma-3-270m");
+    done(a, "weak_labels", "210 weak labels on strong_train: 0.740 accurate, mean label 0.480", vec![], None);
+    done(a, "ceiling:gemma-3-270m", "ceiling gemma-3-270m: test acc 1.000", vec![("test acc".to_string(), 1.0)], None);
+    done(
+        a,
+        "student:gemma-3-270m:xent",
+        "student (xent) gemma-3-270m: test acc 0.790",
+        vec![("test acc".to_string(), 0.79)],
+        Some(0.16),
+    );
+    let stage = stage(a, "student:gemma-3-270m:logconf");
     send(a, TrainEvent::StageStarted { stage });
     for e in 1..=9 {
         send(
             a,
             TrainEvent::Epoch {
                 stage,
-                head: "ceiling".into(),
+                head: "student:logconf".into(),
                 epoch: e,
                 loss: 0.7 / (1.0 + 0.3 * e as f64),
                 val_acc: 0.5 + 0.035 * e as f64,
@@ -207,12 +212,12 @@ fn train_screen_opens_a_stage_s_results() {
         let mut a = train_app(w, h);
         train_progress(&mut a);
         send(&mut a, TrainEvent::Paused);
-        let s = stage(&a, "student:minilm-l6:xent");
+        let s = stage(&a, "student:gemma-3-270m:xent");
         a.train.selected = s;
         let metrics = [
-            ("test acc", 0.7),
-            ("weak acc", 0.62),
-            ("ceiling acc", 0.81),
+            ("test acc", 0.79),
+            ("weak acc", 0.75),
+            ("ceiling acc", 1.0),
             ("AUROC", 0.77),
             ("PGR (AUROC)", 0.55),
             ("ECE", 0.061),
@@ -222,9 +227,9 @@ fn train_screen_opens_a_stage_s_results() {
             &mut a,
             TrainEvent::StageDone {
                 stage: s,
-                summary: "student (xent) minilm-l6: test acc 0.700, AUROC 0.770, 20 epochs (best 20)".into(),
+                summary: "student (xent) gemma-3-270m: test acc 0.790, AUROC 0.850, 20 epochs (best 20), l2 0.3 (cross-validated)".into(),
                 metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-                pgr: Some(0.421),
+                pgr: Some(0.16),
                 resumed: false,
             },
         );

@@ -266,7 +266,7 @@ pub fn train_setup() -> w2sd::tui::workers::train::TrainSetup {
     w2sd::tui::workers::train::TrainSetup {
         name: "demo".into(),
         cfg,
-        out: PathBuf::from("/data/w2sd/runs/preference-demo"),
+        out: PathBuf::from("/data/w2sd/runs/sentiment-demo"),
     }
 }
 

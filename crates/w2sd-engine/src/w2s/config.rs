@@ -232,7 +232,9 @@ impl ExperimentConfig {
             bail!("head.l2 and every head.l2_grid value must be finite and at least 0");
         }
         if !h.l2_grid.is_empty() && h.cv_folds < 2 {
-            bail!("head.cv_folds must be at least 2 to choose head.l2 from head.l2_grid (or set l2_grid = [] and l2 = …)");
+            bail!(
+                "head.cv_folds must be at least 2 to choose head.l2 from head.l2_grid (or set l2_grid = [] and l2 = …)"
+            );
         }
         if !(self.metrics.level > 0.0 && self.metrics.level < 1.0) || self.metrics.ece_bins == 0 {
             bail!("metrics.level must be in (0, 1) and metrics.ece_bins positive");

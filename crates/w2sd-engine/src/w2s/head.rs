@@ -659,9 +659,8 @@ mod tests {
         assert!((l - (-(0.8f64.ln() + 0.6f64.ln()) / 2.0)).abs() < 1e-12);
         // AUROC against hardened soft targets: 0.7 → 1, 0.2 → 0
         assert_eq!(cv_score(CvScore::Auroc, &[0.9, 0.1, 0.6], &[0.7, 0.2, 0.4]), 1.0);
-        let pts = |s: [f64; 3]| {
-            [0.0, 0.1, 1.0].iter().zip(s).map(|(&l2, score)| CvPoint { l2, score }).collect::<Vec<_>>()
-        };
+        let pts =
+            |s: [f64; 3]| [0.0, 0.1, 1.0].iter().zip(s).map(|(&l2, score)| CvPoint { l2, score }).collect::<Vec<_>>();
         assert_eq!(best_l2(&pts([0.5, 0.4, 0.6]), CvScore::LogLoss), 0.1);
         assert_eq!(best_l2(&pts([0.5, 0.4, 0.6]), CvScore::Auroc), 1.0);
         // ties go to the larger penalty; NaN never wins

@@ -771,8 +771,8 @@ impl Experiment {
                     curve: t.curve,
                     best_epoch: t.best_epoch,
                     stopped_early: t.stopped_early,
-                l2: t.l2,
-                cv: t.cv,
+                    l2: t.l2,
+                    cv: t.cv,
                 };
                 let summary = self.head_summary(&out, "weak supervisor")?;
                 Ok((summary, StageOutput::Head { head: out }))
@@ -825,8 +825,8 @@ impl Experiment {
                     curve: t.curve,
                     best_epoch: t.best_epoch,
                     stopped_early: t.stopped_early,
-                l2: t.l2,
-                cv: t.cv,
+                    l2: t.l2,
+                    cv: t.cv,
                 };
                 let summary = self.head_summary(&out, "ceiling")?;
                 Ok((summary, StageOutput::Head { head: out }))
@@ -857,8 +857,8 @@ impl Experiment {
                     curve: t.curve,
                     best_epoch: t.best_epoch,
                     stopped_early: t.stopped_early,
-                l2: t.l2,
-                cv: t.cv,
+                    l2: t.l2,
+                    cv: t.cv,
                 };
                 let summary = self.head_summary(&out, &format!("student ({loss})"))?;
                 Ok((summary, StageOutput::Head { head: out }))

@@ -124,12 +124,11 @@ pub fn read_rows(path: &Path) -> Result<Vec<(usize, Row)>> {
 fn read_parquet(path: &Path) -> Result<Vec<(usize, Row)>> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let reader = SerializedFileReader::new(f).with_context(|| format!("{}: not a readable parquet file", path.display()))?;
+    let reader =
+        SerializedFileReader::new(f).with_context(|| format!("{}: not a readable parquet file", path.display()))?;
     let mut rows = Vec::new();
-    for (i, row) in reader
-        .get_row_iter(None)
-        .with_context(|| format!("{}: cannot read its rows", path.display()))?
-        .enumerate()
+    for (i, row) in
+        reader.get_row_iter(None).with_context(|| format!("{}: cannot read its rows", path.display()))?.enumerate()
     {
         let row = row.with_context(|| format!("{}: row {}", path.display(), i + 1))?;
         match row.to_json_value() {

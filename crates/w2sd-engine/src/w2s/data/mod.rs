@@ -311,7 +311,13 @@ pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
                 Some(p) if !p.trim().is_empty() => format!("{}\n\n{qa}", p.trim()),
                 _ => qa,
             };
-            examples.push(Example { id: format!("{}/{c}", it.id), group: group.clone(), text, label: c == it.answer, pair: None });
+            examples.push(Example {
+                id: format!("{}/{c}", it.id),
+                group: group.clone(),
+                text,
+                label: c == it.answer,
+                pair: None,
+            });
         }
     }
     Dataset::new(if binary { TaskKind::Binary } else { TaskKind::MultipleChoice }, examples)
@@ -603,7 +609,13 @@ mod tests {
     #[test]
     fn balancing_downsamples_the_majority() {
         let examples: Vec<Example> = (0..10)
-            .map(|i| Example { id: format!("{i}"), group: format!("{i}"), text: format!("t{i}"), label: i < 7, pair: None })
+            .map(|i| Example {
+                id: format!("{i}"),
+                group: format!("{i}"),
+                text: format!("t{i}"),
+                label: i < 7,
+                pair: None,
+            })
             .collect();
         let ds = Dataset::new(TaskKind::Binary, examples);
         let b = balance_classes(&ds, 1);
