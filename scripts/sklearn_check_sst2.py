@@ -32,10 +32,14 @@ n_ex = sum(1 for _ in open(os.path.join(seeds[0], "examples.jsonl")))
 if len(sys.argv) > 2:
     X = read_matrix(sys.argv[2])
 else:
-    cands = [read_matrix(f) for f in glob.glob(os.path.expanduser("~/.cache/w2sd/features/*.bin"))]
-    cands = [m for m in cands if m.shape[0] == n_ex]
+    def rows(path):
+        with open(path, "rb") as f:
+            h = f.read(24)
+        return int.from_bytes(h[8:16], "little") if h[:8] == b"W2SFEAT1" else -1
+
+    cands = [f for f in glob.glob(os.path.expanduser("~/.cache/w2sd/features/*.bin")) if rows(f) == n_ex]
     assert len(cands) == 1, f"{len(cands)} cached feature files have {n_ex} rows; name one"
-    X = cands[0]
+    X = read_matrix(cands[0])
 for sd in seeds:
     st = lambda p: json.load(open(glob.glob(os.path.join(sd, "stages", p))[0]))["output"]
     sp = st("data-*")["splits"]
