@@ -272,7 +272,7 @@ fn train_keys_run_pause_next_and_open() {
     assert!(!a.train.running);
     assert_eq!(a.train.stages[0].status, StageStatus::Done);
     // enter opens the selected stage's results; esc closes them.
-    let s = stage(a, "student:minilm-l6:xent");
+    let s = stage(a, "student:gemma-3-270m:xent");
     a.train.selected = s - 1;
     a.on_key(key('j'));
     assert_eq!(a.train.selected, s);

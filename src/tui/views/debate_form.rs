@@ -21,7 +21,8 @@ use crate::session::{Assignment, Protocol, TurnOrder};
 use crate::tui::action::Action;
 use crate::tui::message::{DebateSetup, Effect};
 use crate::tui::theme::Theme;
-use crate::tui::views::experiment_form::{common_prefix, path_candidates};
+use crate::tui::views::completion::{self, Completion};
+use crate::tui::views::experiment_form::path_candidates;
 use w2sd_engine::choice::Choice;
 
 /// The fields, in order: (label, what it takes).
@@ -60,8 +61,8 @@ pub struct DebateForm {
     /// One text per [`FIELDS`].
     pub values: Vec<String>,
     pub focus: usize,
-    /// Candidates of the last tab on the focused field, and the one put in (cycling).
-    pub completion: Option<(usize, Vec<String>, Option<usize>)>,
+    /// Tab completion in progress on the focused field.
+    pub completion: Option<Completion<usize>>,
     /// The field at fault (if one) and why, after a refused start.
     pub error: Option<(Option<usize>, String)>,
     /// The setup is being checked.
@@ -172,18 +173,12 @@ impl DebateForm {
         if let Some(opts) = Self::options(f) {
             let next = opts.iter().position(|o| *o == value.trim()).map(|i| (i + 1) % opts.len()).unwrap_or(0);
             self.values[f] = opts[next].clone();
-            self.completion = Some((f, opts, Some(next)));
+            self.completion =
+                Some(Completion { field: f, applied: opts[next].clone(), candidates: opts, index: Some(next) });
             return;
         }
-        if let Some((cf, cands, Some(i))) = &self.completion {
-            if *cf == f && cands.get(*i) == Some(&value) {
-                let next = (i + 1) % cands.len();
-                self.values[f] = cands[next].clone();
-                self.completion = Some((f, cands.clone(), Some(next)));
-                return;
-            }
-        }
-        let cands: Vec<String> = match f {
+        let models = &self.models;
+        let done = completion::tab(&mut self.completion, f, &value, "", &value, || match f {
             TASK => {
                 let mut v: Vec<String> = crate::tasks::BUILTIN_SUITES
                     .iter()
@@ -195,34 +190,19 @@ impl DebateForm {
                 }
                 v
             }
-            STRONG | WEAK => self.models.iter().filter(|m| m.starts_with(&value)).cloned().collect(),
+            STRONG | WEAK => models.iter().filter(|m| m.starts_with(&value)).cloned().collect(),
             JUDGE => std::iter::once("human".to_string())
-                .chain(self.models.iter().cloned())
+                .chain(models.iter().cloned())
                 .filter(|m| m.starts_with(&value))
                 .collect(),
             _ => vec![],
-        };
-        match cands.len() {
-            0 => {
-                self.completion = None;
-                if matches!(f, TASK | STRONG | WEAK | JUDGE) {
-                    self.error = Some((Some(f), format!("nothing completes {value:?}")));
-                }
+        });
+        match done {
+            Some(v) => self.values[f] = v,
+            None if matches!(f, TASK | STRONG | WEAK | JUDGE) => {
+                self.error = Some((Some(f), format!("nothing completes {value:?}")));
             }
-            1 => {
-                self.values[f] = cands[0].clone();
-                self.completion = None;
-            }
-            _ => {
-                let lcp = common_prefix(&cands);
-                if lcp.len() > value.len() {
-                    self.values[f] = lcp;
-                    self.completion = Some((f, cands, None));
-                } else {
-                    self.values[f] = cands[0].clone();
-                    self.completion = Some((f, cands, Some(0)));
-                }
-            }
+            None => {}
         }
     }
 
@@ -296,7 +276,7 @@ pub fn draw(f: &mut Frame, area: Rect, form: &DebateForm, keys: Line<'static>, t
         }
         let mut under = vec![Span::raw("            ")];
         match &form.completion {
-            Some((cf, cands, index)) if *cf == i => {
+            Some(Completion { field, candidates: cands, index, .. }) if *field == i => {
                 let room = (fields_area.width as usize).saturating_sub(12 + 10);
                 let mut used = 0;
                 for (k, c) in cands.iter().enumerate() {

@@ -73,17 +73,8 @@ impl Field {
     }
 }
 
-/// Tab completion in progress on one field.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Completion {
-    pub field: Field,
-    /// Every candidate for the token being completed (shown under the field).
-    pub candidates: Vec<String>,
-    /// The candidate put in last, when tab cycles through them.
-    pub index: Option<usize>,
-    /// The field's text after the last completion (typing ends the cycle).
-    pub applied: String,
-}
+/// Tab completion in progress on one of this form's fields.
+pub type Completion = super::completion::Completion<Field>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExperimentForm {
@@ -206,42 +197,19 @@ impl ExperimentForm {
     pub fn complete(&mut self, cwd: &Path) {
         let f = self.focus;
         let value = self.value(f).to_string();
-        if let Some(c) = self.completion.as_mut().filter(|c| c.field == f && c.applied == value) {
-            if let Some(i) = c.index {
-                let next = (i + 1) % c.candidates.len();
-                let (head, _) = split_token(f, &value);
-                let v = format!("{head}{}", c.candidates[next]);
-                c.index = Some(next);
-                c.applied = v.clone();
-                *self.value_mut(f) = v;
-                return;
-            }
-        }
         let (head, token) = split_token(f, &value);
-        let taken: Vec<String> = list_items(head);
-        let candidates: Vec<String> =
-            candidates(f, token, cwd, &self.models).into_iter().filter(|c| !taken.contains(c)).collect();
+        let models = &self.models;
+        let done = super::completion::tab(&mut self.completion, f, &value, head, token, || {
+            let taken: Vec<String> = list_items(head);
+            candidates(f, token, cwd, models).into_iter().filter(|c| !taken.contains(c)).collect()
+        });
         self.error = None;
-        match candidates.len() {
-            0 => {
-                self.completion = None;
-                if matches!(f, Field::Task | Field::Test | Field::Ladder | Field::Losses) {
-                    self.error = Some((Some(f), format!("nothing completes {token:?}")));
-                }
+        match done {
+            Some(v) => *self.value_mut(f) = v,
+            None if matches!(f, Field::Task | Field::Test | Field::Ladder | Field::Losses) => {
+                self.error = Some((Some(f), format!("nothing completes {token:?}")));
             }
-            1 => {
-                let v = format!("{head}{}", candidates[0]);
-                *self.value_mut(f) = v;
-                self.completion = None;
-            }
-            _ => {
-                let lcp = common_prefix(&candidates);
-                let (pick, index) =
-                    if lcp.len() > token.len() { (lcp, None) } else { (candidates[0].clone(), Some(0)) };
-                let v = format!("{head}{pick}");
-                *self.value_mut(f) = v.clone();
-                self.completion = Some(Completion { field: f, candidates, index, applied: v });
-            }
+            None => {}
         }
     }
 
@@ -325,18 +293,6 @@ fn split_token(f: Field, value: &str) -> (&str, &str) {
         }
         _ => value.split_at(0),
     }
-}
-
-pub fn common_prefix(v: &[String]) -> String {
-    let first = &v[0];
-    let mut end = first.len();
-    for s in &v[1..] {
-        end = end.min(first.bytes().zip(s.bytes()).take_while(|(a, b)| a == b).count());
-    }
-    while !first.is_char_boundary(end) {
-        end -= 1;
-    }
-    first[..end].to_string()
 }
 
 /// What `token` may complete to in field `f`: builtin tasks and data files or folders under

@@ -1,6 +1,7 @@
 //! Screens. `draw` is a pure function of an immutable `&App`: the tab bar, the current
 //! screen, the status bar and the help overlay, the last two built from the keymap.
 
+pub mod completion;
 pub mod debate;
 pub mod debate_form;
 pub mod experiment_form;
