@@ -181,11 +181,10 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     }
     match a.l2.as_deref() {
         None => {}
-        Some("cv") => {
-            if cfg.head.l2_grid.is_empty() {
-                cfg.head.l2_grid = crate::w2s::head::DEFAULT_L2_GRID.to_vec();
-            }
+        Some("cv") if cfg.head.l2_grid.is_empty() => {
+            cfg.head.l2_grid = crate::w2s::head::DEFAULT_L2_GRID.to_vec();
         }
+        Some("cv") => {}
         Some(v) => {
             cfg.head.l2 = match v.parse() {
                 Ok(l) => l,
