@@ -388,6 +388,21 @@ impl Model {
         Ok(super::transformer::log_softmax(&tf.forward_last_logits(&ids, &mut cache)?)?.to_vec1::<f32>()?)
     }
 
+    /// Teacher-forced log-probabilities: [`Model::teacher_forced_argmax`]'s computation (the
+    /// prompt in one prefill, then each forced token decoded on its own), returning the whole
+    /// `[vocab]` log-softmax after the prompt and after each forced token. Parity tests use it
+    /// to tell a near-tie (two tokens within rounding of each other) from a real difference.
+    pub fn teacher_forced_logprobs(&mut self, prompt_ids: &[u32], forced: &[u32]) -> Result<Vec<Vec<f32>>> {
+        let tf = self.decoder()?;
+        let mut cache = tf.new_cache();
+        let lp = |l: Tensor| -> Result<Vec<f32>> { Ok(super::transformer::log_softmax(&l)?.to_vec1::<f32>()?) };
+        let mut out = vec![lp(tf.forward_last_logits(prompt_ids, &mut cache)?)?];
+        for &t in forced {
+            out.push(lp(tf.forward_last_logits(&[t], &mut cache)?)?);
+        }
+        Ok(out)
+    }
+
     /// Teacher-forced argmax: feeds `prompt_ids` then `forced` one token at a time and
     /// returns the argmax after the prompt and after each forced token.
     pub fn teacher_forced_argmax(&mut self, prompt_ids: &[u32], forced: &[u32]) -> Result<Vec<u32>> {
