@@ -388,9 +388,9 @@ impl Model {
         Ok(super::transformer::log_softmax(&tf.forward_last_logits(&ids, &mut cache)?)?.to_vec1::<f32>()?)
     }
 
-    /// Teacher-forced log-probabilities: [`Model::teacher_forced_argmax`]'s computation (the
-    /// prompt in one prefill, then each forced token decoded on its own), returning the whole
-    /// `[vocab]` log-softmax after the prompt and after each forced token. Parity tests use it
+    /// Teacher-forced log-probabilities: feeds `prompt_ids` in one prefill, then `forced` one
+    /// token at a time (the decode path), and returns the whole `[vocab]` log-softmax after
+    /// the prompt and after each forced token. Parity tests use it
     /// to tell a near-tie (two tokens within rounding of each other) from a real difference.
     pub fn teacher_forced_logprobs(&mut self, prompt_ids: &[u32], forced: &[u32]) -> Result<Vec<Vec<f32>>> {
         let tf = self.decoder()?;
@@ -399,18 +399,6 @@ impl Model {
         let mut out = vec![lp(tf.forward_last_logits(prompt_ids, &mut cache)?)?];
         for &t in forced {
             out.push(lp(tf.forward_last_logits(&[t], &mut cache)?)?);
-        }
-        Ok(out)
-    }
-
-    /// Teacher-forced argmax: feeds `prompt_ids` then `forced` one token at a time and
-    /// returns the argmax after the prompt and after each forced token.
-    pub fn teacher_forced_argmax(&mut self, prompt_ids: &[u32], forced: &[u32]) -> Result<Vec<u32>> {
-        let tf = self.decoder()?;
-        let mut cache = tf.new_cache();
-        let mut out = vec![tf.forward_last_logits(prompt_ids, &mut cache)?.argmax(0)?.to_scalar::<u32>()?];
-        for &t in forced {
-            out.push(tf.forward_last_logits(&[t], &mut cache)?.argmax(0)?.to_scalar::<u32>()?);
         }
         Ok(out)
     }
