@@ -121,6 +121,22 @@ pub struct TrainArgs {
     /// Column or field holding the label in a data file.
     #[arg(long)]
     pub label_field: Option<String>,
+    /// Debate context (Lang et al. 2025): MODEL argues for each label of every example, a
+    /// second weak supervisor reads the arguments, and students learn from its labels on the
+    /// text alone; results then compare weak supervision with and without debate.
+    #[arg(long, value_name = "MODEL")]
+    pub debate_context: Option<String>,
+    /// Which weak supervisor reads the debates: features (a head on the weak rung's features
+    /// of text + arguments), ensemble (the mean of several such heads on bootstrap samples)
+    /// or judge (the weak language model answers after reading them, no training).
+    #[arg(long, requires = "debate_context", value_parser = super::args::choice::<crate::w2s::debate_context::SupervisorKind>())]
+    pub debate_supervisor: Option<crate::w2s::debate_context::SupervisorKind>,
+    /// Debate rounds (1 = one simultaneous argument per side).
+    #[arg(long, requires = "debate_context")]
+    pub debate_rounds: Option<usize>,
+    /// Token budget of one argument.
+    #[arg(long, requires = "debate_context")]
+    pub debate_max_tokens: Option<usize>,
     #[command(flatten)]
     pub json: super::args::JsonFlag,
 }
@@ -214,6 +230,19 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     if a.label_field.is_some() {
         cfg.task.label_field = a.label_field.clone();
     }
+    if let Some(m) = &a.debate_context {
+        let d = cfg.debate.get_or_insert_with(|| crate::w2s::debate_context::DebateContextConfig::new(m));
+        d.model = m.trim().to_string();
+        if let Some(s) = a.debate_supervisor {
+            d.supervisor = s;
+        }
+        if let Some(r) = a.debate_rounds {
+            d.rounds = r;
+        }
+        if let Some(t) = a.debate_max_tokens {
+            d.max_tokens = t;
+        }
+    }
     if let Some(n) = a.n {
         super::args::check_min(n, 1, "--n")?;
     }
@@ -248,6 +277,11 @@ pub struct RunRow {
     pub ci_pgr: crate::w2s::metrics::Ci,
     pub auroc_w2s: Option<f64>,
     pub pgr_auroc: Option<f64>,
+    /// The debate-context model when the supervisor read its arguments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debate: Option<String>,
+    /// Accuracy of the student's supervisor (with debate: Φ = acc_supervisor − acc_weak).
+    pub acc_supervisor: f64,
 }
 
 impl RunRow {
@@ -266,6 +300,8 @@ impl RunRow {
             ci_pgr: x.metrics.ci.pgr,
             auroc_w2s: x.metrics.auroc_w2s,
             pgr_auroc: x.metrics.pgr_auroc,
+            debate: x.info.debate.clone(),
+            acc_supervisor: x.metrics.acc_supervisor,
         }
     }
 }

@@ -413,6 +413,8 @@ pub enum StageKind {
     Bootstrap {
         step: usize,
     },
+    /// A strong model argues for each label of every example (debate context).
+    Debate,
     Results,
 }
 
@@ -445,6 +447,12 @@ pub enum TrainEvent {
         stage: usize,
         done: usize,
         total: usize,
+    },
+    /// The arguments of one example, as the debate-context stage writes them.
+    Argument {
+        stage: usize,
+        id: String,
+        text: String,
     },
     /// One epoch of the head `head` (a stage may train several: cross-fitting folds).
     Epoch {

@@ -44,6 +44,8 @@ pub struct StageState {
     pub metrics: Vec<(String, f64)>,
     pub pgr: Option<f64>,
     pub resumed: bool,
+    /// The latest example debated (its id and arguments), while a debate stage runs.
+    pub argument: Option<(String, String)>,
 }
 
 impl StageState {
@@ -57,6 +59,7 @@ impl StageState {
             metrics: vec![],
             pgr: None,
             resumed: false,
+            argument: None,
         }
     }
 }
@@ -268,6 +271,11 @@ impl TrainState {
                     s.progress = Some((done, total));
                 }
             }
+            TrainEvent::Argument { stage, id, text } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    s.argument = Some((id, text));
+                }
+            }
             TrainEvent::Epoch { stage, head, epoch, loss, val_acc } => {
                 if let Some(s) = self.stages.get_mut(stage) {
                     match s.curves.last_mut() {
@@ -448,6 +456,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
     let title = Span::styled(title, t.title_style());
     if curve.is_empty() {
         let msg = match (&st.status, st.progress) {
+            (StageStatus::Running, Some((d, n))) if st.plan.kind == StageKind::Debate => match &st.argument {
+                Some((id, text)) => format!("debated {d}/{n} examples; the latest, {id}:\n{text}"),
+                None => format!("debating: {d}/{n} examples"),
+            },
             (StageStatus::Running, Some((d, n))) => format!("extracting features: {d}/{n}"),
             (StageStatus::Running, None) => "running…".to_string(),
             (StageStatus::Done, _) if st.resumed => {
@@ -456,7 +468,11 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
             (StageStatus::Done, _)
                 if matches!(
                     st.plan.kind,
-                    StageKind::Data | StageKind::Features | StageKind::WeakLabels | StageKind::Results
+                    StageKind::Data
+                        | StageKind::Features
+                        | StageKind::WeakLabels
+                        | StageKind::Debate
+                        | StageKind::Results
                 ) =>
             {
                 "this stage trains no head".to_string()
@@ -465,7 +481,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
             (StageStatus::Pending, _) => "not run yet — r runs the pipeline, n runs the next stage".to_string(),
         };
         f.render_widget(
-            Paragraph::new(Line::styled(msg, t.dimmed()))
+            Paragraph::new(msg.lines().map(|l| Line::styled(l.to_string(), t.dimmed())).collect::<Vec<_>>())
                 .wrap(Wrap { trim: true })
                 .block(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(title)),
             chart_area,

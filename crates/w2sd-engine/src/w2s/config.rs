@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use super::data::{McMode, SplitConfig};
+use super::debate_context::DebateContextConfig;
 use super::features::FeatureOptions;
 use super::head::HeadConfig;
 use super::loss::{LossKind, LossParams};
@@ -121,6 +122,11 @@ pub struct ExperimentConfig {
     pub loss: LossParams,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Debate context for the weak supervisor (Lang et al. 2025): a strong model argues for
+    /// each label of every example, and a second weak supervisor reads the arguments
+    /// (`debate:M`, `weak+debate`, `student+debate:…` stages; see [`super::debate_context`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debate: Option<DebateContextConfig>,
 }
 
 fn default_ladder() -> Vec<String> {
@@ -154,6 +160,7 @@ impl ExperimentConfig {
             head: HeadConfig::default(),
             loss: LossParams::default(),
             metrics: MetricsConfig::default(),
+            debate: None,
         }
     }
 
@@ -247,6 +254,9 @@ impl ExperimentConfig {
                 bail!("features.template {t:?} must contain {{text}} where the example goes");
             }
         }
+        if let Some(d) = &self.debate {
+            d.validate(&self.ladder[0])?;
+        }
         if self.features.layer == Some(0) {
             bail!("features.layer counts from 1 (the hidden state after the first block)");
         }
@@ -267,7 +277,10 @@ impl ExperimentConfig {
             mc: t.mc,
         };
         if !t.spec.trim().starts_with("hf:") {
-            super::data::load(&t.spec, &opts)?;
+            let ds = super::data::load(&t.spec, &opts)?;
+            if self.debate.is_some() && ds.kind == super::data::TaskKind::Preference {
+                bail!("debate context is for binary, multiple-choice and chess tasks; {:?} is a preference task (remove [debate] or --debate-context)", t.spec);
+            }
         }
         // The test set loads whole, as the data stage loads it.
         if let Some(test) = t.test.as_deref().filter(|s| !s.trim().starts_with("hf:")) {
@@ -310,6 +323,10 @@ mod tests {
             aux_coef = 0.25
             [metrics]
             resamples = 10
+            [debate]
+            model = "qwen2.5-coder-1.5b-instruct"
+            supervisor = "ensemble"
+            claims = ["negative", "positive"]
             "#,
         )
         .unwrap();
@@ -320,6 +337,9 @@ mod tests {
         assert_eq!(c.head.hidden, 16);
         assert_eq!(c.loss.aux_coef, 0.25);
         assert_eq!(c.bootstrap_loss(), LossKind::Product);
+        let d = c.debate.as_ref().unwrap();
+        assert_eq!((d.rounds, d.max_tokens, d.ensemble), (1, 64, 5));
+        assert_eq!(d.supervisor, crate::w2s::debate_context::SupervisorKind::Ensemble);
         // round trip
         assert_eq!(ExperimentConfig::from_toml(&c.to_toml().unwrap()).unwrap(), c);
     }

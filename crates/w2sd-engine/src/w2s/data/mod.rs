@@ -65,11 +65,15 @@ pub struct Dataset {
     /// Things the loader wants the user to know (a pool smaller than `n`, …).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What label 0 and label 1 mean, when the task names its classes
+    /// (`["negative", "positive"]`): the claims of debate context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<[String; 2]>,
 }
 
 impl Dataset {
     pub fn new(kind: TaskKind, examples: Vec<Example>) -> Dataset {
-        Dataset { spec: String::new(), kind, examples, duplicates_removed: 0, notes: Vec::new() }
+        Dataset { spec: String::new(), kind, examples, duplicates_removed: 0, notes: Vec::new(), classes: None }
     }
 }
 
@@ -320,7 +324,11 @@ pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
             });
         }
     }
-    Dataset::new(if binary { TaskKind::Binary } else { TaskKind::MultipleChoice }, examples)
+    let mut ds = Dataset::new(if binary { TaskKind::Binary } else { TaskKind::MultipleChoice }, examples);
+    if binary && items.iter().all(|it| it.choices == items[0].choices) {
+        ds.classes = Some([items[0].choices[0].trim().to_string(), items[0].choices[1].trim().to_string()]);
+    }
+    ds
 }
 
 /// The text of candidate `c` as a binary example shows it. A candidate that only refers to
