@@ -137,6 +137,13 @@ pub struct TrainArgs {
     /// Token budget of one argument.
     #[arg(long, requires = "debate_context")]
     pub debate_max_tokens: Option<usize>,
+    /// What label 0 and label 1 mean, comma-separated (e.g. negative,positive); default: the
+    /// task's class names, else false,true (binary) or incorrect,correct (multiple choice).
+    #[arg(long, value_delimiter = ',', requires = "debate_context", value_name = "NEG,POS")]
+    pub debate_claims: Option<Vec<String>>,
+    /// The question the debaters answer (default: per task kind).
+    #[arg(long, requires = "debate_context")]
+    pub debate_question: Option<String>,
     #[command(flatten)]
     pub json: super::args::JsonFlag,
 }
@@ -241,6 +248,15 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
         }
         if let Some(t) = a.debate_max_tokens {
             d.max_tokens = t;
+        }
+        if let Some(c) = &a.debate_claims {
+            let [neg, pos] = c.as_slice() else {
+                return super::usage(format!("--debate-claims takes two meanings, label 0's then label 1's, not {c:?}"));
+            };
+            d.claims = Some([neg.trim().to_string(), pos.trim().to_string()]);
+        }
+        if a.debate_question.is_some() {
+            d.question = a.debate_question.clone();
         }
     }
     if let Some(n) = a.n {

@@ -433,8 +433,8 @@ pub fn debate_one(
                 transcript: if round == 1 { seen.clone() } else { transcript.clone() },
             };
             let o = debater.argue(&ctx, cancel, &mut |_| {})?;
-            let opponent: Vec<&str> = transcript.iter().filter(|t| t.side != side).map(|t| t.text.as_str()).collect();
-            let overlap = quality::copy_overlap(&o.text, &opponent);
+            // Copying is measured against what this side saw (nothing in round 1).
+            let overlap = quality::copy_overlap(&o.text, &quality::opponent_texts(&ctx.transcript, side));
             let cut = o.text.ends_with(quality::CUT_MARK);
             let quotes = quality::quote_counts(&o.text, item.passage.as_deref());
             arguments.push(Argument {
