@@ -95,6 +95,7 @@ fn assert_recomputes(dir: &Path) -> Results {
         assert_eq!(num(&jrun["ece_w2s"]), Some(stats::ece(&s, &y, bins)));
         let agree: Vec<bool> = s.iter().zip(&sup).map(|(a, b)| (*a >= 0.5) == (*b >= 0.5)).collect();
         assert_eq!(num(&jrun["agreement"]), Some(stats::fraction(&agree)));
+        assert_eq!(num(&jrun["acc_supervisor"]), Some(stats::accuracy(&sup, &y)), "{}", run.info.id);
         // Cluster bootstrap: resample the rows' groups (order of first appearance) with the
         // recorded seed; the candidates of one question move together.
         let groups: Vec<&str> = rs.iter().map(|r| r.group.as_deref().unwrap_or(&r.id)).collect();
@@ -125,6 +126,8 @@ fn assert_recomputes(dir: &Path) -> Results {
             ("auroc_w2s", ci(&|i| auc_at(&s, i))),
             ("gap", gap.clone()),
             ("gap_auroc", gap_auc.clone()),
+            ("acc_supervisor", ci(&|i| acc_at(&sup, i))),
+            ("supervisor_gain", ci(&|i| acc_at(&sup, i) - acc_at(&w, i))),
             (
                 "pgr",
                 if want_pgr.is_some() {
@@ -575,4 +578,78 @@ fn feature_bench_reports_batched_and_baseline_throughput() {
     assert!((m["tokens_per_s"].as_f64().unwrap() - tokens * eps / 24.0).abs() < 1e-6 * tokens * eps);
     let total: f64 = rows.iter().map(|r| r["seconds"].as_f64().unwrap()).sum();
     assert!((v["total_seconds"].as_f64().unwrap() - total).abs() < 1e-9);
+}
+
+/// Debate context (issue 13) end to end on a real debater: gemma-3-270m argues for each
+/// label of every example, a second bag-of-words supervisor reads text + arguments, students
+/// learn from its labels on the text alone, and every number of the `+debate` runs
+/// recomputes from predictions.jsonl like the others. A second run finds every debate in
+/// the cache and every stage done.
+#[test]
+fn debate_context_supervises_students_and_recomputes() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run");
+    let out_s = out.to_str().unwrap();
+    let args = [
+        "train",
+        "--task",
+        "builtin:sentiment",
+        "--n",
+        "40",
+        "--ladder",
+        "bow:256,bow:4096",
+        "--loss",
+        "xent,logconf",
+        "--debate-context",
+        "gemma-3-270m",
+        "--debate-max-tokens",
+        "24",
+        "--out",
+        out_s,
+        "--json",
+    ];
+    let j = w2sd_json(&args, &[("HF_HUB_OFFLINE", "1")]);
+    let ran: Vec<&str> = j["ran"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    for stage in ["debate:gemma-3-270m", "weak+debate", "student+debate:bow:4096:xent", "student+debate:bow:4096:logconf"]
+    {
+        assert!(ran.contains(&stage), "{stage} did not run: {ran:?}");
+    }
+    let r = assert_recomputes(&out);
+    let rows = read_predictions(&out.join("predictions.jsonl")).unwrap();
+    for loss in ["xent", "logconf"] {
+        let plain = r.runs.iter().find(|x| x.info.id == format!("bow:256>bow:4096:{loss}")).unwrap();
+        let debate = r.runs.iter().find(|x| x.info.id == format!("bow:256+debate>bow:4096:{loss}")).unwrap();
+        assert_eq!(debate.info.debate.as_deref(), Some("gemma-3-270m"));
+        assert_eq!(plain.info.debate, None);
+        // The same baseline (the plain weak supervisor) and ceiling; another supervisor.
+        assert_eq!(debate.metrics.acc_weak, plain.metrics.acc_weak);
+        assert_eq!(debate.metrics.acc_ceiling, plain.metrics.acc_ceiling);
+        assert_eq!(plain.metrics.acc_supervisor, plain.metrics.acc_weak);
+        let sup: Vec<f64> = rows.iter().filter(|x| x.run == debate.info.id).map(|x| x.supervisor_prob).collect();
+        let weak: Vec<f64> = rows.iter().filter(|x| x.run == debate.info.id).map(|x| x.weak_prob).collect();
+        assert_ne!(sup, weak, "the debate-assisted supervisor's labels are its own");
+    }
+    // Every example has one argument per claim, written by the model, named by its label.
+    let args_text = std::fs::read_to_string(out.join("debate-context.jsonl")).unwrap();
+    let debates: Vec<Value> = args_text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(debates.len() >= 30, "{} examples debated", debates.len());
+    for dbt in &debates {
+        let a = dbt["arguments"].as_array().unwrap();
+        assert_eq!(a.iter().map(|x| x["label"].as_u64().unwrap()).collect::<Vec<_>>(), vec![1, 0]);
+        assert!(a[0]["text"].as_str().unwrap().starts_with("I argue that \"positive\""), "{dbt}");
+        assert!(a[1]["text"].as_str().unwrap().starts_with("I argue that \"negative\""), "{dbt}");
+    }
+    // Again: nothing recomputed, the debates come from the cache.
+    let j2 = w2sd_json(&args, &[("HF_HUB_OFFLINE", "1")]);
+    assert_eq!(j2["ran"].as_array().unwrap().len(), 0, "{j2}");
+    // A bag of words cannot judge: the judge supervisor is refused before anything runs.
+    let bad = Command::new(common::bin())
+        .args(["train", "--task", "builtin:sentiment", "--ladder", "bow,bow:4096", "--debate-context", "gemma-3-270m"])
+        .args(["--debate-supervisor", "judge", "--out", d.path().join("bad").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("language model") && err.lines().count() <= 2, "{err}");
+    assert!(!d.path().join("bad").exists(), "nothing is written for a refused config");
 }
