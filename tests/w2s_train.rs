@@ -610,7 +610,8 @@ fn debate_context_supervises_students_and_recomputes() {
     ];
     let j = w2sd_json(&args, &[("HF_HUB_OFFLINE", "1")]);
     let ran: Vec<&str> = j["ran"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-    for stage in ["debate:gemma-3-270m", "weak+debate", "student+debate:bow:4096:xent", "student+debate:bow:4096:logconf"]
+    for stage in
+        ["debate:gemma-3-270m", "weak+debate", "student+debate:bow:4096:xent", "student+debate:bow:4096:logconf"]
     {
         assert!(ran.contains(&stage), "{stage} did not run: {ran:?}");
     }
@@ -652,4 +653,125 @@ fn debate_context_supervises_students_and_recomputes() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("language model") && err.lines().count() <= 2, "{err}");
     assert!(!d.path().join("bad").exists(), "nothing is written for a refused config");
+}
+
+/// People as weak supervisors (issue 13): a session judged through the human-judge API (a
+/// person's verdicts on scripted debates; two debates left unjudged) trains gemma-3-270m
+/// students with `--from-session`; the unjudged debates are counted, every number recomputes
+/// from predictions.jsonl, and the weak labels are the verdicts, not the truth.
+#[test]
+fn human_verdicts_train_a_student_end_to_end() {
+    use w2sd::debate::human::{human_judgement, HumanVerdict};
+    use w2sd::debate::runner::{self, RunPlan};
+    use w2sd::debate::{Debate, ModelDebater};
+    use w2sd::runtime::{scripted::ScriptedModel, share, CancelToken};
+    use w2sd::session::{Assignment, DebaterProfile, JudgeSetting, Protocol, Settings, TurnOrder};
+
+    let d = tempfile::tempdir().unwrap();
+    let session_file = d.path().join("judged.json");
+    let profile = |name: &str| DebaterProfile {
+        name: name.into(),
+        model: name.into(),
+        sees_passage: true,
+        max_tokens: 16,
+        sampling: Default::default(),
+        template: "debater".into(),
+    };
+    let plan = RunPlan {
+        settings: Settings {
+            task: "builtin:capitals".into(),
+            n: 12,
+            seed: 5,
+            protocol: Protocol::Debate,
+            assignment: Assignment::Assigned,
+            rounds: 1,
+            turn_order: TurnOrder::Simultaneous,
+            judge: JudgeSetting::Human,
+            judge_sees_passage: false,
+        },
+        strong: profile("strong"),
+        weak: profile("weak"),
+        out: session_file.clone(),
+        templates: w2sd::debate::prompts::Templates::builtin(),
+        command: None,
+    };
+    let templates = w2sd::debate::prompts::Templates::builtin();
+    let mut strong =
+        ModelDebater::new(profile("strong"), share(ScriptedModel::new("strong", "It is so.")), templates.clone());
+    let mut weak = ModelDebater::new(profile("weak"), share(ScriptedModel::new("weak", "It is not.")), templates);
+    let mut sess = runner::run_session(&plan, &mut strong, &mut weak, None, &CancelToken::new(), &mut |_| {}).unwrap();
+    // The person judges 10 of the 12 debates: 80% for the correct side on 8, 70% for the
+    // wrong side on 2 (their mistakes); the last two stay unjudged.
+    let n = sess.debates.len();
+    assert_eq!(n, 12);
+    let mut want: Vec<(String, f64)> = Vec::new();
+    for i in 0..10 {
+        let rec = sess.debates[i].clone();
+        let right = i % 5 != 4;
+        let p_correct = if right { 0.8 } else { 0.3 };
+        let p_strong = if rec.strong_correct { p_correct } else { 1.0 - p_correct };
+        let v = HumanVerdict {
+            judge_name: "ada".into(),
+            percent_strong: (p_strong * 100.0_f64).round() as u32,
+            rationale: None,
+            seconds: 3.0,
+            blind: None,
+        };
+        let mut deb = Debate::from_record(&sess.settings, rec.clone());
+        deb.record_judgement(human_judgement(&deb.record, &v).unwrap()).unwrap();
+        sess.debates[i] = deb.record;
+        runner::save(&session_file, &mut sess).unwrap();
+        want.push((format!("{}/{}#{i}", rec.item.id, rec.item.answer), p_correct));
+    }
+    let out = d.path().join("run");
+    let j = w2sd_json(
+        &[
+            "train",
+            "--from-session",
+            session_file.to_str().unwrap(),
+            "--ladder",
+            "gemma-3-270m",
+            "--loss",
+            "xent,logconf",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        &[("HF_HUB_OFFLINE", "1")],
+    );
+    let ran: Vec<&str> = j["ran"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(!ran.iter().any(|s| s.starts_with("features:session")), "people have no features: {ran:?}");
+    let r = assert_recomputes(&out);
+    assert_eq!(r.runs.len(), 2);
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::fs::read_dir(out.join("stages"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("data-"))
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let summary = data["summary"]["text"].as_str().unwrap();
+    assert!(summary.contains("from 10 judged debates") && summary.contains("10 by people"), "{summary}");
+    assert!(summary.contains("2 unjudged"), "{summary}");
+    // The weak labels are the person's verdicts: p(correct candidate) as given.
+    let examples: Vec<Value> = std::fs::read_to_string(out.join("examples.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let verdicts = data["output"]["verdicts"].as_array().unwrap();
+    assert_eq!(examples.len(), 20, "two candidates per judged debate");
+    for (id, p) in &want {
+        let k = examples.iter().position(|e| e["id"] == id.as_str()).unwrap_or_else(|| panic!("no {id}"));
+        assert!((verdicts[k].as_f64().unwrap() - p).abs() < 1e-9, "{id}");
+        assert_eq!(examples[k]["label"], true);
+    }
+    // The weak accuracy on the held-out items is the person's: 4 of 5 items right overall.
+    for run in &r.runs {
+        assert_eq!(run.info.weak, format!("session:{}", session_file.display()));
+    }
 }

@@ -121,6 +121,11 @@ pub struct TrainArgs {
     /// Column or field holding the label in a data file.
     #[arg(long)]
     pub label_field: Option<String>,
+    /// People as weak supervisors: the verdicts of this judged debate session are the weak
+    /// labels (each verdict's p(correct) labels its item's two candidates; unjudged debates
+    /// are left out and counted), and --ladder lists the strong students.
+    #[arg(long, value_name = "FILE")]
+    pub from_session: Option<PathBuf>,
     /// Debate context (Lang et al. 2025): MODEL argues for each label of every example, a
     /// second weak supervisor reads the arguments, and students learn from its labels on the
     /// text alone; results then compare weak supervision with and without debate.
@@ -167,16 +172,34 @@ pub struct PlotArgs {
 
 /// Builds the experiment config from the flags (and `--config`).
 pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
-    let mut cfg = match (&a.config, &a.task) {
-        (Some(p), _) => ExperimentConfig::load(p).map_err(super::bad_input)?,
-        (None, Some(t)) => ExperimentConfig::for_task(t),
-        (None, None) => return super::usage("give --config FILE or --task SPEC"),
+    let mut cfg = match (&a.config, &a.task, &a.from_session) {
+        (Some(p), _, _) => ExperimentConfig::load(p).map_err(super::bad_input)?,
+        (None, Some(t), _) => ExperimentConfig::for_task(t),
+        (None, None, Some(s)) => {
+            // The session's task names the run; its items are the data.
+            let session = crate::session::load(s).map_err(|e| super::bad_input(anyhow::anyhow!(e)))?;
+            if a.ladder.is_none() {
+                return super::usage(
+                    "--from-session needs --ladder with the strong student(s), e.g. --ladder gemma-3-270m",
+                );
+            }
+            ExperimentConfig::for_task(&session.settings.task)
+        }
+        (None, None, None) => return super::usage("give --config FILE, --task SPEC or --from-session FILE"),
     };
     if let (Some(_), Some(t)) = (&a.config, &a.task) {
         cfg.task.spec = t.clone();
     }
     if let Some(l) = &a.ladder {
         cfg.ladder = l.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    }
+    if let Some(s) = &a.from_session {
+        let entry = format!("{}{}", crate::w2s::data::session::PREFIX, s.display());
+        if crate::w2s::data::session::is_session(&cfg.ladder[0]) {
+            cfg.ladder[0] = entry;
+        } else {
+            cfg.ladder.insert(0, entry);
+        }
     }
     if let Some(l) = &a.losses {
         cfg.losses = l.clone();
@@ -251,7 +274,9 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
         }
         if let Some(c) = &a.debate_claims {
             let [neg, pos] = c.as_slice() else {
-                return super::usage(format!("--debate-claims takes two meanings, label 0's then label 1's, not {c:?}"));
+                return super::usage(format!(
+                    "--debate-claims takes two meanings, label 0's then label 1's, not {c:?}"
+                ));
             };
             d.claims = Some([neg.trim().to_string(), pos.trim().to_string()]);
         }

@@ -127,6 +127,11 @@ pub struct ExperimentConfig {
     /// (`debate:M`, `weak+debate`, `student+debate:…` stages; see [`super::debate_context`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debate: Option<DebateContextConfig>,
+    /// The weak supervisor when it is not in `ladder` (e.g. `weak = "session:FILE"`, people's
+    /// verdicts): [`ExperimentConfig::from_toml`] puts it first in the ladder, which is where
+    /// it is kept (and written).
+    #[serde(default, skip_serializing)]
+    pub weak: Option<String>,
 }
 
 fn default_ladder() -> Vec<String> {
@@ -161,6 +166,7 @@ impl ExperimentConfig {
             loss: LossParams::default(),
             metrics: MetricsConfig::default(),
             debate: None,
+            weak: None,
         }
     }
 
@@ -193,7 +199,10 @@ impl ExperimentConfig {
     }
 
     pub fn from_toml(text: &str) -> Result<Self> {
-        let c: Self = toml::from_str(text).context("invalid experiment config")?;
+        let mut c: Self = toml::from_str(text).context("invalid experiment config")?;
+        if let Some(w) = c.weak.take() {
+            c.ladder.insert(0, w.trim().to_string());
+        }
         c.validate()?;
         Ok(c)
     }
@@ -257,6 +266,13 @@ impl ExperimentConfig {
         if let Some(d) = &self.debate {
             d.validate(&self.ladder[0])?;
         }
+        use super::data::session::is_session;
+        if self.ladder.iter().skip(1).any(|m| is_session(m)) {
+            bail!("a judged session (session:FILE) can only be the weak supervisor: the first entry of the ladder");
+        }
+        if is_session(&self.ladder[0]) && self.debate.is_some() {
+            bail!("debate context needs a model as the weak supervisor; the weak supervisor here is a judged session");
+        }
         if self.features.layer == Some(0) {
             bail!("features.layer counts from 1 (the hidden state after the first block)");
         }
@@ -268,6 +284,13 @@ impl ExperimentConfig {
     /// check `w2sd train` and the Train screen make before opening an experiment. `hf:` datasets
     /// are left to the data stage (they may need a download).
     pub fn check_task(&self) -> Result<()> {
+        if let Some(path) = super::data::session::session_path(&self.ladder[0]) {
+            // People as weak supervisors: the session is the data; it must give labels.
+            let l = super::data::session::load(&path)?;
+            super::data::session::split(&l.dataset, &self.split, self.seed)
+                .with_context(|| format!("session {}", path.display()))?;
+            return Ok(());
+        }
         let t = &self.task;
         let opts = super::data::LoadOptions {
             n: t.n,

@@ -219,6 +219,10 @@ pub enum StageOutput {
         /// What labels 0 and 1 mean, when the task names its classes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         classes: Option<[String; 2]>,
+        /// People as weak supervisors (`session:FILE`): each example's `p(label 1)` from its
+        /// debate's verdict, in dataset order ([`data::session`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        verdicts: Option<Vec<f64>>,
     },
     Features {
         stats: FeatureStats,
@@ -378,6 +382,11 @@ impl Experiment {
         &self.cfg.ladder[0]
     }
 
+    /// The session file when the weak supervisor is people's verdicts (`session:FILE`).
+    pub fn session_file(&self) -> Option<PathBuf> {
+        data::session::session_path(&self.cfg.ladder[0])
+    }
+
     fn strong_models(&self) -> &[String] {
         &self.cfg.ladder[1..]
     }
@@ -404,7 +413,7 @@ impl Experiment {
     /// Every stage, in an order that respects dependencies.
     pub fn plan(&self) -> Vec<StageId> {
         let mut p = vec![StageId::Data];
-        for m in &self.cfg.ladder {
+        for m in self.cfg.ladder.iter().filter(|m| !data::session::is_session(m)) {
             p.push(StageId::Features { model: m.clone() });
         }
         if let Some(d) = &self.cfg.debate {
@@ -461,6 +470,7 @@ impl Experiment {
         match stage {
             StageId::Data => vec![],
             StageId::Features { .. } => vec![StageId::Data],
+            StageId::Weak if self.session_file().is_some() => vec![StageId::Data],
             StageId::Weak => vec![StageId::Features { model: ladder[0].clone() }],
             StageId::WeakLabels => vec![StageId::Weak],
             StageId::Ceiling { model } => vec![StageId::Features { model: model.clone() }],
@@ -493,7 +503,14 @@ impl Experiment {
         let deps = deps.join(",");
         let head = json(&c.head);
         match stage {
-            StageId::Data => key_of(&["data-v3", &json(&c.task), &json(&c.split), &c.seed.to_string()]),
+            StageId::Data => {
+                // A session's verdicts are its content: a session judged further re-runs.
+                let session = self
+                    .session_file()
+                    .map(|p| std::fs::read(&p).map(|b| hex::encode(Sha256::digest(b))).unwrap_or_default())
+                    .unwrap_or_default();
+                key_of(&["data-v3", &json(&c.task), &json(&c.split), &c.seed.to_string(), &session])
+            }
             StageId::Features { model } => {
                 let f = &c.features;
                 let opts = if let Some(d) = features::bow_dim_of(model, f.bow_dim) {
@@ -871,6 +888,32 @@ impl Experiment {
                     StageSummary { features: Some(stats.clone()), text, ..Default::default() },
                     StageOutput::Features { stats },
                 ))
+            }
+            StageId::Weak if self.session_file().is_some() => {
+                let splits = self.splits()?;
+                let probs = SplitProbs {
+                    weak_train: Some(Vec::new()),
+                    strong_train: Some(self.verdicts(&splits.strong_train)?),
+                    val: self.verdicts(&splits.val)?,
+                    test: self.verdicts(&splits.test)?,
+                };
+                let out = HeadOutput {
+                    model: self.weak_model().to_string(),
+                    probs,
+                    curve: Vec::new(),
+                    best_epoch: 0,
+                    stopped_early: false,
+                    l2: 0.0,
+                    cv: Vec::new(),
+                };
+                let mut summary = self.head_summary(&out, "verdicts of")?;
+                summary.text = format!(
+                    "verdicts of {}: test acc {:.3} on {} held-out examples (people are not trained)",
+                    out.model,
+                    summary.test.as_ref().map(|t| t.acc).unwrap_or(f64::NAN),
+                    splits.test.len()
+                );
+                Ok((summary, StageOutput::Head { head: out }))
             }
             StageId::Weak => {
                 let splits = self.splits()?;
@@ -1257,6 +1300,9 @@ impl Experiment {
     }
 
     fn run_data(&mut self) -> Result<(StageSummary, StageOutput)> {
+        if let Some(path) = self.session_file() {
+            return self.run_session_data(&path);
+        }
         let t = &self.cfg.task;
         let opts = LoadOptions {
             n: t.n,
@@ -1314,9 +1360,58 @@ impl Experiment {
             contamination,
             notes: ds.notes.clone(),
             classes: ds.classes.clone(),
+            verdicts: None,
         };
         self.data = Some(Arc::new(ds));
         Ok((StageSummary { balance: Some(balance), text, ..Default::default() }, out))
+    }
+
+    /// The data stage of people as weak supervisors: the session's judged items, their
+    /// verdicts as weak labels, split by item ([`data::session::split`]).
+    fn run_session_data(&mut self, path: &Path) -> Result<(StageSummary, StageOutput)> {
+        let l = data::session::load(path)?;
+        let ds = l.dataset;
+        let splits = data::session::split(&ds, &self.cfg.split, self.cfg.seed)?;
+        let contamination = data::contamination(&ds, &splits);
+        if contamination > 0 {
+            bail!("{contamination} test examples also occur in a training split (after normalisation); this is a bug in the splitter");
+        }
+        let balance = splits.balance(&ds);
+        crate::fsio::write_jsonl_atomic(&self.out.join("examples.jsonl"), &ds.examples)?;
+        let text = format!(
+            "{} examples from {} judged debates of {} ({} by people, {} by models; {} unjudged and {} agreed left out): strong_train {}, val {}, test {}; contamination {contamination}",
+            ds.examples.len(),
+            l.judged,
+            path.display(),
+            l.human,
+            l.model,
+            l.unjudged,
+            l.agreed,
+            splits.strong_train.len(),
+            splits.val.len(),
+            splits.test.len(),
+        );
+        let out = StageOutput::Data {
+            kind: ds.kind,
+            n_examples: ds.examples.len(),
+            splits,
+            balance,
+            duplicates_removed: 0,
+            contamination,
+            notes: ds.notes.clone(),
+            classes: ds.classes.clone(),
+            verdicts: Some(l.verdicts),
+        };
+        self.data = Some(Arc::new(ds));
+        Ok((StageSummary { balance: Some(balance), text, ..Default::default() }, out))
+    }
+
+    /// The session's verdict labels of the examples `idx`.
+    fn verdicts(&mut self, idx: &[usize]) -> Result<Vec<f64>> {
+        match self.output(&StageId::Data)? {
+            StageOutput::Data { verdicts: Some(v), .. } => Ok(idx.iter().map(|&i| v[i]).collect()),
+            _ => bail!("the data stage has no verdicts (the weak supervisor is not a session)"),
+        }
     }
 
     /// Labels of `strong_train` and `val` that step `step` trains on.
