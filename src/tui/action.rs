@@ -91,6 +91,8 @@ pub enum Action {
     Refresh,
     /// Export the selected session as JSONL beside it.
     Export,
+    /// Train strong students on the selected session's verdicts (people as weak supervisors).
+    TrainFromSession,
 
     // ── train ───────────────────────────────────────────────────────────────────
     /// Run the pipeline from the current stage.
@@ -159,6 +161,7 @@ pub fn all() -> Vec<Action> {
         Compare,
         Refresh,
         Export,
+        TrainFromSession,
         Run,
         Pause,
         StepStage,
@@ -213,6 +216,7 @@ impl Action {
             Compare => "compare",
             Refresh => "refresh",
             Export => "export",
+            TrainFromSession => "train-from-session",
             Run => "run",
             Pause => "pause",
             StepStage => "step-stage",
@@ -266,6 +270,7 @@ impl Action {
             Compare => "compare".into(),
             Refresh => "reload".into(),
             Export => "export".into(),
+            TrainFromSession => "train on it".into(),
             Run => "run".into(),
             Pause => "pause".into(),
             StepStage => "next stage".into(),
@@ -320,6 +325,7 @@ impl Action {
             Compare => "Mark a session or run; mark a second one to compare side by side".into(),
             Refresh => "Reload the sessions from disk".into(),
             Export => "Export the selected session (one row per judgement, with transcripts) as JSONL beside it".into(),
+            TrainFromSession => "Train a strong student on the selected session's verdicts (people as weak supervisors) on the Train screen".into(),
             Run => "Run the pipeline from the current stage".into(),
             Pause => "Pause the pipeline after the current step".into(),
             StepStage => "Step to the next stage".into(),

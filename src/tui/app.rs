@@ -373,6 +373,8 @@ impl App {
                 self.train = TrainState::configured(&setup.name, setup.settings());
                 self.train.opened_experiment = true;
                 self.train.notice = Some(format!("opened {}", setup.name));
+                // (from the picker, or from Review's train-on-a-session key)
+                self.screen = Screen::Train;
                 return vec![Effect::SwitchExperiment(setup)];
             }
             WorkerEvent::ExperimentReady(Err(e)) => self.train.on_open_failed(e),

@@ -288,6 +288,7 @@ impl Default for Keymap {
                 b(FocusNext, &[c('w')]),
                 b(Refresh, &[c('R')]),
                 b(Export, &[c('x')]),
+                b(TrainFromSession, &[c('T')]),
             ]),
         );
         scopes.insert(

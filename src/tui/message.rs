@@ -240,6 +240,9 @@ pub enum Effect {
     ScanSessions,
     /// Export this session file as JSONL beside it.
     ExportSession(PathBuf),
+    /// Open a training run whose weak labels are this judged session's verdicts (off the UI
+    /// thread, with `w2sd train --from-session`'s checks).
+    TrainFromSession(PathBuf),
     Train(TrainCommand),
     /// List the experiment configs and past runs for the Train screen's picker.
     ListExperiments,

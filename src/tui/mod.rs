@@ -298,6 +298,7 @@ async fn run_async(opts: Options) -> Result<()> {
                 }
                 Effect::ListExperiments => workers::experiments::spawn_list(tx.clone()),
                 Effect::LoadExperiment(entry) => workers::experiments::spawn_load(entry, tx.clone()),
+                Effect::TrainFromSession(path) => workers::experiments::spawn_from_session(path, tx.clone()),
                 Effect::CreateExperiment(draft) => workers::experiments::spawn_create(*draft, tx.clone()),
                 Effect::CheckDebate(setup) => workers::spawn_check_debate(*setup, setup_debate, tx.clone()),
                 Effect::StartDebate(cfg) => {

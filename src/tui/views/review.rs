@@ -448,7 +448,7 @@ impl ReviewState {
                 self.scanning = true;
                 return vec![Effect::ScanSessions];
             }
-            Action::Open | Action::Export | Action::Compare | Action::Search
+            Action::Open | Action::Export | Action::Compare | Action::Search | Action::TrainFromSession
                 if self.open.is_none() && self.compare.is_none() && self.selected_run().is_some() =>
             {
                 let r = self.selected_run().unwrap_or(0);
@@ -480,6 +480,16 @@ impl ReviewState {
                             self.runs[r].path.join("results.json").display()
                         ))
                     }
+                }
+            }
+            Action::TrainFromSession => {
+                let entry = self.open.as_ref().map(|o| o.entry).or_else(|| self.selected_entry());
+                match entry.and_then(|i| self.entries.get(i)) {
+                    Some(e) => {
+                        self.notice = Some(format!("opening a training run on {} …", e.path.display()));
+                        return vec![Effect::TrainFromSession(e.path.clone())];
+                    }
+                    None => self.notice = Some("select a judged debate session to train on its verdicts".into()),
                 }
             }
             Action::Export => {

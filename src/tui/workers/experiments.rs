@@ -48,6 +48,30 @@ pub fn spawn_load(entry: ExperimentEntry, tx: Sender) {
         .expect("spawn open-experiment thread");
 }
 
+/// Opens a training run on a judged session's verdicts on a thread ([`from_session`]),
+/// reporting the checked experiment or why not.
+pub fn spawn_from_session(path: PathBuf, tx: Sender) {
+    std::thread::Builder::new()
+        .name("w2sd-from-session".into())
+        .spawn(move || {
+            let r = from_session(&path).map(Box::new).map_err(|e| format!("{e:#}"));
+            tx.send(WorkerEvent::ExperimentReady(r))
+        })
+        .expect("spawn from-session thread");
+}
+
+/// The experiment `w2sd train --from-session FILE --ladder gemma-3-270m` runs: the session's
+/// verdicts as weak labels, the demo's strong student ([`crate::w2s::config::DEMO_LADDER`]),
+/// the default losses, in the run folder a headless run of it uses.
+pub fn from_session(path: &Path) -> Result<TrainSetup> {
+    let session = crate::session::load(path)?;
+    let mut cfg = ExperimentConfig::for_task(&session.settings.task);
+    let strong = crate::w2s::config::DEMO_LADDER[1].to_string();
+    cfg.ladder = vec![format!("{}{}", crate::w2s::data::session::PREFIX, path.display()), strong];
+    let name = format!("from {}", path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    TrainSetup::checked(name, cfg, None)
+}
+
 /// Checks a new experiment from the form and writes it on a thread ([`create`]), reporting the
 /// written entry or why not.
 pub fn spawn_create(draft: ExperimentDraft, tx: Sender) {

@@ -16,7 +16,8 @@
 //! `strong_train` (the student learns their verdicts, the ceiling their ground truth: the
 //! same rows, only the labels differ, as in Burns et al.), `val` and `test` (where weak,
 //! student and ceiling are compared on the same items). `weak_train` is empty: a person
-//! needs no training.
+//! needs no training. (The task's other items cannot serve as the test split: nobody
+//! judged them, so the weak supervisor's accuracy there is unknown.)
 
 use anyhow::{bail, Context, Result};
 use rand::seq::SliceRandom;
@@ -127,8 +128,10 @@ pub fn labels(session: Session) -> Result<SessionLabels> {
 }
 
 /// The splits of a session's examples: groups (items) shuffled with `seed`, then
-/// `round(test·G)` test groups and `round(val·G)` validation groups (at least 1 each), the
-/// rest `strong_train`; `weak_train` is empty. Needs at least 4 judged items.
+/// `round(test·G)` test groups (at least 1) and `round(val·G)` validation groups, the rest
+/// `strong_train` (at least 1); `weak_train` is empty. With fewer than 4 judged items there
+/// is no validation item: `val` is then `strong_train` itself (early stopping watches the
+/// training rows; no ground truth reaches a student either way). Needs 2 judged items.
 pub fn split(ds: &Dataset, cfg: &SplitConfig, seed: u64) -> Result<Splits> {
     let mut groups: Vec<&str> = Vec::new();
     for e in &ds.examples {
@@ -137,21 +140,18 @@ pub fn split(ds: &Dataset, cfg: &SplitConfig, seed: u64) -> Result<Splits> {
         }
     }
     let g = groups.len();
-    if g < 4 {
-        bail!("only {g} distinct judged items: judge at least 4 (some for training, one each for validation and test)");
+    if g < 2 {
+        bail!("only {g} distinct judged item: judge at least 2 (one to train on, one to test on)");
     }
     groups.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed ^ 0x5e55_1011));
-    let n_test = ((cfg.test * g as f64).round() as usize).clamp(1, g - 3);
-    let n_val = ((cfg.val * g as f64).round() as usize).clamp(1, g - n_test - 2);
+    let n_test = ((cfg.test * g as f64).round() as usize).clamp(1, g - 1);
+    let n_val = if g >= 4 { ((cfg.val * g as f64).round() as usize).clamp(1, g - n_test - 2) } else { 0 };
     let of = |gs: &[&str]| -> Vec<usize> {
         (0..ds.examples.len()).filter(|&i| gs.contains(&ds.examples[i].group.as_str())).collect()
     };
-    Ok(Splits {
-        weak_train: Vec::new(),
-        test: of(&groups[..n_test]),
-        val: of(&groups[n_test..n_test + n_val]),
-        strong_train: of(&groups[n_test + n_val..]),
-    })
+    let strong_train = of(&groups[n_test + n_val..]);
+    let val = if n_val == 0 { strong_train.clone() } else { of(&groups[n_test..n_test + n_val]) };
+    Ok(Splits { weak_train: Vec::new(), test: of(&groups[..n_test]), val, strong_train })
 }
 
 #[cfg(test)]
@@ -243,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn splits_hold_out_whole_items_and_need_four() {
+    fn splits_hold_out_whole_items_and_need_two() {
         let s = session((0..10).map(|i| record(i, 0, 1, Some((JudgeKind::Human, 0.7)))).collect());
         let l = labels(s).unwrap();
         let sp = split(&l.dataset, &SplitConfig::default(), 3).unwrap();
@@ -253,9 +253,14 @@ mod tests {
         for t in g(&sp.test) {
             assert!(!g(&sp.strong_train).contains(&t) && !g(&sp.val).contains(&t));
         }
-        let small = session((0..3).map(|i| record(i, 0, 1, Some((JudgeKind::Human, 0.7)))).collect());
-        let e = split(&labels(small).unwrap().dataset, &SplitConfig::default(), 3).unwrap_err();
-        assert!(e.to_string().contains("at least 4"), "{e}");
+        // Two judged items: one to train on (also watched for early stopping), one to test on.
+        let two = session((0..2).map(|i| record(i, 0, 1, Some((JudgeKind::Human, 0.7)))).collect());
+        let sp = split(&labels(two).unwrap().dataset, &SplitConfig::default(), 3).unwrap();
+        assert_eq!((sp.test.len(), sp.strong_train.len()), (2, 2));
+        assert_eq!(sp.val, sp.strong_train);
+        let one = session(vec![record(0, 0, 1, Some((JudgeKind::Human, 0.7)))]);
+        let e = split(&labels(one).unwrap().dataset, &SplitConfig::default(), 3).unwrap_err();
+        assert!(e.to_string().contains("at least 2"), "{e}");
         assert!(labels(session(vec![record(0, 0, 1, None)])).unwrap_err().to_string().contains("judge some debates"));
     }
 }
