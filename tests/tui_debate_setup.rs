@@ -73,6 +73,23 @@ fn the_form_sets_up_a_consultancy_debate_that_is_judged_and_saved() {
     for _ in 0..2 {
         press(&mut a, KeyCode::Down);
     }
+    // info gap: tab steps none → weak-no-passage (the weak debater is denied the passage).
+    assert_eq!(a.debate_form.as_ref().unwrap().values[9], "none");
+    press(&mut a, KeyCode::Tab);
+    assert_eq!(a.debate_form.as_ref().unwrap().values[9], "weak-no-passage");
+    // judge sees: tab steps no-passage → passage.
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Tab);
+    assert_eq!(a.debate_form.as_ref().unwrap().values[10], "passage");
+    // max tokens: 0 is refused in place, as `--max-tokens 0` is.
+    press(&mut a, KeyCode::Down);
+    set(&mut a, "0");
+    assert!(press(&mut a, KeyCode::Enter).is_empty());
+    let f = a.debate_form.as_ref().unwrap();
+    assert_eq!(f.focus, 11);
+    assert!(f.error.as_ref().unwrap().1.contains("max tokens"), "{:?}", f.error);
+    set(&mut a, "8");
+    press(&mut a, KeyCode::Down);
     set(&mut a, "2");
     press(&mut a, KeyCode::Down);
     set(&mut a, "3");
@@ -81,9 +98,10 @@ fn the_form_sets_up_a_consultancy_debate_that_is_judged_and_saved() {
         other => panic!("{other:?}"),
     };
     assert_eq!(setup.protocol, Protocol::Consultancy);
-    assert_eq!((setup.n, setup.seed, setup.rounds), (2, 3, 1));
+    assert_eq!((setup.n, setup.seed, setup.rounds, setup.max_tokens), (2, 3, 1, 8));
     assert_eq!(setup.turn_order, TurnOrder::Sequential);
     assert_eq!(setup.assignment, Assignment::Assigned);
+    assert_eq!((setup.strong_no_passage, setup.weak_no_passage, setup.judge_sees_passage), (false, true, true));
     assert!(a.debate_form.as_ref().unwrap().checking);
 
     // The command line's checks (those of `w2sd judge`): a bad task is refused with one message.
@@ -98,6 +116,13 @@ fn the_form_sets_up_a_consultancy_debate_that_is_judged_and_saved() {
     let mut cfg = w2sd::cli::tui::debate_config(&setup).unwrap();
     assert_eq!(cfg.settings.judge, JudgeSetting::Human);
     assert_eq!(cfg.strong.model, "strong");
+    // The information gap and the token budget reach the debate as `w2sd judge`'s flags do.
+    assert!(cfg.strong.sees_passage && !cfg.weak.sees_passage && cfg.settings.judge_sees_passage);
+    assert_eq!((cfg.strong.max_tokens, cfg.weak.max_tokens), (8, 8));
+    let mut zero = setup.clone();
+    zero.max_tokens = 0;
+    let why = format!("{:#}", w2sd::cli::tui::debate_config(&zero).unwrap_err());
+    assert!(why.contains("--max-tokens"), "{why}");
     let dir = tempfile::tempdir().unwrap();
     cfg.out = dir.path().join("consultancy.json");
     let fx = a.on_worker(WorkerEvent::DebateReady(Ok(Box::new(cfg.clone()))));
@@ -160,12 +185,22 @@ fn the_last_setup_is_remembered_and_fills_the_form() {
         blind: true,
         judge: "qwen2.5-coder-0.5b-instruct".into(),
         n: 7,
+        strong_no_passage: true,
+        weak_no_passage: true,
+        judge_sees_passage: true,
+        max_tokens: 20,
         ..Default::default()
     };
     s.remember(&file).unwrap();
     assert_eq!(DebateSetup::remembered(&file), s);
     let f = DebateForm::new(&s);
+    assert_eq!(f.values[9], "both-no-passage");
     assert_eq!(f.setup().unwrap(), s, "the form shows the setup as it was");
+    // A file remembered before the information gap and the token budget were on the form.
+    std::fs::write(&file, "task = \"builtin:reading\"\nn = 3\n").unwrap();
+    let old = DebateSetup::remembered(&file);
+    assert_eq!((old.task.as_str(), old.n), ("builtin:reading", 3));
+    assert!(!old.weak_no_passage && old.max_tokens == DebateSetup::default().max_tokens);
     // A file that does not read gives the defaults, not an error.
     std::fs::write(&file, "protocol = \"shouting\"").unwrap();
     assert_eq!(DebateSetup::remembered(&file), DebateSetup::default());

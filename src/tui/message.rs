@@ -258,6 +258,9 @@ pub enum Effect {
 /// The task of the default live debate (`w2sd` with no arguments, and the setup form's default).
 pub const DEFAULT_DEBATE_TASK: &str = "builtin:capitals";
 
+/// The per-turn token budget of the default live debate (and the setup form's default).
+pub const DEFAULT_DEBATE_MAX_TOKENS: usize = 64;
+
 /// A debate as the Debate screen's setup form describes it, remembered between runs in
 /// `<config dir>/debate.toml`. The command line turns it into a [`DebateConfig`] with the checks
 /// of `w2sd judge` (`cli::tui::debate_config`).
@@ -278,6 +281,14 @@ pub struct DebateSetup {
     pub turn_order: crate::session::TurnOrder,
     /// Shuffle the sides and hide the model names.
     pub blind: bool,
+    /// The information gap: which debaters are denied the passage (`w2sd judge
+    /// --strong-no-passage`, `--weak-no-passage`), and whether the judge is shown it
+    /// (`--judge-sees-passage`).
+    pub strong_no_passage: bool,
+    pub weak_no_passage: bool,
+    pub judge_sees_passage: bool,
+    /// Per-turn token budget of debaters given as model specs (`--max-tokens`).
+    pub max_tokens: usize,
 }
 
 impl DebateSetup {
@@ -316,6 +327,10 @@ impl Default for DebateSetup {
             assignment: crate::session::Assignment::Assigned,
             turn_order: crate::session::TurnOrder::SimultaneousFirst,
             blind: false,
+            strong_no_passage: false,
+            weak_no_passage: false,
+            judge_sees_passage: false,
+            max_tokens: DEFAULT_DEBATE_MAX_TOKENS,
         }
     }
 }
