@@ -383,8 +383,7 @@ fn train_ui(a: TrainArgs, theme: Option<String>, mouse: bool) -> Result<()> {
         Some(p) => p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "experiment".into()),
         None => cfg.run_name(),
     };
-    // The checks of a headless run, and the screen's own (one seed): the ones the screen's
-    // experiment picker makes too.
+    // The checks of a headless run: the ones the screen's experiment picker makes too.
     let setup = crate::tui::workers::train::TrainSetup::checked(name, cfg, a.out.clone()).map_err(super::bad_input)?;
     crate::tui::run(crate::tui::Options {
         theme,

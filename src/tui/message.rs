@@ -363,7 +363,7 @@ impl TrainSetup {
         TrainSetup { name: "demo".into(), cfg, out }
     }
 
-    /// Task, n, losses, seed, ladder and output folder, for the screen's header.
+    /// Task, n, losses, seed (or seeds), ladder and output folder, for the screen's header.
     pub fn settings(&self) -> Vec<(String, String)> {
         let c = &self.cfg;
         let losses: Vec<String> = c.losses.iter().map(|l| l.to_string()).collect();
@@ -371,7 +371,10 @@ impl TrainSetup {
             ("task".into(), c.task.spec.clone()),
             ("n".into(), c.task.n.map(|n| n.to_string()).unwrap_or_else(|| "all".into())),
             ("losses".into(), losses.join(", ")),
-            ("seed".into(), c.seed.to_string()),
+            match &c.seeds {
+                Some(s) => ("seeds".into(), s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")),
+                None => ("seed".into(), c.seed.to_string()),
+            },
             ("ladder".into(), c.ladder.join(" → ")),
             ("out".into(), self.out.display().to_string()),
         ]
@@ -429,6 +432,8 @@ pub enum StageKind {
         step: usize,
     },
     Results,
+    /// The results of several seeds combined (`<out>/results.json`, the mean over seeds).
+    Combined,
 }
 
 /// One stage of the pipeline as planned by a config.
@@ -487,6 +492,9 @@ pub enum TrainEvent {
     Finished {
         results: String,
     },
+    /// The finished run folder as Review reads it (settings, stages, results), sent just
+    /// before `Finished`: the screen draws its PGR from it.
+    Results(Box<RunEntry>),
     Error(String),
 }
 
