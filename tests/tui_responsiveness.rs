@@ -106,13 +106,14 @@ impl Running {
         })
     }
 
-    /// Presses `t` `presses` times, 120 ms apart, timing each from the send to the first frame
-    /// with the next theme's name. Returns the times of the presses made while the work was in
-    /// progress (the frame that showed the key also showed `busy`).
-    fn time_keys(&self, presses: usize, busy: impl Fn(&str) -> bool) -> Vec<Duration> {
+    /// Presses `t` every 120 ms until `want` presses were made while the work was in progress
+    /// (the frame that showed the key also showed `busy`) or the work is over (`over` on the
+    /// screen, or 60 presses), timing each from the send to the first frame with the next
+    /// theme's name. Returns the times of the presses made during the work.
+    fn time_keys(&self, want: usize, busy: impl Fn(&str) -> bool, over: impl Fn(&str) -> bool) -> Vec<Duration> {
         let theme = |s: &str| s.lines().next().and_then(|l| l.split("theme ").nth(1)).map(|n| n.trim().to_string());
         let mut times = Vec::new();
-        for _ in 0..presses {
+        for _ in 0..60 {
             let before = self.frames.lock().unwrap().last().and_then(|f| theme(&f.1)).unwrap();
             let t0 = Instant::now();
             self.key('t');
@@ -121,6 +122,9 @@ impl Running {
                 .expect("the key reaches the screen");
             if busy(&screen) {
                 times.push(t - t0);
+            }
+            if times.len() >= want || over(&screen) {
+                break;
             }
             std::thread::sleep(Duration::from_millis(120));
         }
@@ -181,7 +185,8 @@ fn keys_are_handled_within_a_frame_while_a_model_generates() {
     });
     let streaming = |s: &str| s.contains("streaming…");
     run.wait_for("a turn streaming", Duration::from_secs(30), streaming);
-    let times = run.time_keys(12, streaming);
+    // Over once both turns are done (each pane shows its stop reason).
+    let times = run.time_keys(12, streaming, |s| s.matches(" eos ").count() >= 2);
     let (app, _) = run.stop();
     assert!(app.debate.item.is_some(), "the debate ran");
     check("during generation", &times, 6);
@@ -205,7 +210,7 @@ fn keys_are_handled_within_a_frame_while_a_stage_trains() {
     run.key('r');
     let running = |s: &str| s.contains('◐');
     run.wait_for("a stage running", Duration::from_secs(60), running);
-    let times = run.time_keys(12, running);
+    let times = run.time_keys(12, running, |s| s.contains("every stage is done"));
     run.stop();
     check("during training", &times, 6);
 }

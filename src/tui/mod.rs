@@ -5,7 +5,9 @@
 //!   `<config>/keys.toml`; help overlay and status bar are built from the keymap.
 //! - [`theme`]: built-in TOML themes plus user themes in `<config>/themes/`.
 //! - [`event`]: terminal input, tick and render intervals, worker messages, one channel.
-//! - [`worker`]: models, pulls, session scans and debates run on background threads.
+//! - [`workers`]: models, pulls, session scans and debates run on background threads.
+//! - [`event_loop`]: events in, app updates, effects to [`Workers`], frames out; the same loop
+//!   runs headless in tests (`Events::timers`, a `TestBackend`).
 //!
 //! The terminal is restored on every exit path: normal return, error, panic (a panic
 //! hook restores it before the message prints) and SIGTERM, SIGINT and SIGHUP (caught
