@@ -95,6 +95,7 @@ fn assert_recomputes(dir: &Path) -> Results {
         assert_eq!(num(&jrun["ece_w2s"]), Some(stats::ece(&s, &y, bins)));
         let agree: Vec<bool> = s.iter().zip(&sup).map(|(a, b)| (*a >= 0.5) == (*b >= 0.5)).collect();
         assert_eq!(num(&jrun["agreement"]), Some(stats::fraction(&agree)));
+        assert_eq!(num(&jrun["acc_supervisor"]), Some(stats::accuracy(&sup, &y)), "{}", run.info.id);
         // Cluster bootstrap: resample the rows' groups (order of first appearance) with the
         // recorded seed; the candidates of one question move together.
         let groups: Vec<&str> = rs.iter().map(|r| r.group.as_deref().unwrap_or(&r.id)).collect();
@@ -125,6 +126,8 @@ fn assert_recomputes(dir: &Path) -> Results {
             ("auroc_w2s", ci(&|i| auc_at(&s, i))),
             ("gap", gap.clone()),
             ("gap_auroc", gap_auc.clone()),
+            ("acc_supervisor", ci(&|i| acc_at(&sup, i))),
+            ("supervisor_gain", ci(&|i| acc_at(&sup, i) - acc_at(&w, i))),
             (
                 "pgr",
                 if want_pgr.is_some() {
@@ -575,4 +578,200 @@ fn feature_bench_reports_batched_and_baseline_throughput() {
     assert!((m["tokens_per_s"].as_f64().unwrap() - tokens * eps / 24.0).abs() < 1e-6 * tokens * eps);
     let total: f64 = rows.iter().map(|r| r["seconds"].as_f64().unwrap()).sum();
     assert!((v["total_seconds"].as_f64().unwrap() - total).abs() < 1e-9);
+}
+
+/// Debate context (issue 13) end to end on a real debater: gemma-3-270m argues for each
+/// label of every example, a second bag-of-words supervisor reads text + arguments, students
+/// learn from its labels on the text alone, and every number of the `+debate` runs
+/// recomputes from predictions.jsonl like the others. A second run finds every debate in
+/// the cache and every stage done.
+#[test]
+fn debate_context_supervises_students_and_recomputes() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run");
+    let out_s = out.to_str().unwrap();
+    let args = [
+        "train",
+        "--task",
+        "builtin:sentiment",
+        "--n",
+        "40",
+        "--ladder",
+        "bow:256,bow:4096",
+        "--loss",
+        "xent,logconf",
+        "--debate-context",
+        "gemma-3-270m",
+        "--debate-max-tokens",
+        "24",
+        "--out",
+        out_s,
+        "--json",
+    ];
+    let j = w2sd_json(&args, &[("HF_HUB_OFFLINE", "1")]);
+    let ran: Vec<&str> = j["ran"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    for stage in
+        ["debate:gemma-3-270m", "weak+debate", "student+debate:bow:4096:xent", "student+debate:bow:4096:logconf"]
+    {
+        assert!(ran.contains(&stage), "{stage} did not run: {ran:?}");
+    }
+    let r = assert_recomputes(&out);
+    let rows = read_predictions(&out.join("predictions.jsonl")).unwrap();
+    for loss in ["xent", "logconf"] {
+        let plain = r.runs.iter().find(|x| x.info.id == format!("bow:256>bow:4096:{loss}")).unwrap();
+        let debate = r.runs.iter().find(|x| x.info.id == format!("bow:256+debate>bow:4096:{loss}")).unwrap();
+        assert_eq!(debate.info.debate.as_deref(), Some("gemma-3-270m"));
+        assert_eq!(plain.info.debate, None);
+        // The same baseline (the plain weak supervisor) and ceiling; another supervisor.
+        assert_eq!(debate.metrics.acc_weak, plain.metrics.acc_weak);
+        assert_eq!(debate.metrics.acc_ceiling, plain.metrics.acc_ceiling);
+        assert_eq!(plain.metrics.acc_supervisor, plain.metrics.acc_weak);
+        let sup: Vec<f64> = rows.iter().filter(|x| x.run == debate.info.id).map(|x| x.supervisor_prob).collect();
+        let weak: Vec<f64> = rows.iter().filter(|x| x.run == debate.info.id).map(|x| x.weak_prob).collect();
+        assert_ne!(sup, weak, "the debate-assisted supervisor's labels are its own");
+    }
+    // Every example has one argument per claim, written by the model, named by its label.
+    let args_text = std::fs::read_to_string(out.join("debate-context.jsonl")).unwrap();
+    let debates: Vec<Value> = args_text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(debates.len() >= 30, "{} examples debated", debates.len());
+    for dbt in &debates {
+        let a = dbt["arguments"].as_array().unwrap();
+        assert_eq!(a.iter().map(|x| x["label"].as_u64().unwrap()).collect::<Vec<_>>(), vec![1, 0]);
+        assert!(a[0]["text"].as_str().unwrap().starts_with("I argue that \"positive\""), "{dbt}");
+        assert!(a[1]["text"].as_str().unwrap().starts_with("I argue that \"negative\""), "{dbt}");
+    }
+    // Again: nothing recomputed, the debates come from the cache.
+    let j2 = w2sd_json(&args, &[("HF_HUB_OFFLINE", "1")]);
+    assert_eq!(j2["ran"].as_array().unwrap().len(), 0, "{j2}");
+    // A bag of words cannot judge: the judge supervisor is refused before anything runs.
+    let bad = Command::new(common::bin())
+        .args(["train", "--task", "builtin:sentiment", "--ladder", "bow,bow:4096", "--debate-context", "gemma-3-270m"])
+        .args(["--debate-supervisor", "judge", "--out", d.path().join("bad").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("language model") && err.lines().count() <= 2, "{err}");
+    assert!(!d.path().join("bad").exists(), "nothing is written for a refused config");
+}
+
+/// People as weak supervisors (issue 13): a session judged through the human-judge API (a
+/// person's verdicts on scripted debates; two debates left unjudged) trains gemma-3-270m
+/// students with `--from-session`; the unjudged debates are counted, every number recomputes
+/// from predictions.jsonl, and the weak labels are the verdicts, not the truth.
+#[test]
+fn human_verdicts_train_a_student_end_to_end() {
+    use w2sd::debate::human::{human_judgement, HumanVerdict};
+    use w2sd::debate::runner::{self, RunPlan};
+    use w2sd::debate::{Debate, ModelDebater};
+    use w2sd::runtime::{scripted::ScriptedModel, share, CancelToken};
+    use w2sd::session::{Assignment, DebaterProfile, JudgeSetting, Protocol, Settings, TurnOrder};
+
+    let d = tempfile::tempdir().unwrap();
+    let session_file = d.path().join("judged.json");
+    let profile = |name: &str| DebaterProfile {
+        name: name.into(),
+        model: name.into(),
+        sees_passage: true,
+        max_tokens: 16,
+        sampling: Default::default(),
+        template: "debater".into(),
+    };
+    let plan = RunPlan {
+        settings: Settings {
+            task: "builtin:capitals".into(),
+            n: 12,
+            seed: 5,
+            protocol: Protocol::Debate,
+            assignment: Assignment::Assigned,
+            rounds: 1,
+            turn_order: TurnOrder::Simultaneous,
+            judge: JudgeSetting::Human,
+            judge_sees_passage: false,
+        },
+        strong: profile("strong"),
+        weak: profile("weak"),
+        out: session_file.clone(),
+        templates: w2sd::debate::prompts::Templates::builtin(),
+        command: None,
+    };
+    let templates = w2sd::debate::prompts::Templates::builtin();
+    let mut strong =
+        ModelDebater::new(profile("strong"), share(ScriptedModel::new("strong", "It is so.")), templates.clone());
+    let mut weak = ModelDebater::new(profile("weak"), share(ScriptedModel::new("weak", "It is not.")), templates);
+    let mut sess = runner::run_session(&plan, &mut strong, &mut weak, None, &CancelToken::new(), &mut |_| {}).unwrap();
+    // The person judges 10 of the 12 debates: 80% for the correct side on 8, 70% for the
+    // wrong side on 2 (their mistakes); the last two stay unjudged.
+    let n = sess.debates.len();
+    assert_eq!(n, 12);
+    let mut want: Vec<(String, f64)> = Vec::new();
+    for i in 0..10 {
+        let rec = sess.debates[i].clone();
+        let right = i % 5 != 4;
+        let p_correct = if right { 0.8 } else { 0.3 };
+        let p_strong = if rec.strong_correct { p_correct } else { 1.0 - p_correct };
+        let v = HumanVerdict {
+            judge_name: "ada".into(),
+            percent_strong: (p_strong * 100.0_f64).round() as u32,
+            rationale: None,
+            seconds: 3.0,
+            blind: None,
+        };
+        let mut deb = Debate::from_record(&sess.settings, rec.clone());
+        deb.record_judgement(human_judgement(&deb.record, &v).unwrap()).unwrap();
+        sess.debates[i] = deb.record;
+        runner::save(&session_file, &mut sess).unwrap();
+        want.push((format!("{}/{}#{i}", rec.item.id, rec.item.answer), p_correct));
+    }
+    let out = d.path().join("run");
+    let j = w2sd_json(
+        &[
+            "train",
+            "--from-session",
+            session_file.to_str().unwrap(),
+            "--ladder",
+            "gemma-3-270m",
+            "--loss",
+            "xent,logconf",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        &[("HF_HUB_OFFLINE", "1")],
+    );
+    let ran: Vec<&str> = j["ran"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(!ran.iter().any(|s| s.starts_with("features:session")), "people have no features: {ran:?}");
+    let r = assert_recomputes(&out);
+    assert_eq!(r.runs.len(), 2);
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::fs::read_dir(out.join("stages"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("data-"))
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let summary = data["summary"]["text"].as_str().unwrap();
+    assert!(summary.contains("from 10 judged debates") && summary.contains("10 by people"), "{summary}");
+    assert!(summary.contains("2 unjudged"), "{summary}");
+    // The weak labels are the person's verdicts: p(correct candidate) as given.
+    let examples: Vec<Value> = std::fs::read_to_string(out.join("examples.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let verdicts = data["output"]["verdicts"].as_array().unwrap();
+    assert_eq!(examples.len(), 20, "two candidates per judged debate");
+    for (id, p) in &want {
+        let k = examples.iter().position(|e| e["id"] == id.as_str()).unwrap_or_else(|| panic!("no {id}"));
+        assert!((verdicts[k].as_f64().unwrap() - p).abs() < 1e-9, "{id}");
+        assert_eq!(examples[k]["label"], true);
+    }
+    // The weak accuracy on the held-out items is the person's: 4 of 5 items right overall.
+    for run in &r.runs {
+        assert_eq!(run.info.weak, format!("session:{}", session_file.display()));
+    }
 }

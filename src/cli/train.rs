@@ -121,6 +121,34 @@ pub struct TrainArgs {
     /// Column or field holding the label in a data file.
     #[arg(long)]
     pub label_field: Option<String>,
+    /// People as weak supervisors: the verdicts of this judged debate session are the weak
+    /// labels (each verdict's p(correct) labels its item's two candidates; unjudged debates
+    /// are left out and counted), and --ladder lists the strong students.
+    #[arg(long, value_name = "FILE")]
+    pub from_session: Option<PathBuf>,
+    /// Debate context (Lang et al. 2025): MODEL argues for each label of every example, a
+    /// second weak supervisor reads the arguments, and students learn from its labels on the
+    /// text alone; results then compare weak supervision with and without debate.
+    #[arg(long, value_name = "MODEL")]
+    pub debate_context: Option<String>,
+    /// Which weak supervisor reads the debates: features (a head on the weak rung's features
+    /// of text + arguments), ensemble (the mean of several such heads on bootstrap samples)
+    /// or judge (the weak language model answers after reading them, no training).
+    #[arg(long, requires = "debate_context", value_parser = super::args::choice::<crate::w2s::debate_context::SupervisorKind>())]
+    pub debate_supervisor: Option<crate::w2s::debate_context::SupervisorKind>,
+    /// Debate rounds (1 = one simultaneous argument per side).
+    #[arg(long, requires = "debate_context")]
+    pub debate_rounds: Option<usize>,
+    /// Token budget of one argument.
+    #[arg(long, requires = "debate_context")]
+    pub debate_max_tokens: Option<usize>,
+    /// What label 0 and label 1 mean, comma-separated (e.g. negative,positive); default: the
+    /// task's class names, else false,true (binary) or incorrect,correct (multiple choice).
+    #[arg(long, value_delimiter = ',', requires = "debate_context", value_name = "NEG,POS")]
+    pub debate_claims: Option<Vec<String>>,
+    /// The question the debaters answer (default: per task kind).
+    #[arg(long, requires = "debate_context")]
+    pub debate_question: Option<String>,
     #[command(flatten)]
     pub json: super::args::JsonFlag,
 }
@@ -144,16 +172,34 @@ pub struct PlotArgs {
 
 /// Builds the experiment config from the flags (and `--config`).
 pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
-    let mut cfg = match (&a.config, &a.task) {
-        (Some(p), _) => ExperimentConfig::load(p).map_err(super::bad_input)?,
-        (None, Some(t)) => ExperimentConfig::for_task(t),
-        (None, None) => return super::usage("give --config FILE or --task SPEC"),
+    let mut cfg = match (&a.config, &a.task, &a.from_session) {
+        (Some(p), _, _) => ExperimentConfig::load(p).map_err(super::bad_input)?,
+        (None, Some(t), _) => ExperimentConfig::for_task(t),
+        (None, None, Some(s)) => {
+            // The session's task names the run; its items are the data.
+            let session = crate::session::load(s).map_err(|e| super::bad_input(anyhow::anyhow!(e)))?;
+            if a.ladder.is_none() {
+                return super::usage(
+                    "--from-session needs --ladder with the strong student(s), e.g. --ladder gemma-3-270m",
+                );
+            }
+            ExperimentConfig::for_task(&session.settings.task)
+        }
+        (None, None, None) => return super::usage("give --config FILE, --task SPEC or --from-session FILE"),
     };
     if let (Some(_), Some(t)) = (&a.config, &a.task) {
         cfg.task.spec = t.clone();
     }
     if let Some(l) = &a.ladder {
         cfg.ladder = l.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    }
+    if let Some(s) = &a.from_session {
+        let entry = format!("{}{}", crate::w2s::data::session::PREFIX, s.display());
+        if crate::w2s::data::session::is_session(&cfg.ladder[0]) {
+            cfg.ladder[0] = entry;
+        } else {
+            cfg.ladder.insert(0, entry);
+        }
     }
     if let Some(l) = &a.losses {
         cfg.losses = l.clone();
@@ -214,6 +260,30 @@ pub fn config_from_args(a: &TrainArgs) -> Result<ExperimentConfig> {
     if a.label_field.is_some() {
         cfg.task.label_field = a.label_field.clone();
     }
+    if let Some(m) = &a.debate_context {
+        let d = cfg.debate.get_or_insert_with(|| crate::w2s::debate_context::DebateContextConfig::new(m));
+        d.model = m.trim().to_string();
+        if let Some(s) = a.debate_supervisor {
+            d.supervisor = s;
+        }
+        if let Some(r) = a.debate_rounds {
+            d.rounds = r;
+        }
+        if let Some(t) = a.debate_max_tokens {
+            d.max_tokens = t;
+        }
+        if let Some(c) = &a.debate_claims {
+            let [neg, pos] = c.as_slice() else {
+                return super::usage(format!(
+                    "--debate-claims takes two meanings, label 0's then label 1's, not {c:?}"
+                ));
+            };
+            d.claims = Some([neg.trim().to_string(), pos.trim().to_string()]);
+        }
+        if a.debate_question.is_some() {
+            d.question = a.debate_question.clone();
+        }
+    }
     if let Some(n) = a.n {
         super::args::check_min(n, 1, "--n")?;
     }
@@ -248,6 +318,11 @@ pub struct RunRow {
     pub ci_pgr: crate::w2s::metrics::Ci,
     pub auroc_w2s: Option<f64>,
     pub pgr_auroc: Option<f64>,
+    /// The debate-context model when the supervisor read its arguments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debate: Option<String>,
+    /// Accuracy of the student's supervisor (with debate: Φ = acc_supervisor − acc_weak).
+    pub acc_supervisor: f64,
 }
 
 impl RunRow {
@@ -266,6 +341,8 @@ impl RunRow {
             ci_pgr: x.metrics.ci.pgr,
             auroc_w2s: x.metrics.auroc_w2s,
             pgr_auroc: x.metrics.pgr_auroc,
+            debate: x.info.debate.clone(),
+            acc_supervisor: x.metrics.acc_supervisor,
         }
     }
 }

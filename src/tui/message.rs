@@ -431,6 +431,8 @@ pub enum StageKind {
     Bootstrap {
         step: usize,
     },
+    /// A strong model argues for each label of every example (debate context).
+    Debate,
     Results,
     /// The results of several seeds combined (`<out>/results.json`, the mean over seeds).
     Combined,
@@ -465,6 +467,12 @@ pub enum TrainEvent {
         stage: usize,
         done: usize,
         total: usize,
+    },
+    /// The arguments of one example, as the debate-context stage writes them.
+    Argument {
+        stage: usize,
+        id: String,
+        text: String,
     },
     /// One epoch of the head `head` (a stage may train several: cross-fitting folds).
     Epoch {

@@ -45,6 +45,8 @@ pub struct StageState {
     pub metrics: Vec<(String, f64)>,
     pub pgr: Option<f64>,
     pub resumed: bool,
+    /// The latest example debated (its id and arguments), while a debate stage runs.
+    pub argument: Option<(String, String)>,
 }
 
 impl StageState {
@@ -58,6 +60,7 @@ impl StageState {
             metrics: vec![],
             pgr: None,
             resumed: false,
+            argument: None,
         }
     }
 }
@@ -278,6 +281,11 @@ impl TrainState {
                     s.progress = Some((done, total));
                 }
             }
+            TrainEvent::Argument { stage, id, text } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    s.argument = Some((id, text));
+                }
+            }
             TrainEvent::Epoch { stage, head, epoch, loss, val_acc } => {
                 if let Some(s) = self.stages.get_mut(stage) {
                     match s.curves.last_mut() {
@@ -470,6 +478,10 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
     let title = Span::styled(title, t.title_style());
     if curve.is_empty() {
         let msg = match (&st.status, st.progress) {
+            (StageStatus::Running, Some((d, n))) if st.plan.kind == StageKind::Debate => match &st.argument {
+                Some((id, text)) => format!("debated {d}/{n} examples; the latest, {id}:\n{text}"),
+                None => format!("debating: {d}/{n} examples"),
+            },
             (StageStatus::Running, Some((d, n))) => format!("extracting features: {d}/{n}"),
             (StageStatus::Running, None) => "running…".to_string(),
             (StageStatus::Done, _) if st.resumed => {
@@ -481,6 +493,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
                     StageKind::Data
                         | StageKind::Features
                         | StageKind::WeakLabels
+                        | StageKind::Debate
                         | StageKind::Results
                         | StageKind::Combined
                 ) =>
@@ -491,7 +504,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
             (StageStatus::Pending, _) => "not run yet — r runs the pipeline, n runs the next stage".to_string(),
         };
         f.render_widget(
-            Paragraph::new(Line::styled(msg, t.dimmed()))
+            Paragraph::new(msg.lines().map(|l| Line::styled(l.to_string(), t.dimmed())).collect::<Vec<_>>())
                 .wrap(Wrap { trim: true })
                 .block(Block::default().borders(Borders::ALL).border_style(t.border_style(false)).title(title)),
             chart_area,

@@ -71,6 +71,21 @@ pub fn stage_plans(exp: &Experiment) -> Vec<StagePlan> {
                         format!("{to} trained on {from}'s labels ({})", exp.cfg.bootstrap_loss()),
                     )
                 }
+                StageId::Debate { model } => (
+                    StageKind::Debate,
+                    format!("debate {model}"),
+                    format!("{model} argues for each label of every example"),
+                ),
+                StageId::WeakDebate => (
+                    StageKind::WeakSupervisor,
+                    format!("weak {weak} + debate"),
+                    format!("{weak} reads each example with its arguments"),
+                ),
+                StageId::DebateStudent { model, loss } => (
+                    StageKind::WeakToStrong,
+                    format!("w2s {model} {loss} + debate"),
+                    format!("{model} trained on the debate-assisted labels ({loss}), on the text alone"),
+                ),
                 StageId::Results => {
                     (StageKind::Results, "results".to_string(), "results.json, predictions.jsonl".to_string())
                 }
@@ -351,6 +366,11 @@ impl Worker {
                 }
                 Event::StageDone { stage, summary, resumed, .. } => done.push((stage, summary, resumed)),
                 Event::Warning { message } => tracing::warn!("train: {message}"),
+                Event::Argument { stage, id, text } => {
+                    if let Some(i) = index(&stage) {
+                        send(TrainEvent::Argument { stage: i, id, text });
+                    }
+                }
             }
         });
         // Stage results are reported after the step (they need the experiment for PGR).

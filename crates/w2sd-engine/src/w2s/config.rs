@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use super::data::{McMode, SplitConfig};
+use super::debate_context::DebateContextConfig;
 use super::features::FeatureOptions;
 use super::head::HeadConfig;
 use super::loss::{LossKind, LossParams};
@@ -121,6 +122,16 @@ pub struct ExperimentConfig {
     pub loss: LossParams,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Debate context for the weak supervisor (Lang et al. 2025): a strong model argues for
+    /// each label of every example, and a second weak supervisor reads the arguments
+    /// (`debate:M`, `weak+debate`, `student+debate:…` stages; see [`super::debate_context`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debate: Option<DebateContextConfig>,
+    /// The weak supervisor when it is not in `ladder` (e.g. `weak = "session:FILE"`, people's
+    /// verdicts): [`ExperimentConfig::from_toml`] puts it first in the ladder, which is where
+    /// it is kept (and written).
+    #[serde(default, skip_serializing)]
+    pub weak: Option<String>,
 }
 
 fn default_ladder() -> Vec<String> {
@@ -154,6 +165,8 @@ impl ExperimentConfig {
             head: HeadConfig::default(),
             loss: LossParams::default(),
             metrics: MetricsConfig::default(),
+            debate: None,
+            weak: None,
         }
     }
 
@@ -186,7 +199,10 @@ impl ExperimentConfig {
     }
 
     pub fn from_toml(text: &str) -> Result<Self> {
-        let c: Self = toml::from_str(text).context("invalid experiment config")?;
+        let mut c: Self = toml::from_str(text).context("invalid experiment config")?;
+        if let Some(w) = c.weak.take() {
+            c.ladder.insert(0, w.trim().to_string());
+        }
         c.validate()?;
         Ok(c)
     }
@@ -247,6 +263,16 @@ impl ExperimentConfig {
                 bail!("features.template {t:?} must contain {{text}} where the example goes");
             }
         }
+        if let Some(d) = &self.debate {
+            d.validate(&self.ladder[0])?;
+        }
+        use super::data::session::is_session;
+        if self.ladder.iter().skip(1).any(|m| is_session(m)) {
+            bail!("a judged session (session:FILE) can only be the weak supervisor: the first entry of the ladder");
+        }
+        if is_session(&self.ladder[0]) && self.debate.is_some() {
+            bail!("debate context needs a model as the weak supervisor; the weak supervisor here is a judged session");
+        }
         if self.features.layer == Some(0) {
             bail!("features.layer counts from 1 (the hidden state after the first block)");
         }
@@ -258,6 +284,13 @@ impl ExperimentConfig {
     /// check `w2sd train` and the Train screen make before opening an experiment. `hf:` datasets
     /// are left to the data stage (they may need a download).
     pub fn check_task(&self) -> Result<()> {
+        if let Some(path) = super::data::session::session_path(&self.ladder[0]) {
+            // People as weak supervisors: the session is the data; it must give labels.
+            let l = super::data::session::load(&path)?;
+            super::data::session::split(&l.dataset, &self.split, self.seed)
+                .with_context(|| format!("session {}", path.display()))?;
+            return Ok(());
+        }
         let t = &self.task;
         let opts = super::data::LoadOptions {
             n: t.n,
@@ -267,7 +300,10 @@ impl ExperimentConfig {
             mc: t.mc,
         };
         if !t.spec.trim().starts_with("hf:") {
-            super::data::load(&t.spec, &opts)?;
+            let ds = super::data::load(&t.spec, &opts)?;
+            if self.debate.is_some() && ds.kind == super::data::TaskKind::Preference {
+                bail!("debate context is for binary, multiple-choice and chess tasks; {:?} is a preference task (remove [debate] or --debate-context)", t.spec);
+            }
         }
         // The test set loads whole, as the data stage loads it.
         if let Some(test) = t.test.as_deref().filter(|s| !s.trim().starts_with("hf:")) {
@@ -310,6 +346,10 @@ mod tests {
             aux_coef = 0.25
             [metrics]
             resamples = 10
+            [debate]
+            model = "qwen2.5-coder-1.5b-instruct"
+            supervisor = "ensemble"
+            claims = ["negative", "positive"]
             "#,
         )
         .unwrap();
@@ -320,6 +360,9 @@ mod tests {
         assert_eq!(c.head.hidden, 16);
         assert_eq!(c.loss.aux_coef, 0.25);
         assert_eq!(c.bootstrap_loss(), LossKind::Product);
+        let d = c.debate.as_ref().unwrap();
+        assert_eq!((d.rounds, d.max_tokens, d.ensemble), (1, 64, 5));
+        assert_eq!(d.supervisor, crate::w2s::debate_context::SupervisorKind::Ensemble);
         // round trip
         assert_eq!(ExperimentConfig::from_toml(&c.to_toml().unwrap()).unwrap(), c);
     }

@@ -87,6 +87,11 @@ pub struct RunCis {
     /// `auroc_ceiling − auroc_weak`.
     #[serde(default)]
     pub gap_auroc: Ci,
+    #[serde(default)]
+    pub acc_supervisor: Ci,
+    /// `acc_supervisor − acc_weak`, paired (the same resamples).
+    #[serde(default)]
+    pub supervisor_gain: Ci,
 }
 
 /// Every metric of one run, computed from its rows by [`run_metrics`].
@@ -117,6 +122,11 @@ pub struct RunMetrics {
     pub ece_w2s: f64,
     /// Student–supervisor agreement (see [`agreement`]).
     pub agreement: f64,
+    /// Accuracy of the model the student learnt from (`= acc_weak` for a direct run from the
+    /// ladder's weak supervisor; the debate-assisted supervisor's for a `+debate` run, whose
+    /// `acc_supervisor − acc_weak` is the facilitation Φ measured in training).
+    #[serde(default)]
+    pub acc_supervisor: f64,
     pub ci: RunCis,
 }
 
@@ -259,6 +269,7 @@ pub fn run_metrics(rows: &[RunRow], cluster: &[usize], ece_bins: usize, ci: &CiS
         ece_ceiling: stats::ece(&c, &labels, ece_bins),
         ece_w2s: stats::ece(&s, &labels, ece_bins),
         agreement: agreement(&s, &sup),
+        acc_supervisor: acc_of(rows, &all, |r| r.supervisor),
         ci: RunCis {
             acc_weak: boot(&|idx| acc_of(rows, idx, |r| r.weak)),
             acc_ceiling: boot(&|idx| acc_of(rows, idx, |r| r.ceiling)),
@@ -278,6 +289,8 @@ pub fn run_metrics(rows: &[RunRow], cluster: &[usize], ece_bins: usize, ci: &CiS
             }),
             gap,
             gap_auroc,
+            acc_supervisor: boot(&|idx| acc_of(rows, idx, |r| r.supervisor)),
+            supervisor_gain: boot(&|idx| acc_of(rows, idx, |r| r.supervisor) - acc_of(rows, idx, |r| r.weak)),
         },
     }
 }
@@ -350,7 +363,7 @@ pub fn student_t_quantile(q: f64, df: f64) -> f64 {
 /// dropped): `mean ± t_{(1+level)/2, k−1} · sd / √k` with `sd` the sample standard
 /// deviation (divisor `k − 1`) of the `k` values — the t interval, which treats the seeds
 /// as a sample of training runs. The interval is `None` for fewer than 2 values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeedSummary {
     /// Values that entered (seeds where the statistic is defined).
     pub k: usize,

@@ -13,6 +13,8 @@
 //!   schedule, early stopping).
 //! - [`loss`]: xent, logconf, product, kl, entropy.
 //! - [`metrics`]: accuracy, AUROC, PGR, ECE, agreement, bootstrap CIs.
+//! - [`debate_context`]: a strong model argues for each label of every example; weak
+//!   supervisors that read the arguments (Lang et al. 2025).
 //! - [`pipeline`]: the stages, each persisted and resumable, with an event stream.
 //! - [`seeds`]: the pipeline over several seeds, with aggregates across seeds.
 //! - [`config`], [`results`], [`plot`].
@@ -20,6 +22,7 @@
 pub mod bench;
 pub mod config;
 pub mod data;
+pub mod debate_context;
 pub mod features;
 pub mod head;
 pub mod loss;

@@ -11,6 +11,9 @@
 //! | `ceiling:M` | `M` head trained on `strong_train` ground truth (`M2…Mn`) |
 //! | `student:M:L` | `M` head trained on the weak labels with loss `L` (`M2…Mn`) |
 //! | `bootstrap:k` | step `k` of the chain: `M(k+1)` trained on step `k−1`'s labels |
+//! | `debate:D` | with `[debate]`: model `D` argues for each label of every example ([`super::debate_context`]) |
+//! | `weak+debate` | a second weak supervisor that reads text + arguments (a head on `M1`'s features of them trained on `weak_train` ground truth, an ensemble of such heads, or `M1` answering zero-shot), labelling `strong_train` and `val` |
+//! | `student+debate:M:L` | `M` trained on `weak+debate`'s labels with loss `L`, on the text alone (`M2…Mn`) |
 //! | `results` | `results.json` and `predictions.jsonl` |
 //!
 //! Each stage writes `stages/<name>.json` under the output folder with a key: a hash of
@@ -36,6 +39,7 @@ use std::time::Instant;
 
 use super::config::ExperimentConfig;
 use super::data::{self, Dataset, Example, LoadOptions, SplitBalance, Splits, TaskKind};
+use super::debate_context::{self, DebateStats, ExampleDebate, SupervisorKind};
 use super::features::{self, FeatureMatrix, FeatureStats};
 use super::head::{self, EpochStats, TrainSet};
 use super::loss::LossKind;
@@ -47,12 +51,32 @@ use crate::runtime::CancelToken;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StageId {
     Data,
-    Features { model: String },
+    Features {
+        model: String,
+    },
     Weak,
     WeakLabels,
-    Ceiling { model: String },
-    Student { model: String, loss: LossKind },
-    Bootstrap { step: usize },
+    Ceiling {
+        model: String,
+    },
+    Student {
+        model: String,
+        loss: LossKind,
+    },
+    Bootstrap {
+        step: usize,
+    },
+    /// Arguments of the debate-context model for every example.
+    Debate {
+        model: String,
+    },
+    /// The weak supervisor that reads the arguments.
+    WeakDebate,
+    /// A student on `WeakDebate`'s labels (the text alone).
+    DebateStudent {
+        model: String,
+        loss: LossKind,
+    },
     Results,
 }
 
@@ -66,6 +90,9 @@ impl std::fmt::Display for StageId {
             StageId::Ceiling { model } => write!(f, "ceiling:{model}"),
             StageId::Student { model, loss } => write!(f, "student:{model}:{loss}"),
             StageId::Bootstrap { step } => write!(f, "bootstrap:{step}"),
+            StageId::Debate { model } => write!(f, "debate:{model}"),
+            StageId::WeakDebate => write!(f, "weak+debate"),
+            StageId::DebateStudent { model, loss } => write!(f, "student+debate:{model}:{loss}"),
             StageId::Results => write!(f, "results"),
         }
     }
@@ -118,6 +145,12 @@ pub enum Event {
     },
     Warning {
         message: String,
+    },
+    /// The arguments of one example, as the `debate:D` stage writes them.
+    Argument {
+        stage: String,
+        id: String,
+        text: String,
     },
 }
 
@@ -183,6 +216,13 @@ pub enum StageOutput {
         /// Loader notes (a generated pool smaller than `n`, …).
         #[serde(default)]
         notes: Vec<String>,
+        /// What labels 0 and 1 mean, when the task names its classes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        classes: Option<[String; 2]>,
+        /// People as weak supervisors (`session:FILE`): each example's `p(label 1)` from its
+        /// debate's verdict, in dataset order ([`data::session`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        verdicts: Option<Vec<f64>>,
     },
     Features {
         stats: FeatureStats,
@@ -207,6 +247,23 @@ pub enum StageOutput {
     Results {
         results: PathBuf,
         predictions: PathBuf,
+    },
+    /// `debate:D`: what the debates took; the arguments are in `file` (`debate-context.jsonl`
+    /// in the run folder, one [`ExampleDebate`] per example in dataset order).
+    Debate {
+        stats: DebateStats,
+        file: PathBuf,
+    },
+    /// `weak+debate`: the supervisor that read the arguments.
+    DebateSupervisor {
+        supervisor: SupervisorKind,
+        /// Its probabilities on every split (the mean over members for an ensemble).
+        head: HeadOutput,
+        /// Heads averaged (1 for `features`, 0 for `judge`).
+        members: usize,
+        /// `judge` only: the same weak model answering without the arguments.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alone: Option<SplitProbs>,
     },
 }
 
@@ -265,6 +322,28 @@ fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
+/// A bootstrap sample of `rows` by group: as many groups as `rows` has, drawn with
+/// replacement (seeded), each bringing all its rows.
+fn group_bootstrap(rows: &[usize], ds: &Dataset, seed: u64) -> Vec<usize> {
+    use rand::{Rng, SeedableRng};
+    let mut groups: Vec<&str> = Vec::new();
+    let mut by_group: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &i in rows {
+        let g = ds.examples[i].group.as_str();
+        by_group.entry(g).or_insert_with(|| {
+            groups.push(g);
+            Vec::new()
+        });
+        by_group.get_mut(g).unwrap().push(i);
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(rows.len());
+    for _ in 0..groups.len() {
+        out.extend_from_slice(&by_group[groups[rng.random_range(0..groups.len())]]);
+    }
+    out
+}
+
 fn stage_seed(seed: u64, stage: &str) -> u64 {
     let h = Sha256::digest(format!("{seed}/{stage}").as_bytes());
     u64::from_le_bytes(h[..8].try_into().unwrap())
@@ -310,6 +389,11 @@ impl Experiment {
         &self.cfg.ladder[0]
     }
 
+    /// The session file when the weak supervisor is people's verdicts (`session:FILE`).
+    pub fn session_file(&self) -> Option<PathBuf> {
+        data::session::session_path(&self.cfg.ladder[0])
+    }
+
     fn strong_models(&self) -> &[String] {
         &self.cfg.ladder[1..]
     }
@@ -336,17 +420,30 @@ impl Experiment {
     /// Every stage, in an order that respects dependencies.
     pub fn plan(&self) -> Vec<StageId> {
         let mut p = vec![StageId::Data];
-        for m in &self.cfg.ladder {
+        for m in self.cfg.ladder.iter().filter(|m| !data::session::is_session(m)) {
             p.push(StageId::Features { model: m.clone() });
+        }
+        if let Some(d) = &self.cfg.debate {
+            p.push(StageId::Debate { model: d.model.clone() });
         }
         p.push(StageId::Weak);
         p.push(StageId::WeakLabels);
+        if self.cfg.debate.is_some() {
+            p.push(StageId::WeakDebate);
+        }
         for m in self.strong_models() {
             p.push(StageId::Ceiling { model: m.clone() });
         }
         for m in self.strong_models() {
             for l in self.direct_losses() {
                 p.push(StageId::Student { model: m.clone(), loss: l });
+            }
+        }
+        if self.cfg.debate.is_some() {
+            for m in self.strong_models() {
+                for l in self.cfg.losses.clone() {
+                    p.push(StageId::DebateStudent { model: m.clone(), loss: l });
+                }
             }
         }
         for k in 1..=self.bootstrap_steps() {
@@ -380,6 +477,7 @@ impl Experiment {
         match stage {
             StageId::Data => vec![],
             StageId::Features { .. } => vec![StageId::Data],
+            StageId::Weak if self.session_file().is_some() => vec![StageId::Data],
             StageId::Weak => vec![StageId::Features { model: ladder[0].clone() }],
             StageId::WeakLabels => vec![StageId::Weak],
             StageId::Ceiling { model } => vec![StageId::Features { model: model.clone() }],
@@ -393,6 +491,14 @@ impl Experiment {
             StageId::Bootstrap { step } => {
                 vec![StageId::Bootstrap { step: step - 1 }, StageId::Features { model: ladder[*step].clone() }]
             }
+            StageId::Debate { .. } => vec![StageId::Data],
+            StageId::WeakDebate => {
+                let d = self.cfg.debate.as_ref().map(|d| d.model.clone()).unwrap_or_default();
+                vec![StageId::Debate { model: d }, StageId::Features { model: ladder[0].clone() }]
+            }
+            StageId::DebateStudent { model, .. } => {
+                vec![StageId::WeakDebate, StageId::Features { model: model.clone() }]
+            }
             StageId::Results => self.plan().into_iter().filter(|s| *s != StageId::Results).collect(),
         }
     }
@@ -404,7 +510,14 @@ impl Experiment {
         let deps = deps.join(",");
         let head = json(&c.head);
         match stage {
-            StageId::Data => key_of(&["data-v3", &json(&c.task), &json(&c.split), &c.seed.to_string()]),
+            StageId::Data => {
+                // A session's verdicts are its content: a session judged further re-runs.
+                let session = self
+                    .session_file()
+                    .map(|p| std::fs::read(&p).map(|b| hex::encode(Sha256::digest(b))).unwrap_or_default())
+                    .unwrap_or_default();
+                key_of(&["data-v3", &json(&c.task), &json(&c.split), &c.seed.to_string(), &session])
+            }
             StageId::Features { model } => {
                 let f = &c.features;
                 let opts = if let Some(d) = features::bow_dim_of(model, f.bow_dim) {
@@ -439,7 +552,24 @@ impl Experiment {
                 &json(&c.bootstrap_loss()),
                 &c.seed.to_string(),
             ]),
-            StageId::Results => key_of(&["results-v2", &deps, &json(&c.metrics), &c.seed.to_string()]),
+            StageId::Debate { model } => {
+                let d = c.debate.as_ref();
+                let what = d.map(|d| (d.rounds, d.max_tokens, d.question.clone(), d.claims.clone()));
+                key_of(&["debate-args-v1", &deps, model, &json(&what)])
+            }
+            StageId::WeakDebate => {
+                key_of(&["weak-debate-v1", &deps, &json(&c.debate), &head, &json(&c.features), &c.seed.to_string()])
+            }
+            StageId::DebateStudent { .. } => key_of(&[
+                "debate-student-v1",
+                &stage.to_string(),
+                &deps,
+                &head,
+                &json(&c.loss),
+                &json(&c.head.student_early_stopping),
+                &c.seed.to_string(),
+            ]),
+            StageId::Results => key_of(&["results-v3", &deps, &json(&c.metrics), &c.seed.to_string()]),
         }
     }
 
@@ -538,8 +668,8 @@ impl Experiment {
         if let Some(d) = &self.data {
             return Ok(d.clone());
         }
-        let (kind, n) = match self.output(&StageId::Data)? {
-            StageOutput::Data { kind, n_examples, .. } => (kind, n_examples),
+        let (kind, n, classes) = match self.output(&StageId::Data)? {
+            StageOutput::Data { kind, n_examples, classes, .. } => (kind, n_examples, classes),
             _ => bail!("the data stage record is malformed"),
         };
         let path = self.out.join("examples.jsonl");
@@ -558,6 +688,7 @@ impl Experiment {
         }
         let mut d = Dataset::new(kind, examples);
         d.spec = self.cfg.task.spec.clone();
+        d.classes = classes;
         let d = Arc::new(d);
         self.data = Some(d.clone());
         Ok(d)
@@ -647,6 +778,24 @@ impl Experiment {
         on_event: &mut dyn FnMut(Event),
     ) -> Result<(head::Trained, Arc<FeatureMatrix>)> {
         let feats = self.features_cached(model, on_event)?;
+        self.fit_on(feats, stage, head_name, model, train, y, yv, loss, early_stopping, on_event)
+    }
+
+    /// [`Self::fit`] on given features (`model` names them and picks their scaling).
+    #[allow(clippy::too_many_arguments)]
+    fn fit_on(
+        &mut self,
+        feats: Arc<FeatureMatrix>,
+        stage: &str,
+        head_name: &str,
+        model: &str,
+        train: &[usize],
+        y: &[f64],
+        yv: &[f64],
+        loss: LossKind,
+        early_stopping: bool,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<(head::Trained, Arc<FeatureMatrix>)> {
         let splits = self.splits()?;
         let ds = self.dataset()?;
         let val_gt: Vec<bool> = splits.val.iter().map(|&i| ds.examples[i].label).collect();
@@ -657,7 +806,7 @@ impl Experiment {
         let seed = stage_seed(self.cfg.seed, head_name);
         // Students (trained on weak labels) stop on AUROC against the weak validation
         // labels; the supervisor and the ceilings on ground-truth validation loss.
-        let supervised_by_truth = head_name == "weak" || head_name == "ceiling";
+        let supervised_by_truth = head_name == "weak" || head_name == "ceiling" || head_name.starts_with("weak+debate");
         let stop = match (early_stopping, supervised_by_truth) {
             (false, _) => head::Stop::Off,
             (true, true) => head::Stop::ValLoss,
@@ -746,6 +895,32 @@ impl Experiment {
                     StageSummary { features: Some(stats.clone()), text, ..Default::default() },
                     StageOutput::Features { stats },
                 ))
+            }
+            StageId::Weak if self.session_file().is_some() => {
+                let splits = self.splits()?;
+                let probs = SplitProbs {
+                    weak_train: Some(Vec::new()),
+                    strong_train: Some(self.verdicts(&splits.strong_train)?),
+                    val: self.verdicts(&splits.val)?,
+                    test: self.verdicts(&splits.test)?,
+                };
+                let out = HeadOutput {
+                    model: self.weak_model().to_string(),
+                    probs,
+                    curve: Vec::new(),
+                    best_epoch: 0,
+                    stopped_early: false,
+                    l2: 0.0,
+                    cv: Vec::new(),
+                };
+                let mut summary = self.head_summary(&out, "verdicts of")?;
+                summary.text = format!(
+                    "verdicts of {}: test acc {:.3} on {} held-out examples (people are not trained)",
+                    out.model,
+                    summary.test.as_ref().map(|t| t.acc).unwrap_or(f64::NAN),
+                    splits.test.len()
+                );
+                Ok((summary, StageOutput::Head { head: out }))
             }
             StageId::Weak => {
                 let splits = self.splits()?;
@@ -839,43 +1014,302 @@ impl Experiment {
                 Ok((summary, StageOutput::Head { head: out }))
             }
             StageId::Student { model, loss } => {
-                let splits = self.splits()?;
                 let (q, qv) = self.weak_labels()?;
-                let es = self.cfg.head.student_early_stopping;
-                let (t, f) = self.fit(
-                    &name,
-                    &format!("student:{loss}"),
-                    model,
-                    &splits.strong_train,
-                    &q,
-                    &qv,
-                    *loss,
-                    es,
-                    on_event,
-                )?;
-                let probs = SplitProbs {
-                    val: self.predict(&t, &f, &splits.val)?,
-                    test: self.predict(&t, &f, &splits.test)?,
-                    ..Default::default()
-                };
-                let out = HeadOutput {
-                    model: model.clone(),
-                    probs,
-                    curve: t.curve,
-                    best_epoch: t.best_epoch,
-                    stopped_early: t.stopped_early,
-                    l2: t.l2,
-                    cv: t.cv,
-                };
-                let summary = self.head_summary(&out, &format!("student ({loss})"))?;
-                Ok((summary, StageOutput::Head { head: out }))
+                self.run_student(&name, &format!("student:{loss}"), model, *loss, &q, &qv, on_event)
+            }
+            StageId::Debate { model } => self.run_debate(model, &name, on_event),
+            StageId::WeakDebate => self.run_weak_debate(&name, on_event),
+            StageId::DebateStudent { model, loss } => {
+                let (q, qv) = self.debate_labels()?;
+                self.run_student(&name, &format!("student+debate:{loss}"), model, *loss, &q, &qv, on_event)
             }
             StageId::Bootstrap { step } => self.run_bootstrap(*step, &name, on_event),
             StageId::Results => self.run_results(),
         }
     }
 
+    /// A student of `model` trained on labels `q` (strong_train) and `qv` (val) with `loss`.
+    #[allow(clippy::too_many_arguments)]
+    fn run_student(
+        &mut self,
+        name: &str,
+        head_name: &str,
+        model: &str,
+        loss: LossKind,
+        q: &[f64],
+        qv: &[f64],
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<(StageSummary, StageOutput)> {
+        let splits = self.splits()?;
+        let es = self.cfg.head.student_early_stopping;
+        let (t, f) = self.fit(name, head_name, model, &splits.strong_train, q, qv, loss, es, on_event)?;
+        let probs = SplitProbs {
+            val: self.predict(&t, &f, &splits.val)?,
+            test: self.predict(&t, &f, &splits.test)?,
+            ..Default::default()
+        };
+        let out = HeadOutput {
+            model: model.to_string(),
+            probs,
+            curve: t.curve,
+            best_epoch: t.best_epoch,
+            stopped_early: t.stopped_early,
+            l2: t.l2,
+            cv: t.cv,
+        };
+        let what = if head_name.starts_with("student+debate") {
+            format!("student on debate-assisted labels ({loss})")
+        } else {
+            format!("student ({loss})")
+        };
+        let summary = self.head_summary(&out, &what)?;
+        Ok((summary, StageOutput::Head { head: out }))
+    }
+
+    /// The arguments of every example, in dataset order (the `debate:D` stage's file).
+    pub fn debates(&mut self) -> Result<Vec<ExampleDebate>> {
+        let model = self
+            .cfg
+            .debate
+            .as_ref()
+            .map(|d| d.model.clone())
+            .ok_or_else(|| anyhow!("no [debate] in this experiment"))?;
+        let file = match self.output(&StageId::Debate { model })? {
+            StageOutput::Debate { file, .. } => file,
+            _ => bail!("the debate stage record is malformed"),
+        };
+        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let debates: Vec<ExampleDebate> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{}:{}", file.display(), i + 1)))
+            .collect::<Result<_>>()?;
+        let ds = self.dataset()?;
+        if debates.len() != ds.examples.len() || debates.iter().zip(&ds.examples).any(|(d, e)| d.id != e.id) {
+            bail!(
+                "{} does not match the run's examples; delete it and its stage record to debate again",
+                file.display()
+            );
+        }
+        Ok(debates)
+    }
+
+    fn run_debate(
+        &mut self,
+        model: &str,
+        name: &str,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<(StageSummary, StageOutput)> {
+        let cfg = self.cfg.debate.clone().ok_or_else(|| anyhow!("no [debate] in this experiment"))?;
+        let ds = self.dataset()?;
+        if ds.kind == TaskKind::Preference {
+            bail!("debate context is for binary, multiple-choice and chess tasks, not preference pairs");
+        }
+        let (question, claims) = debate_context::question_and_claims(&cfg, ds.kind, ds.classes.as_ref());
+        // A remote model has no weight file to hash: its spec stands for it.
+        let identity = features::model_identity(model).unwrap_or_else(|_| model.to_string());
+        let inputs: Vec<debate_context::DebateInput> =
+            ds.examples.iter().map(|e| debate_context::DebateInput { id: &e.id, text: &e.text }).collect();
+        let spec = model.to_string();
+        let mut load = || -> Result<crate::debate::SharedModel> {
+            let m = crate::runtime::load(&spec, &mut |_| {})
+                .with_context(|| format!("cannot load {spec} to write the debate context"))?;
+            Ok(crate::runtime::pool::share_boxed(m))
+        };
+        let cancel = self.cancel.clone();
+        let (debates, stats) = debate_context::run_debates(
+            &cfg,
+            &debate_context::cache_dir(),
+            &identity,
+            &question,
+            &claims,
+            &inputs,
+            &mut load,
+            &cancel,
+            &mut |done, total, d| {
+                on_event(Event::Progress { stage: name.to_string(), done, total });
+                on_event(Event::Argument {
+                    stage: name.to_string(),
+                    id: d.id.clone(),
+                    text: debate_context::arguments_block(&d.arguments, &claims, ""),
+                });
+            },
+        )?;
+        let file = self.out.join("debate-context.jsonl");
+        crate::fsio::write_jsonl_atomic(&file, &debates)?;
+        let text = format!(
+            "{model}: {} arguments for {} examples ({} from the cache), {} tokens; {} cut at {} tokens, {} copying the opponent; quotes {} verified, {} not; claims {:?}",
+            stats.arguments,
+            stats.examples,
+            stats.cached,
+            stats.tokens,
+            stats.cut,
+            cfg.max_tokens,
+            stats.copied,
+            stats.quotes_verified,
+            stats.quotes_unverified,
+            claims
+        );
+        Ok((StageSummary { text, ..Default::default() }, StageOutput::Debate { stats, file }))
+    }
+
+    /// Labels of `strong_train` and `val` from the supervisor that read the debates.
+    fn debate_labels(&mut self) -> Result<(Vec<f64>, Vec<f64>)> {
+        match self.output(&StageId::WeakDebate)? {
+            StageOutput::DebateSupervisor { head, .. } => {
+                let st = head.probs.strong_train.ok_or_else(|| anyhow!("weak+debate has no strong_train labels"))?;
+                Ok((st, head.probs.val))
+            }
+            _ => bail!("the weak+debate stage record is malformed"),
+        }
+    }
+
+    fn run_weak_debate(&mut self, name: &str, on_event: &mut dyn FnMut(Event)) -> Result<(StageSummary, StageOutput)> {
+        let cfg = self.cfg.debate.clone().ok_or_else(|| anyhow!("no [debate] in this experiment"))?;
+        let ds = self.dataset()?;
+        let splits = self.splits()?;
+        let debates = self.debates()?;
+        let (question, claims) = debate_context::question_and_claims(&cfg, ds.kind, ds.classes.as_ref());
+        let weak = self.weak_model().to_string();
+        let (head, members, alone) = match cfg.supervisor {
+            SupervisorKind::Features | SupervisorKind::Ensemble => {
+                let mut opts = self.cfg.features.clone();
+                let mut texts: Vec<String> = ds
+                    .examples
+                    .iter()
+                    .zip(&debates)
+                    .map(|(e, d)| debate_context::context_text(&e.text, &d.arguments, &claims))
+                    .collect();
+                if !features::is_bow(&weak) {
+                    let t = opts.template.clone().unwrap_or_else(|| features::default_template(ds.kind).to_string());
+                    texts = texts.iter().map(|b| features::apply_template(&t, b)).collect();
+                    opts.template = Some(t);
+                }
+                let (m, stats) = features::extract(&weak, &texts, &opts, &self.cancel, &mut |done, total| {
+                    on_event(Event::Progress { stage: name.to_string(), done, total })
+                })?;
+                if stats.truncated > 0 {
+                    on_event(Event::Warning {
+                        message: format!(
+                            "{weak}: {} of {} texts with their arguments were longer than {} tokens and were cut from the left (the arguments at the end are kept)",
+                            stats.truncated, stats.n, opts.max_tokens
+                        ),
+                    });
+                }
+                let feats = Arc::new(m);
+                let gt = |idx: &[usize]| {
+                    idx.iter().map(|&i| if ds.examples[i].label { 1.0 } else { 0.0 }).collect::<Vec<f64>>()
+                };
+                let members = if cfg.supervisor == SupervisorKind::Ensemble { cfg.ensemble } else { 1 };
+                let es = self.cfg.head.early_stopping;
+                let mut sum = SplitProbs {
+                    weak_train: Some(vec![0.0; splits.weak_train.len()]),
+                    strong_train: Some(vec![0.0; splits.strong_train.len()]),
+                    val: vec![0.0; splits.val.len()],
+                    test: vec![0.0; splits.test.len()],
+                };
+                let mut first: Option<head::Trained> = None;
+                for k in 0..members {
+                    let head_name = if members == 1 { "weak+debate".to_string() } else { format!("weak+debate/{k}") };
+                    let rows = if members == 1 {
+                        splits.weak_train.clone()
+                    } else {
+                        group_bootstrap(&splits.weak_train, &ds, stage_seed(self.cfg.seed, &head_name))
+                    };
+                    let (t, f) = self.fit_on(
+                        feats.clone(),
+                        name,
+                        &head_name,
+                        &weak,
+                        &rows,
+                        &gt(&rows),
+                        &gt(&splits.val),
+                        LossKind::Xent,
+                        es,
+                        on_event,
+                    )?;
+                    let add = |acc: &mut [f64], p: Vec<f64>| acc.iter_mut().zip(p).for_each(|(a, v)| *a += v);
+                    add(sum.weak_train.as_mut().unwrap(), self.predict(&t, &f, &splits.weak_train)?);
+                    add(sum.strong_train.as_mut().unwrap(), self.predict(&t, &f, &splits.strong_train)?);
+                    add(&mut sum.val, self.predict(&t, &f, &splits.val)?);
+                    add(&mut sum.test, self.predict(&t, &f, &splits.test)?);
+                    first.get_or_insert(t);
+                }
+                let scale = |v: &mut [f64]| v.iter_mut().for_each(|x| *x /= members as f64);
+                scale(sum.weak_train.as_mut().unwrap());
+                scale(sum.strong_train.as_mut().unwrap());
+                scale(&mut sum.val);
+                scale(&mut sum.test);
+                let t = first.expect("at least one member");
+                let out = HeadOutput {
+                    model: format!("{weak}+debate"),
+                    probs: sum,
+                    curve: t.curve,
+                    best_epoch: t.best_epoch,
+                    stopped_early: t.stopped_early,
+                    l2: t.l2,
+                    cv: t.cv,
+                };
+                (out, members, None)
+            }
+            SupervisorKind::Judge => {
+                let lm = crate::runtime::load(&weak, &mut |_| {})
+                    .with_context(|| format!("cannot load {weak} to judge the debates"))?;
+                let mut reader =
+                    debate_context::model_debater(&weak, crate::runtime::pool::share_boxed(lm), cfg.max_tokens);
+                let judge_rows: Vec<usize> =
+                    splits.strong_train.iter().chain(&splits.val).chain(&splits.test).copied().collect();
+                let mut with = HashMap::new();
+                let mut without = HashMap::new();
+                let total = judge_rows.len();
+                for (k, &i) in judge_rows.iter().enumerate() {
+                    if self.cancel.is_cancelled() {
+                        bail!("judging cancelled");
+                    }
+                    let e = &ds.examples[i];
+                    let item = debate_context::debate_item(&e.id, &e.text, &question, &claims);
+                    let args = debate_context::arguments_block(&debates[i].arguments, &claims, &e.text);
+                    with.insert(i, debate_context::judge_p1(&mut reader, &item, Some(&args))?);
+                    without.insert(i, debate_context::judge_p1(&mut reader, &item, None)?);
+                    on_event(Event::Progress { stage: name.to_string(), done: k + 1, total });
+                }
+                let probs = |m: &HashMap<usize, f64>| SplitProbs {
+                    weak_train: None,
+                    strong_train: Some(splits.strong_train.iter().map(|i| m[i]).collect()),
+                    val: splits.val.iter().map(|i| m[i]).collect(),
+                    test: splits.test.iter().map(|i| m[i]).collect(),
+                };
+                let out = HeadOutput {
+                    model: format!("{weak}+debate (zero-shot)"),
+                    probs: probs(&with),
+                    curve: Vec::new(),
+                    best_epoch: 0,
+                    stopped_early: false,
+                    l2: 0.0,
+                    cv: Vec::new(),
+                };
+                (out, 0, Some(probs(&without)))
+            }
+        };
+        let plain = self.head_output(&StageId::Weak)?;
+        let mut summary =
+            self.head_summary(&head, &format!("weak supervisor with debate context ({})", cfg.supervisor))?;
+        let lab: Vec<bool> = splits.test.iter().map(|&i| ds.examples[i].label).collect();
+        let acc_plain = crate::stats::accuracy(&plain.probs.test, &lab);
+        let acc_debate = crate::stats::accuracy(&head.probs.test, &lab);
+        summary.text.push_str(&format!("; without debate {acc_plain:.3}, Φ {:+.3}", acc_debate - acc_plain));
+        if let Some(a) = &alone {
+            summary
+                .text
+                .push_str(&format!("; zero-shot without the arguments {:.3}", crate::stats::accuracy(&a.test, &lab)));
+        }
+        Ok((summary, StageOutput::DebateSupervisor { supervisor: cfg.supervisor, head, members, alone }))
+    }
+
     fn run_data(&mut self) -> Result<(StageSummary, StageOutput)> {
+        if let Some(path) = self.session_file() {
+            return self.run_session_data(&path);
+        }
         let t = &self.cfg.task;
         let opts = LoadOptions {
             n: t.n,
@@ -932,9 +1366,59 @@ impl Experiment {
             duplicates_removed: ds.duplicates_removed,
             contamination,
             notes: ds.notes.clone(),
+            classes: ds.classes.clone(),
+            verdicts: None,
         };
         self.data = Some(Arc::new(ds));
         Ok((StageSummary { balance: Some(balance), text, ..Default::default() }, out))
+    }
+
+    /// The data stage of people as weak supervisors: the session's judged items, their
+    /// verdicts as weak labels, split by item ([`data::session::split`]).
+    fn run_session_data(&mut self, path: &Path) -> Result<(StageSummary, StageOutput)> {
+        let l = data::session::load(path)?;
+        let ds = l.dataset;
+        let splits = data::session::split(&ds, &self.cfg.split, self.cfg.seed)?;
+        let contamination = data::contamination(&ds, &splits);
+        if contamination > 0 {
+            bail!("{contamination} test examples also occur in a training split (after normalisation); this is a bug in the splitter");
+        }
+        let balance = splits.balance(&ds);
+        crate::fsio::write_jsonl_atomic(&self.out.join("examples.jsonl"), &ds.examples)?;
+        let text = format!(
+            "{} examples from {} judged debates of {} ({} by people, {} by models; {} unjudged and {} agreed left out): strong_train {}, val {}, test {}; contamination {contamination}",
+            ds.examples.len(),
+            l.judged,
+            path.display(),
+            l.human,
+            l.model,
+            l.unjudged,
+            l.agreed,
+            splits.strong_train.len(),
+            splits.val.len(),
+            splits.test.len(),
+        );
+        let out = StageOutput::Data {
+            kind: ds.kind,
+            n_examples: ds.examples.len(),
+            splits,
+            balance,
+            duplicates_removed: 0,
+            contamination,
+            notes: ds.notes.clone(),
+            classes: ds.classes.clone(),
+            verdicts: Some(l.verdicts),
+        };
+        self.data = Some(Arc::new(ds));
+        Ok((StageSummary { balance: Some(balance), text, ..Default::default() }, out))
+    }
+
+    /// The session's verdict labels of the examples `idx`.
+    fn verdicts(&mut self, idx: &[usize]) -> Result<Vec<f64>> {
+        match self.output(&StageId::Data)? {
+            StageOutput::Data { verdicts: Some(v), .. } => Ok(idx.iter().map(|&i| v[i]).collect()),
+            _ => bail!("the data stage has no verdicts (the weak supervisor is not a session)"),
+        }
     }
 
     /// Labels of `strong_train` and `val` that step `step` trains on.
@@ -1108,7 +1592,34 @@ impl Experiment {
                     loss: l.to_string(),
                     step: None,
                     seed: None,
+                    debate: None,
                 });
+            }
+        }
+        if let Some(d) = self.cfg.debate.clone() {
+            // Students of the supervisor that read the debates: same weak baseline
+            // (`weak_prob`), their own supervisor (`supervisor_prob`).
+            let sup = match self.output(&StageId::WeakDebate)? {
+                StageOutput::DebateSupervisor { head, .. } => head.probs.test,
+                _ => bail!("the weak+debate stage record is malformed"),
+            };
+            for m in self.strong_models().to_vec() {
+                for l in self.cfg.losses.clone() {
+                    let s = self.head_output(&StageId::DebateStudent { model: m.clone(), loss: l })?;
+                    let id = format!("{weak_name}+debate>{m}:{l}");
+                    push_rows(&id, &s.probs.test, &ceilings[&m], &sup, &mut rows);
+                    infos.push(RunInfo {
+                        id,
+                        kind: RunKind::Direct,
+                        weak: weak_name.clone(),
+                        strong: m.clone(),
+                        supervisor: format!("{weak_name} reading {}'s debates ({})", d.model, d.supervisor),
+                        loss: l.to_string(),
+                        step: None,
+                        seed: None,
+                        debate: Some(d.model.clone()),
+                    });
+                }
             }
         }
         let lb = self.cfg.bootstrap_loss();
@@ -1132,6 +1643,7 @@ impl Experiment {
                 loss: lb.to_string(),
                 step: Some(k),
                 seed: None,
+                debate: None,
             });
             steps.push(StepInfo { step: k, run: id });
         }

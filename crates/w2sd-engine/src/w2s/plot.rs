@@ -1,5 +1,6 @@
 //! Figures in the style of the weak-to-strong paper, from `results.json`:
-//! left, PGR against the strong model (one line per loss, the bootstrap chain dashed,
+//! left, PGR against the strong model (one line per loss, and per loss `+ debate` for
+//! students of a debate-assisted supervisor; the bootstrap chain dashed,
 //! 95% bootstrap CIs as bars); right, test accuracy per stage (weak supervisor,
 //! ceilings, students, bootstrap steps). SVG or PNG by the file extension.
 //!
@@ -18,7 +19,7 @@ use std::path::Path;
 use super::metrics::{RunCis, RunMetrics};
 use super::results::{BootstrapStep, Results, RunInfo, RunKind, RunResult};
 
-/// One seed's PGR of a direct run: `(loss, strong model, pgr)`.
+/// One seed's PGR of a direct run: `(series, strong model, pgr)` ([`RunInfo::series`]).
 type SeedPoint = (String, String, f64);
 
 /// The means over seeds as a one-seed results view, and every seed's PGR points.
@@ -37,6 +38,7 @@ fn seed_view(r: &Results) -> (Results, Vec<SeedPoint>) {
                 loss: a.loss.clone(),
                 step: a.step,
                 seed: None,
+                debate: a.debate.clone(),
             },
             metrics: RunMetrics {
                 n: 0,
@@ -55,6 +57,7 @@ fn seed_view(r: &Results) -> (Results, Vec<SeedPoint>) {
                 ece_ceiling: nan,
                 ece_w2s: nan,
                 agreement: nan,
+                acc_supervisor: a.acc_supervisor.mean.unwrap_or(nan),
                 ci: RunCis {
                     acc_weak: a.acc_weak.ci,
                     acc_ceiling: a.acc_ceiling.ci,
@@ -64,6 +67,8 @@ fn seed_view(r: &Results) -> (Results, Vec<SeedPoint>) {
                     pgr_auroc: a.pgr_auroc.ci,
                     gap: None,
                     gap_auroc: None,
+                    acc_supervisor: a.acc_supervisor.ci,
+                    supervisor_gain: None,
                 },
             },
         })
@@ -87,7 +92,7 @@ fn seed_view(r: &Results) -> (Results, Vec<SeedPoint>) {
         .runs
         .iter()
         .filter(|x| x.info.kind == RunKind::Direct)
-        .filter_map(|x| Some((x.info.loss.clone(), x.info.strong.clone(), x.metrics.pgr?)))
+        .filter_map(|x| Some((x.info.series(), x.info.strong.clone(), x.metrics.pgr?)))
         .collect();
     let view = Results { runs, bootstrap, aggregate: Vec::new(), paired: Vec::new(), ..r.clone() };
     (view, points)
@@ -151,7 +156,7 @@ where
         }
     };
     let mut losses: Vec<String> =
-        r.runs.iter().filter(|x| x.info.kind == RunKind::Direct).map(|x| x.info.loss.clone()).collect();
+        r.runs.iter().filter(|x| x.info.kind == RunKind::Direct).map(|x| x.info.series()).collect();
     losses.dedup();
     {
         let mut seen = std::collections::HashSet::new();
@@ -194,7 +199,7 @@ where
         let pts: Vec<(f64, f64, Option<[f64; 2]>)> = r
             .runs
             .iter()
-            .filter(|x| x.info.kind == RunKind::Direct && &x.info.loss == loss)
+            .filter(|x| x.info.kind == RunKind::Direct && &x.info.series() == loss)
             .filter_map(|x| Some((xs(&x.info.strong)? + offset(i), x.metrics.pgr?, x.metrics.ci.pgr)))
             .collect();
         chart
@@ -289,7 +294,7 @@ where
         let pts: Vec<(f64, f64)> = r
             .runs
             .iter()
-            .filter(|x| x.info.kind == RunKind::Direct && &x.info.loss == loss)
+            .filter(|x| x.info.kind == RunKind::Direct && &x.info.series() == loss)
             .filter_map(|x| Some((xs(&x.info.strong)? + offset(i), x.metrics.acc_w2s)))
             .collect();
         chart

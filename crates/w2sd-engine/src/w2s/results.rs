@@ -73,6 +73,22 @@ pub struct RunInfo {
     /// in a one-seed file.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub seed: Option<u64>,
+    /// The debate-context model, when the supervisor read its arguments (`weak+debate`);
+    /// `acc_weak` is still the plain weak supervisor's, so PGR has the same baseline as
+    /// the run without debate.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub debate: Option<String>,
+}
+
+impl RunInfo {
+    /// The run's series in tables and plots: its loss, `+ debate` when its supervisor read
+    /// debate context.
+    pub fn series(&self) -> String {
+        match &self.debate {
+            Some(_) => format!("{} + debate", self.loss),
+            None => self.loss.clone(),
+        }
+    }
 }
 
 /// One run of `results.json`.
@@ -139,8 +155,13 @@ pub struct AggregateRun {
     pub loss: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub step: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub debate: Option<String>,
     pub seeds: Vec<u64>,
     pub acc_weak: SeedSummary,
+    /// The student's supervisor (see [`RunMetrics::acc_supervisor`]).
+    #[serde(default)]
+    pub acc_supervisor: SeedSummary,
     pub acc_ceiling: SeedSummary,
     pub acc_w2s: SeedSummary,
     /// Over the seeds whose PGR is defined (gap interval above 0); `k` says how many.
@@ -149,12 +170,16 @@ pub struct AggregateRun {
     pub pgr_auroc: SeedSummary,
 }
 
-/// A paired comparison of two losses on one strong model, seed by seed: `loss − baseline`.
+/// A paired comparison on one strong model, seed by seed: two losses (`loss − baseline`),
+/// or, when `debate` is set, the run whose supervisor read debate context against the same
+/// loss without it (`baseline` is then `"<loss> without debate"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairedDiff {
     pub strong: String,
     pub loss: String,
     pub baseline: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub debate: Option<String>,
     /// `pgr(loss) − pgr(baseline)` on the seeds where both are defined.
     pub pgr: SeedSummary,
     /// `acc_w2s(loss) − acc_w2s(baseline)` (always defined).
@@ -198,8 +223,10 @@ pub fn aggregate(runs: &[RunResult], seeds: &[u64], level: f64) -> (Vec<Aggregat
             strong: first.info.strong.clone(),
             loss: first.info.loss.clone(),
             step: first.info.step,
+            debate: first.info.debate.clone(),
             seeds: seeds.to_vec(),
             acc_weak: seed_summary(&per_seed(id, &|r| Some(r.metrics.acc_weak)), level),
+            acc_supervisor: seed_summary(&per_seed(id, &|r| Some(r.metrics.acc_supervisor)), level),
             acc_ceiling: seed_summary(&per_seed(id, &|r| Some(r.metrics.acc_ceiling)), level),
             acc_w2s: seed_summary(&per_seed(id, &|r| Some(r.metrics.acc_w2s)), level),
             pgr: seed_summary(&per_seed(id, &|r| r.metrics.pgr), level),
@@ -209,18 +236,31 @@ pub fn aggregate(runs: &[RunResult], seeds: &[u64], level: f64) -> (Vec<Aggregat
     }
     let mut paired = Vec::new();
     let direct: Vec<&AggregateRun> = agg.iter().filter(|a| a.kind == RunKind::Direct).collect();
-    for a in &direct {
-        if a.loss == "xent" {
+    let diff = |x: &[Option<f64>], y: &[Option<f64>]| -> Vec<Option<f64>> {
+        x.iter().zip(y).map(|(p, q)| Some((*p)? - (*q)?)).collect()
+    };
+    for a in direct.iter().filter(|a| a.debate.is_none() && a.loss != "xent") {
+        let Some(b) = direct.iter().find(|b| b.strong == a.strong && b.loss == "xent" && b.debate.is_none()) else {
             continue;
-        }
-        let Some(b) = direct.iter().find(|b| b.strong == a.strong && b.loss == "xent") else { continue };
-        let diff = |x: &[Option<f64>], y: &[Option<f64>]| -> Vec<Option<f64>> {
-            x.iter().zip(y).map(|(p, q)| Some((*p)? - (*q)?)).collect()
         };
         paired.push(PairedDiff {
             strong: a.strong.clone(),
             loss: a.loss.clone(),
             baseline: b.loss.clone(),
+            debate: None,
+            pgr: seed_summary(&diff(&a.pgr.values, &b.pgr.values), level),
+            acc_w2s: seed_summary(&diff(&a.acc_w2s.values, &b.acc_w2s.values), level),
+        });
+    }
+    for a in direct.iter().filter(|a| a.debate.is_some()) {
+        let Some(b) = direct.iter().find(|b| b.strong == a.strong && b.loss == a.loss && b.debate.is_none()) else {
+            continue;
+        };
+        paired.push(PairedDiff {
+            strong: a.strong.clone(),
+            loss: a.loss.clone(),
+            baseline: format!("{} without debate", b.loss),
+            debate: a.debate.clone(),
             pgr: seed_summary(&diff(&a.pgr.values, &b.pgr.values), level),
             acc_w2s: seed_summary(&diff(&a.acc_w2s.values, &b.acc_w2s.values), level),
         });

@@ -20,6 +20,7 @@
 pub mod chess;
 pub mod files;
 pub mod preference;
+pub mod session;
 
 use anyhow::{bail, Result};
 use rand::seq::SliceRandom;
@@ -65,11 +66,15 @@ pub struct Dataset {
     /// Things the loader wants the user to know (a pool smaller than `n`, …).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What label 0 and label 1 mean, when the task names its classes
+    /// (`["negative", "positive"]`): the claims of debate context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<[String; 2]>,
 }
 
 impl Dataset {
     pub fn new(kind: TaskKind, examples: Vec<Example>) -> Dataset {
-        Dataset { spec: String::new(), kind, examples, duplicates_removed: 0, notes: Vec::new() }
+        Dataset { spec: String::new(), kind, examples, duplicates_removed: 0, notes: Vec::new(), classes: None }
     }
 }
 
@@ -280,23 +285,13 @@ fn choices_are_classes(choices: &[String]) -> bool {
 /// another id never straddles two splits.
 pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x00c0_ffee);
-    let binary = !items.is_empty() && items.iter().all(|it| it.choices.len() == 2 && choices_are_classes(&it.choices));
+    let binary = !items.is_empty() && items.iter().all(is_class_item);
     let mut examples = Vec::new();
     for it in items {
         if binary {
-            // The generators keep the bare text in `meta.text`; else question + passage.
-            let bare = it.meta.get("text").and_then(|v| v.as_str()).map(|s| s.trim().to_string());
-            let text = match &it.passage {
-                _ if bare.is_some() => bare.unwrap(),
-                Some(p) if !it.question.trim().is_empty() => format!("{}\n{}", p.trim(), it.question.trim()),
-                Some(p) => p.trim().to_string(),
-                None => it.question.trim().to_string(),
-            };
-            let group = format!("t:{}", normalise(&text));
-            examples.push(Example { id: it.id.clone(), group, text, label: it.answer == 1, pair: None });
+            examples.push(class_example(it));
             continue;
         }
-        let group = format!("q:{}", item_key(it));
         let keep: Vec<usize> = match mc {
             McMode::All => (0..it.choices.len()).collect(),
             McMode::Pair => {
@@ -305,22 +300,50 @@ pub fn from_items(items: &[TaskItem], mc: McMode, seed: u64) -> Dataset {
                 vec![it.answer, d]
             }
         };
-        for c in keep {
-            let qa = format!("Q: {}\nA: {}", it.question.trim(), candidate_text(&it.choices, c));
-            let text = match &it.passage {
-                Some(p) if !p.trim().is_empty() => format!("{}\n\n{qa}", p.trim()),
-                _ => qa,
-            };
-            examples.push(Example {
-                id: format!("{}/{c}", it.id),
-                group: group.clone(),
-                text,
-                label: c == it.answer,
-                pair: None,
-            });
-        }
+        examples.extend(keep.into_iter().map(|c| candidate_example(it, c)));
     }
-    Dataset::new(if binary { TaskKind::Binary } else { TaskKind::MultipleChoice }, examples)
+    let mut ds = Dataset::new(if binary { TaskKind::Binary } else { TaskKind::MultipleChoice }, examples);
+    if binary && items.iter().all(|it| it.choices == items[0].choices) {
+        ds.classes = Some([items[0].choices[0].trim().to_string(), items[0].choices[1].trim().to_string()]);
+    }
+    ds
+}
+
+/// The one example of an item whose two choices are class names: the text (the generators'
+/// bare `meta.text`, else passage then question) with label `answer == 1`, grouped by its
+/// normalised text.
+pub fn class_example(it: &TaskItem) -> Example {
+    let bare = it.meta.get("text").and_then(|v| v.as_str()).map(|s| s.trim().to_string());
+    let text = match &it.passage {
+        _ if bare.is_some() => bare.unwrap(),
+        Some(p) if !it.question.trim().is_empty() => format!("{}\n{}", p.trim(), it.question.trim()),
+        Some(p) => p.trim().to_string(),
+        None => it.question.trim().to_string(),
+    };
+    let group = format!("t:{}", normalise(&text));
+    Example { id: it.id.clone(), group, text, label: it.answer == 1, pair: None }
+}
+
+/// The example of candidate `c` of a multiple-choice item: `"{passage}\n\nQ: {question}\nA:
+/// {candidate}"`, label `c` is correct, grouped by the item's content ([`item_key`]).
+pub fn candidate_example(it: &TaskItem, c: usize) -> Example {
+    let qa = format!("Q: {}\nA: {}", it.question.trim(), candidate_text(&it.choices, c));
+    let text = match &it.passage {
+        Some(p) if !p.trim().is_empty() => format!("{}\n\n{qa}", p.trim()),
+        _ => qa,
+    };
+    Example {
+        id: format!("{}/{c}", it.id),
+        group: format!("q:{}", item_key(it)),
+        text,
+        label: c == it.answer,
+        pair: None,
+    }
+}
+
+/// Whether an item's choices are two class names (it becomes one [`class_example`]).
+pub fn is_class_item(it: &TaskItem) -> bool {
+    it.choices.len() == 2 && choices_are_classes(&it.choices)
 }
 
 /// The text of candidate `c` as a binary example shows it. A candidate that only refers to
