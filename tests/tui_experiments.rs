@@ -82,16 +82,18 @@ fn find_lists_saved_configs_working_folder_configs_and_run_folders() {
 }
 
 #[test]
-fn opening_makes_the_headless_checks_and_refuses_several_seeds() {
+fn opening_makes_the_headless_checks_and_opens_several_seeds() {
     let d = tempfile::tempdir().unwrap();
     let saved = d.path().join("experiments");
     write(&saved.join("seeds.toml"), &tiny(0).replace("seed = 0", "seeds = [1, 2]"));
     write(&saved.join("nofile.toml"), &tiny(0).replace("builtin:sentiment", "/nowhere/data.jsonl"));
     let v = find(&saved, &saved, &d.path().join("runs"));
     let by = |n: &str| v.iter().find(|e| e.name == n).unwrap();
-    assert_eq!(by("seeds").status, "2 seeds: headless only");
-    let e = format!("{:#}", load(by("seeds")).unwrap_err());
-    assert!(e.contains("one seed"), "{e}");
+    assert_eq!(by("seeds").status, "2 seeds: not run");
+    // Several seeds open (the screen runs them one after another), in the headless run's folder.
+    let s = load(by("seeds")).unwrap();
+    assert_eq!(s.cfg.seeds, Some(vec![1, 2]));
+    assert_eq!(s.out, w2sd::paths::run_dir(&s.cfg.run_name()));
     let e = format!("{:#}", load(by("nofile")).unwrap_err());
     assert!(e.contains("/nowhere/data.jsonl"), "{e}");
     // The same check headless: a missing test set is bad input (exit 2) before anything runs.

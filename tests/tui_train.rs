@@ -130,3 +130,74 @@ fn worker_runs_a_real_pipeline_step_pause_run_and_resume() {
     assert!(again.train.finished);
     h.stop(Duration::from_secs(5));
 }
+
+/// Several seeds on the Train screen: the worker runs each seed's pipeline in `<out>/seed-K/`
+/// one after another, then combines them (`w2s::seeds::combine_seeds`, as `w2sd train --seeds`
+/// does); the screen lists every seed's stages and a last row for the combined results, where
+/// it draws PGR against strong model with the spread over seeds and each run's mean with its
+/// interval across seeds. A second worker on the folder finds it all done.
+#[test]
+fn worker_runs_several_seeds_one_after_another_and_shows_their_spread() {
+    let d = tempfile::tempdir().unwrap();
+    let mut cfg = ExperimentConfig::for_task("builtin:sentiment");
+    cfg.task.n = Some(400);
+    cfg.ladder = vec!["bow:16".into(), "bow:512".into(), "bow:4096".into()];
+    cfg.losses = vec![w2sd::w2s::loss::LossKind::Logconf];
+    cfg.seeds = Some(vec![1, 2]);
+    cfg.metrics.resamples = 50;
+    let setup = TrainSetup { name: "seeds".into(), cfg, out: d.path().join("run") };
+    let mut app = app(120, 40);
+    app.screen = Screen::Train;
+    app.train = setup.state();
+    assert!(render(&app).contains("seeds 1, 2"), "{}", render(&app));
+
+    let mut events = Events::detached();
+    let mut h = spawn_train(setup.clone(), events.sender()).unwrap();
+    let TrainEvent::Planned { stages, .. } = next(&mut events, Duration::from_secs(10)) else {
+        panic!("the plan comes first")
+    };
+    let names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
+    let per_seed = (names.len() - 1) / 2;
+    assert!(names[..per_seed].iter().all(|n| n.starts_with("s1/")), "{names:?}");
+    assert!(names[per_seed..2 * per_seed].iter().all(|n| n.starts_with("s2/")), "{names:?}");
+    assert_eq!(names.last().unwrap(), "results");
+    app.on_worker(WorkerEvent::Train(TrainEvent::Planned {
+        config: "seeds".into(),
+        settings: setup.settings(),
+        stages: stages.clone(),
+    }));
+
+    h.send(TrainCommand::Run);
+    let v = until(&mut events, &mut app, |e| matches!(e, TrainEvent::Finished { .. }));
+    // Seed 1's stages all start before seed 2's, and the combination comes last.
+    let started: Vec<usize> =
+        v.iter().filter_map(|e| if let TrainEvent::StageStarted { stage } = e { Some(*stage) } else { None }).collect();
+    assert!(started.windows(2).all(|w| w[0] < w[1]), "{started:?}");
+    assert_eq!(started.last(), Some(&(names.len() - 1)));
+    assert!(app.train.stages.iter().all(|s| s.status == StageStatus::Done), "{:?}", app.train.stages);
+    for k in [1, 2] {
+        assert!(setup.out.join(format!("seed-{k}/results.json")).is_file());
+    }
+    let combined = w2sd::w2s::results::Results::load(&setup.out.join("results.json")).unwrap();
+    assert!(!combined.aggregate.is_empty());
+    // The same numbers as a headless `w2sd train --seeds` of the config computes from the seeds.
+    let again = w2sd::w2s::seeds::combine_seeds(&[1, 2], &setup.out).unwrap();
+    assert_eq!(again.aggregate, combined.aggregate);
+    // The finished screen shows the combined row with the chart and the intervals across seeds.
+    assert_eq!(Some(app.train.selected), app.train.results_row());
+    let screen = render(&app);
+    assert!(screen.contains("PGR against strong model · mean, spread over seeds"), "{screen}");
+    assert!(screen.contains("mean over seeds, 95% interval across seeds"), "{screen}");
+    assert!(screen.contains("s2 w2s bow:4096 logconf"), "{screen}");
+    h.stop(Duration::from_secs(5));
+
+    // A new worker on the same folder finds every stage done, the combination too.
+    let mut events = Events::detached();
+    let mut h = spawn_train(setup.clone(), events.sender()).unwrap();
+    let mut again = tui_support::app(120, 40);
+    again.train = setup.state();
+    let v = until(&mut events, &mut again, |e| matches!(e, TrainEvent::Finished { .. }));
+    assert!(!v.iter().any(|e| matches!(e, TrainEvent::StageStarted { .. })), "nothing runs again");
+    assert!(again.train.finished && again.train.run.is_some());
+    h.stop(Duration::from_secs(5));
+}

@@ -96,7 +96,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub force: bool,
     /// Open the experiment on the Train screen of the terminal UI instead of running it here
-    /// (s steps one stage, r runs the rest, p pauses); the same checks and output folder.
+    /// (n runs the next stage, r runs the rest, p pauses; several seeds run one after another);
+    /// the same checks and output folder.
     #[arg(long)]
     pub ui: bool,
     /// The head trained on the features (logistic or mlp).
@@ -450,7 +451,8 @@ impl Bars {
 }
 
 /// `w2sd train --ui`: the experiment, checked as for a headless run, opened on the Train screen
-/// (step with `s`, run with `r`, pause with `p`), in the same output folder a headless run uses.
+/// (the next stage with `n`, the rest with `r`, pause with `p`), in the same output folder a
+/// headless run uses.
 fn train_ui(a: TrainArgs, theme: Option<String>, mouse: bool) -> Result<()> {
     if a.json.on || a.stage.is_some() || a.force {
         return super::usage("--ui runs the experiment from the Train screen; drop --json, --stage and --force");
@@ -460,8 +462,7 @@ fn train_ui(a: TrainArgs, theme: Option<String>, mouse: bool) -> Result<()> {
         Some(p) => p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "experiment".into()),
         None => cfg.run_name(),
     };
-    // The checks of a headless run, and the screen's own (one seed): the ones the screen's
-    // experiment picker makes too.
+    // The checks of a headless run: the ones the screen's experiment picker makes too.
     let setup = crate::tui::workers::train::TrainSetup::checked(name, cfg, a.out.clone()).map_err(super::bad_input)?;
     crate::tui::run(crate::tui::Options {
         theme,

@@ -75,7 +75,7 @@ impl JudgeArgs {
             debaters: DebaterArgs {
                 strong: DEFAULT_STRONG.into(),
                 weak: DEFAULT_WEAK.into(),
-                max_tokens: 64,
+                max_tokens: crate::tui::message::DEFAULT_DEBATE_MAX_TOKENS,
                 temperature: 0.0,
                 strong_no_passage: false,
                 weak_no_passage: false,
@@ -108,6 +108,10 @@ impl JudgeArgs {
         a.protocol.turn_order = s.turn_order;
         a.rounds = s.rounds;
         a.blind = s.blind;
+        a.debaters.strong_no_passage = s.strong_no_passage;
+        a.debaters.weak_no_passage = s.weak_no_passage;
+        a.protocol.judge_sees_passage = s.judge_sees_passage;
+        a.debaters.max_tokens = s.max_tokens;
         a
     }
 

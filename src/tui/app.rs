@@ -380,13 +380,6 @@ impl App {
             WorkerEvent::ExperimentReady(Err(e)) => self.train.on_open_failed(e),
             WorkerEvent::ExperimentSaved(Ok(entry)) => {
                 let path = entry.path.display().to_string();
-                if entry.status.contains("seeds") {
-                    // The screen runs one seed: say how to run this one.
-                    self.train.on_saved(Ok(format!(
-                        "saved {path}; it has several seeds, which run headless: w2sd train --config {path}"
-                    )));
-                    return vec![];
-                }
                 self.train.on_saved(Ok(format!("saved {path}; opening it…")));
                 return vec![Effect::LoadExperiment(entry)];
             }

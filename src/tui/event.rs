@@ -71,10 +71,20 @@ impl Events {
 
     /// Starts reading the terminal and the two intervals on the current tokio runtime.
     pub fn start(rates: Rates) -> Events {
+        Self::spawn(rates, true)
+    }
+
+    /// The two intervals on the current tokio runtime, without the terminal: input comes
+    /// through [`Events::tx`] (headless tests of the event loop).
+    pub fn timers(rates: Rates) -> Events {
+        Self::spawn(rates, false)
+    }
+
+    fn spawn(rates: Rates, terminal: bool) -> Events {
         let (tx, rx) = unbounded_channel();
         let out = tx.clone();
         let task = tokio::spawn(async move {
-            let mut input = EventStream::new();
+            let mut input = terminal.then(EventStream::new);
             let mut tick = tokio::time::interval(rates.tick);
             let mut render = tokio::time::interval(rates.render);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -83,7 +93,7 @@ impl Events {
                 let ev = tokio::select! {
                     _ = tick.tick() => Event::Tick,
                     _ = render.tick() => Event::Render,
-                    maybe = input.next() => match maybe {
+                    maybe = async { input.as_mut()?.next().await }, if input.is_some() => match maybe {
                         Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => Event::Key(k),
                         Some(Ok(TermEvent::Key(_))) => continue,
                         Some(Ok(TermEvent::Mouse(m))) => Event::Mouse(m),

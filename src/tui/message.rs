@@ -261,6 +261,9 @@ pub enum Effect {
 /// The task of the default live debate (`w2sd` with no arguments, and the setup form's default).
 pub const DEFAULT_DEBATE_TASK: &str = "builtin:capitals";
 
+/// The per-turn token budget of the default live debate (and the setup form's default).
+pub const DEFAULT_DEBATE_MAX_TOKENS: usize = 64;
+
 /// A debate as the Debate screen's setup form describes it, remembered between runs in
 /// `<config dir>/debate.toml`. The command line turns it into a [`DebateConfig`] with the checks
 /// of `w2sd judge` (`cli::tui::debate_config`).
@@ -281,6 +284,14 @@ pub struct DebateSetup {
     pub turn_order: crate::session::TurnOrder,
     /// Shuffle the sides and hide the model names.
     pub blind: bool,
+    /// The information gap: which debaters are denied the passage (`w2sd judge
+    /// --strong-no-passage`, `--weak-no-passage`), and whether the judge is shown it
+    /// (`--judge-sees-passage`).
+    pub strong_no_passage: bool,
+    pub weak_no_passage: bool,
+    pub judge_sees_passage: bool,
+    /// Per-turn token budget of debaters given as model specs (`--max-tokens`).
+    pub max_tokens: usize,
 }
 
 impl DebateSetup {
@@ -319,6 +330,10 @@ impl Default for DebateSetup {
             assignment: crate::session::Assignment::Assigned,
             turn_order: crate::session::TurnOrder::SimultaneousFirst,
             blind: false,
+            strong_no_passage: false,
+            weak_no_passage: false,
+            judge_sees_passage: false,
+            max_tokens: DEFAULT_DEBATE_MAX_TOKENS,
         }
     }
 }
@@ -351,7 +366,7 @@ impl TrainSetup {
         TrainSetup { name: "demo".into(), cfg, out }
     }
 
-    /// Task, n, losses, seed, ladder and output folder, for the screen's header.
+    /// Task, n, losses, seed (or seeds), ladder and output folder, for the screen's header.
     pub fn settings(&self) -> Vec<(String, String)> {
         let c = &self.cfg;
         let losses: Vec<String> = c.losses.iter().map(|l| l.to_string()).collect();
@@ -359,7 +374,10 @@ impl TrainSetup {
             ("task".into(), c.task.spec.clone()),
             ("n".into(), c.task.n.map(|n| n.to_string()).unwrap_or_else(|| "all".into())),
             ("losses".into(), losses.join(", ")),
-            ("seed".into(), c.seed.to_string()),
+            match &c.seeds {
+                Some(s) => ("seeds".into(), s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")),
+                None => ("seed".into(), c.seed.to_string()),
+            },
             ("ladder".into(), c.ladder.join(" → ")),
             ("out".into(), self.out.display().to_string()),
         ]
@@ -419,6 +437,8 @@ pub enum StageKind {
     /// A strong model argues for each label of every example (debate context).
     Debate,
     Results,
+    /// The results of several seeds combined (`<out>/results.json`, the mean over seeds).
+    Combined,
 }
 
 /// One stage of the pipeline as planned by a config.
@@ -483,6 +503,9 @@ pub enum TrainEvent {
     Finished {
         results: String,
     },
+    /// The finished run folder as Review reads it (settings, stages, results), sent just
+    /// before `Finished`: the screen draws its PGR from it.
+    Results(Box<RunEntry>),
     Error(String),
 }
 

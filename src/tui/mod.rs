@@ -5,7 +5,9 @@
 //!   `<config>/keys.toml`; help overlay and status bar are built from the keymap.
 //! - [`theme`]: built-in TOML themes plus user themes in `<config>/themes/`.
 //! - [`event`]: terminal input, tick and render intervals, worker messages, one channel.
-//! - [`worker`]: models, pulls, session scans and debates run on background threads.
+//! - [`workers`]: models, pulls, session scans and debates run on background threads.
+//! - [`event_loop`]: events in, app updates, effects to [`Workers`], frames out; the same loop
+//!   runs headless in tests (`Events::timers`, a `TestBackend`).
 //!
 //! The terminal is restored on every exit path: normal return, error, panic (a panic
 //! hook restores it before the message prints) and SIGTERM, SIGINT and SIGHUP (caught
@@ -198,41 +200,187 @@ async fn run_async(opts: Options) -> Result<()> {
     let size = term.size()?;
     app.on_resize(size.width, size.height);
     let mut events = Events::start(Rates::default());
-    let tx = events.sender();
-
-    let mut debate: Option<DebateHandle> = None;
-    // The session lock of a debate started from the setup form (the first one's is the caller's).
-    let mut debate_lock: Option<crate::fsio::WriteLock> = None;
-    let setup_debate = opts.setup_debate;
-    let mut train_setup = match &opts.start {
-        Start::Train(s) => (**s).clone(),
-        _ => workers::train::TrainSetup::demo(),
-    };
-    let mut train: Option<workers::train::TrainHandle> = None;
+    let mut workers = Workers::new(events.sender(), opts.setup_debate);
     match &opts.start {
-        Start::Debate(cfg) => debate = Some(workers::spawn_debate(cfg.clone(), tx.clone())),
-        Start::Review(_) => spawn_scan(app.review.roots.clone(), tx.clone()),
-        Start::Train(_) => {}
+        Start::Debate(cfg) => workers.start_debate(cfg.clone()),
+        Start::Review(_) => spawn_scan(app.review.roots.clone(), events.sender()),
+        Start::Train(s) => workers.train_setup = (**s).clone(),
     }
-
-    let mut dirty = true;
     // For the terminal-restoration tests: panic after the first frame is on the screen.
     let panic_for_test = std::env::var_os("W2SD_TEST_PANIC").is_some();
+    let draw_frame = |term: &mut Terminal<CrosstermBackend<Stdout>>, app: &App| -> Result<()> {
+        draw(term, app)?;
+        if panic_for_test {
+            panic!("W2SD_TEST_PANIC is set: a deliberate panic to test that the terminal is restored");
+        }
+        Ok(())
+    };
+    let signalled = async {
+        tokio::select! {
+            _ = sigterm.recv() => {},
+            _ = sighup.recv() => {},
+            _ = sigint.recv() => {},
+        }
+    };
+    let r = event_loop(&mut app, &mut events, &mut term, &mut workers, draw_frame, signalled).await;
+    workers.stop();
+    drop(events);
+    drop(term);
+    drop(guard);
+    tracing::info!("tui end");
+    r
+}
+
+/// Starts a debate worker on a config (the local runtime's [`workers::spawn_debate`]; tests
+/// give one that runs scripted models).
+pub type DebateSpawner = Box<dyn FnMut(message::DebateConfig, event::Sender) -> DebateHandle + Send>;
+
+/// The background workers the event loop drives: it turns the app's [`Effect`]s into their
+/// commands ([`Workers::apply`]). Every model, pull, scan and export runs on a thread of its own,
+/// never on the loop's.
+pub struct Workers {
+    pub tx: event::Sender,
+    pub debate: Option<DebateHandle>,
+    /// The session lock of a debate started from the setup form (the first one's is the caller's).
+    debate_lock: Option<crate::fsio::WriteLock>,
+    pub spawn_debate: DebateSpawner,
+    /// The command line's checks of a debate set up on the form.
+    pub setup_debate: Option<fn(&message::DebateSetup) -> Result<message::DebateConfig>>,
+    /// The Train screen's experiment; its worker starts on the first command.
+    pub train_setup: workers::train::TrainSetup,
+    pub train: Option<workers::train::TrainHandle>,
+}
+
+impl Workers {
+    pub fn new(
+        tx: event::Sender,
+        setup_debate: Option<fn(&message::DebateSetup) -> Result<message::DebateConfig>>,
+    ) -> Workers {
+        Workers {
+            tx,
+            debate: None,
+            debate_lock: None,
+            spawn_debate: Box::new(workers::spawn_debate),
+            setup_debate,
+            train_setup: workers::train::TrainSetup::demo(),
+            train: None,
+        }
+    }
+
+    /// Starts the debate worker on `cfg` (the screen's debate; no other is running).
+    pub fn start_debate(&mut self, cfg: message::DebateConfig) {
+        self.debate = Some((self.spawn_debate)(cfg, self.tx.clone()));
+    }
+
+    fn start_train(&mut self) {
+        match workers::train::spawn_train(self.train_setup.clone(), self.tx.clone()) {
+            Ok(h) => self.train = Some(h),
+            Err(e) => {
+                tracing::error!("train: {e:#}");
+                self.tx.send(message::WorkerEvent::Train(message::TrainEvent::Error(format!(
+                    "cannot open the experiment: {e:#}"
+                ))));
+            }
+        }
+    }
+
+    /// Carries out one effect of an update (sends a command, starts a thread); `true` for
+    /// [`Effect::Quit`].
+    pub fn apply(&mut self, app: &App, effect: Effect) -> bool {
+        let tx = self.tx.clone();
+        match effect {
+            Effect::Quit => return true,
+            Effect::CancelGeneration => {
+                if let Some(d) = &self.debate {
+                    d.cancel.cancel();
+                }
+            }
+            Effect::Debate(c) => {
+                if let Some(d) = &self.debate {
+                    d.send(c);
+                }
+            }
+            Effect::ListModels => workers::spawn_list_models(tx),
+            Effect::Pull(names) => workers::spawn_pull(names, tx),
+            Effect::ScanSessions => spawn_scan(app.review.roots.clone(), tx),
+            Effect::ExportSession(path) => spawn_export(path, tx),
+            Effect::Train(c) => {
+                if self.train.is_none() {
+                    self.start_train();
+                }
+                if let (Some(h), false) = (&self.train, c == message::TrainCommand::Open) {
+                    h.send(c);
+                }
+            }
+            Effect::ListExperiments => workers::experiments::spawn_list(tx),
+            Effect::LoadExperiment(entry) => workers::experiments::spawn_load(entry, tx),
+            Effect::TrainFromSession(path) => workers::experiments::spawn_from_session(path, tx),
+            Effect::CreateExperiment(draft) => workers::experiments::spawn_create(*draft, tx),
+            Effect::CheckDebate(setup) => workers::spawn_check_debate(*setup, self.setup_debate, tx),
+            Effect::StartDebate(cfg) => {
+                if let Some(mut d) = self.debate.take() {
+                    d.stop(std::time::Duration::from_secs(3));
+                }
+                self.debate_lock = None;
+                match crate::session::store::lock(&cfg.out) {
+                    Ok(l) => {
+                        self.debate_lock = Some(l);
+                        self.start_debate(*cfg);
+                    }
+                    Err(e) => tx.send(message::WorkerEvent::Debate(message::DebateEvent::Error(format!(
+                        "cannot open the session: {e}"
+                    )))),
+                }
+            }
+            Effect::SwitchExperiment(setup) => {
+                // The old worker lets go of its run folder first (the same folder may reopen).
+                if let Some(mut t) = self.train.take() {
+                    t.stop(std::time::Duration::from_secs(3));
+                }
+                self.train_setup = *setup;
+                self.start_train();
+            }
+        }
+        false
+    }
+
+    /// Stops the workers (a debate's session is saved as it stands; a running stage is dropped).
+    pub fn stop(&mut self) {
+        if let Some(mut d) = self.debate.take() {
+            d.stop(std::time::Duration::from_secs(3));
+        }
+        self.debate_lock = None;
+        if let Some(mut t) = self.train.take() {
+            t.stop(std::time::Duration::from_secs(3));
+        }
+    }
+}
+
+/// The event loop: each event updates the app (keys, mouse, worker messages), the update's
+/// effects go to the workers, and at each render tick a frame is drawn with `draw_frame` if
+/// anything changed. It returns when the app quits, the channel or the terminal input closes,
+/// or `stop` completes (a signal). It never waits on a model: input is handled as it arrives,
+/// whatever the workers are doing (`tests/tui_responsiveness.rs` measures it).
+pub async fn event_loop<B: ratatui::backend::Backend>(
+    app: &mut App,
+    events: &mut Events,
+    term: &mut Terminal<B>,
+    workers: &mut Workers,
+    mut draw_frame: impl FnMut(&mut Terminal<B>, &App) -> Result<()>,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<()> {
+    tokio::pin!(stop);
+    let mut dirty = true;
     loop {
         let ev = tokio::select! {
             e = events.rx.recv() => match e { Some(e) => e, None => break },
-            _ = sigterm.recv() => break,
-            _ = sighup.recv() => break,
-            _ = sigint.recv() => break,
+            _ = &mut stop => break,
         };
         let effects = match ev {
             Event::Render => {
                 if dirty {
-                    draw(&mut term, &app)?;
+                    draw_frame(term, app)?;
                     dirty = false;
-                    if panic_for_test {
-                        panic!("W2SD_TEST_PANIC is set: a deliberate panic to test that the terminal is restored");
-                    }
                 }
                 continue;
             }
@@ -252,7 +400,7 @@ async fn run_async(opts: Options) -> Result<()> {
             }
             Event::Resize(w, h) => {
                 app.on_resize(w, h);
-                term.autoresize()?;
+                term.autoresize().map_err(|e| anyhow::anyhow!("resize: {e}"))?;
                 vec![]
             }
             Event::Worker(w) => app.on_worker(w),
@@ -264,91 +412,12 @@ async fn run_async(opts: Options) -> Result<()> {
         dirty = true;
         let mut quit = false;
         for e in effects {
-            match e {
-                Effect::Quit => quit = true,
-                Effect::CancelGeneration => {
-                    if let Some(d) = &debate {
-                        d.cancel.cancel();
-                    }
-                }
-                Effect::Debate(c) => {
-                    if let Some(d) = &debate {
-                        d.send(c);
-                    }
-                }
-                Effect::ListModels => workers::spawn_list_models(tx.clone()),
-                Effect::Pull(names) => workers::spawn_pull(names, tx.clone()),
-                Effect::ScanSessions => spawn_scan(app.review.roots.clone(), tx.clone()),
-                Effect::ExportSession(path) => spawn_export(path, tx.clone()),
-                Effect::Train(c) => {
-                    if train.is_none() {
-                        match workers::train::spawn_train(train_setup.clone(), tx.clone()) {
-                            Ok(h) => train = Some(h),
-                            Err(e) => {
-                                tracing::error!("train: {e:#}");
-                                tx.send(message::WorkerEvent::Train(message::TrainEvent::Error(format!(
-                                    "cannot open the experiment: {e:#}"
-                                ))));
-                            }
-                        }
-                    }
-                    if let (Some(h), false) = (&train, c == message::TrainCommand::Open) {
-                        h.send(c);
-                    }
-                }
-                Effect::ListExperiments => workers::experiments::spawn_list(tx.clone()),
-                Effect::LoadExperiment(entry) => workers::experiments::spawn_load(entry, tx.clone()),
-                Effect::TrainFromSession(path) => workers::experiments::spawn_from_session(path, tx.clone()),
-                Effect::CreateExperiment(draft) => workers::experiments::spawn_create(*draft, tx.clone()),
-                Effect::CheckDebate(setup) => workers::spawn_check_debate(*setup, setup_debate, tx.clone()),
-                Effect::StartDebate(cfg) => {
-                    if let Some(mut d) = debate.take() {
-                        d.stop(std::time::Duration::from_secs(3));
-                    }
-                    debate_lock = None;
-                    match crate::session::store::lock(&cfg.out) {
-                        Ok(l) => {
-                            debate_lock = Some(l);
-                            debate = Some(workers::spawn_debate(*cfg, tx.clone()));
-                        }
-                        Err(e) => tx.send(message::WorkerEvent::Debate(message::DebateEvent::Error(format!(
-                            "cannot open the session: {e}"
-                        )))),
-                    }
-                }
-                Effect::SwitchExperiment(setup) => {
-                    // The old worker lets go of its run folder first (the same folder may reopen).
-                    if let Some(mut t) = train.take() {
-                        t.stop(std::time::Duration::from_secs(3));
-                    }
-                    train_setup = *setup;
-                    match workers::train::spawn_train(train_setup.clone(), tx.clone()) {
-                        Ok(h) => train = Some(h),
-                        Err(e) => {
-                            tracing::error!("train: {e:#}");
-                            tx.send(message::WorkerEvent::Train(message::TrainEvent::Error(format!(
-                                "cannot open the experiment: {e:#}"
-                            ))));
-                        }
-                    }
-                }
-            }
+            quit |= workers.apply(app, e);
         }
         if quit || app.quit {
             break;
         }
     }
-    if let Some(mut d) = debate.take() {
-        d.stop(std::time::Duration::from_secs(3));
-    }
-    drop(debate_lock);
-    if let Some(mut t) = train.take() {
-        t.stop(std::time::Duration::from_secs(3));
-    }
-    drop(events);
-    drop(term);
-    drop(guard);
-    tracing::info!("tui end");
     Ok(())
 }
 

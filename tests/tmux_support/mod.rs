@@ -29,7 +29,16 @@ impl Tmux {
         require_tmux();
         let t = Tmux { name: format!("w2sd-{tag}-{}", std::process::id()) };
         let _ = Command::new("tmux").args(["kill-session", "-t", &t.name]).output();
-        let st = t.cmd(&["new-session", "-d", "-s", &t.name, "-x", &w.to_string(), "-y", &h.to_string(), cmd]);
+        // A tmux server exits when its last session is killed; a test binary that starts right
+        // after another one's last session went can meet the server on its way out. Try again.
+        let mut st = t.cmd(&["new-session", "-d", "-s", &t.name, "-x", &w.to_string(), "-y", &h.to_string(), cmd]);
+        for _ in 0..10 {
+            if st.status.success() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            st = t.cmd(&["new-session", "-d", "-s", &t.name, "-x", &w.to_string(), "-y", &h.to_string(), cmd]);
+        }
         assert!(st.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&st.stderr));
         t
     }

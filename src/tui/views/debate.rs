@@ -508,9 +508,10 @@ impl DebateState {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'static>) {
+/// `new_key`: the key that opens the setup form (named on the idle screen).
+pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'static>, new_key: Option<String>) {
     match &s.phase {
-        Phase::Idle if s.item.is_none() => return draw_idle(f, area, t),
+        Phase::Idle if s.item.is_none() => return draw_idle(f, area, t, new_key),
         Phase::Preparing { what, done, total } => return draw_preparing(f, area, t, what, *done, *total),
         _ => {}
     }
@@ -719,11 +720,20 @@ fn judge_status(s: &DebateState, t: &Theme, hint: Line<'static>) -> Line<'static
     }
 }
 
-fn draw_idle(f: &mut Frame, area: Rect, t: &Theme) {
-    let lines = vec![
-        Line::styled("No debate is running.", t.title_style()),
-        Line::raw(""),
-        Line::raw("Start one from the shell:"),
+fn draw_idle(f: &mut Frame, area: Rect, t: &Theme, new_key: Option<String>) {
+    let mut lines = vec![Line::styled("No debate is running.", t.title_style()), Line::raw("")];
+    if let Some(k) = new_key {
+        lines.extend([
+            Line::from(vec![
+                Span::raw("Set one up here: "),
+                Span::styled(k, t.key_style()),
+                Span::raw(" opens the setup form (task, debaters, judge, protocol, …)."),
+            ]),
+            Line::raw(""),
+        ]);
+    }
+    lines.extend([
+        Line::raw("Or start one from the shell:"),
         Line::styled(
             "  w2sd                                    live debate on the offline default",
             Style::default().fg(t.accent),
@@ -735,7 +745,7 @@ fn draw_idle(f: &mut Frame, area: Rect, t: &Theme) {
         Line::styled("  w2sd judge --task SPEC --model-judge M  watch a model judge", Style::default().fg(t.accent)),
         Line::raw(""),
         Line::styled("Saved sessions are on the Review screen (F2).", t.dimmed()),
-    ];
+    ]);
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()

@@ -1,5 +1,6 @@
 //! The Debate screen's setup form: task, strong, weak, judge, protocol, rounds, assignment, turn
-//! order, blind, n and seed, filled from the last setup (`<config dir>/debate.toml`).
+//! order, blind, information gap, what the judge sees, max tokens, n and seed, filled from the
+//! last setup (`<config dir>/debate.toml`).
 //!
 //! Tab completes the task (the `builtin:` debate tasks, data files), the debaters and the judge
 //! (the model catalog; `human` for the judge) and steps through the options of a choice field.
@@ -26,7 +27,7 @@ use crate::tui::views::experiment_form::path_candidates;
 use w2sd_engine::choice::Choice;
 
 /// The fields, in order: (label, what it takes).
-pub const FIELDS: [(&str, &str); 11] = [
+pub const FIELDS: [(&str, &str); 14] = [
     ("task", "builtin:NAME or a .jsonl file of items — tab completes"),
     ("strong", "the strong debater: a profile or a model spec — tab completes catalog models"),
     ("weak", "the weak debater: a profile or a model spec — tab completes"),
@@ -36,6 +37,9 @@ pub const FIELDS: [(&str, &str); 11] = [
     ("assignment", "how sides get their answers — tab steps through them"),
     ("turn order", "whether a round's two turns see each other — tab steps through them"),
     ("blind", "yes: shuffle the sides and hide the model names — tab switches"),
+    ("info gap", "which debaters are denied the passage (the information gap) — tab steps through them"),
+    ("judge sees", "passage: the judge reads the passage too; no-passage: question and arguments — tab switches"),
+    ("max tokens", "per-turn token budget of debaters given as model specs"),
     ("n", "items to debate"),
     ("seed", "items, assignment and sampling"),
 ];
@@ -49,8 +53,23 @@ const ROUNDS: usize = 5;
 const ASSIGNMENT: usize = 6;
 const TURN_ORDER: usize = 7;
 const BLIND: usize = 8;
-const N: usize = 9;
-const SEED: usize = 10;
+const INFO_GAP: usize = 9;
+const JUDGE_SEES: usize = 10;
+const MAX_TOKENS: usize = 11;
+const N: usize = 12;
+const SEED: usize = 13;
+
+/// The information-gap options: (name, strong denied the passage, weak denied it), as the flags
+/// `--strong-no-passage` and `--weak-no-passage` of `w2sd judge` set them.
+const INFO_GAPS: [(&str, bool, bool); 4] = [
+    ("none", false, false),
+    ("weak-no-passage", false, true),
+    ("strong-no-passage", true, false),
+    ("both-no-passage", true, true),
+];
+
+/// What the judge sees: (name, `--judge-sees-passage`).
+const JUDGE_SEES_OPTIONS: [(&str, bool); 2] = [("no-passage", false), ("passage", true)];
 
 fn names<T: Choice>() -> Vec<String> {
     T::ALL.iter().map(|c| c.name().to_string()).collect()
@@ -84,6 +103,13 @@ impl DebateForm {
             s.assignment.name().to_string(),
             s.turn_order.name().to_string(),
             if s.blind { "yes" } else { "no" }.to_string(),
+            INFO_GAPS
+                .iter()
+                .find(|g| (g.1, g.2) == (s.strong_no_passage, s.weak_no_passage))
+                .map_or("none", |g| g.0)
+                .to_string(),
+            JUDGE_SEES_OPTIONS.iter().find(|o| o.1 == s.judge_sees_passage).map_or("no-passage", |o| o.0).to_string(),
+            s.max_tokens.to_string(),
             s.n.to_string(),
             s.seed.to_string(),
         ];
@@ -98,6 +124,8 @@ impl DebateForm {
             ASSIGNMENT => Some(names::<Assignment>()),
             TURN_ORDER => Some(names::<TurnOrder>()),
             BLIND => Some(vec!["no".into(), "yes".into()]),
+            INFO_GAP => Some(INFO_GAPS.iter().map(|g| g.0.to_string()).collect()),
+            JUDGE_SEES => Some(JUDGE_SEES_OPTIONS.iter().map(|o| o.0.to_string()).collect()),
             _ => None,
         }
     }
@@ -154,6 +182,8 @@ impl DebateForm {
             Some(TASK)
         } else if why.contains("--rounds") {
             Some(ROUNDS)
+        } else if why.contains("--max-tokens") {
+            Some(MAX_TOKENS)
         } else {
             None
         };
@@ -229,6 +259,10 @@ impl DebateForm {
                 return Err((i, format!("give {what} (tab completes)")));
             }
         }
+        let gap = choice(INFO_GAP)?;
+        let (_, strong_no_passage, weak_no_passage) =
+            INFO_GAPS.iter().copied().find(|g| g.0 == gap).unwrap_or(INFO_GAPS[0]);
+        let judge_sees_passage = choice(JUDGE_SEES)? == "passage";
         Ok(DebateSetup {
             task: v(TASK),
             strong: v(STRONG),
@@ -239,6 +273,10 @@ impl DebateForm {
             assignment: Assignment::from_name(&choice(ASSIGNMENT)?).unwrap_or(Assignment::Assigned),
             turn_order: TurnOrder::from_name(&choice(TURN_ORDER)?).unwrap_or(TurnOrder::SimultaneousFirst),
             blind: choice(BLIND)? == "yes",
+            strong_no_passage,
+            weak_no_passage,
+            judge_sees_passage,
+            max_tokens: number(MAX_TOKENS, 1)? as usize,
             n: number(N, 1)? as usize,
             seed: number(SEED, 0)?,
         })

@@ -61,7 +61,7 @@ impl Field {
             Field::Ladder => "models, weakest first, comma-separated: bow (bow:DIM), catalog models — tab completes",
             Field::Losses => "student losses, comma-separated: xent, logconf, product, kl, entropy — tab completes",
             Field::N => "source items to sample (empty: all)",
-            Field::Seeds => "one seed, or several comma-separated (several run headless only)",
+            Field::Seeds => "one seed, or several comma-separated (run one after another)",
             Field::Test => {
                 "the dataset's own test split, same syntax as the task (empty: split the task) — tab completes"
             }

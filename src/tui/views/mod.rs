@@ -32,7 +32,10 @@ pub fn draw(f: &mut Frame, app: &App) {
     match app.screen {
         Screen::Debate => match &app.debate_form {
             Some(form) => debate_form::draw(f, body, form, form_hint(&app.keymap, t, "start"), t),
-            None => debate::draw(f, body, &app.debate, t, debate_hint(&app.keymap, t)),
+            None => {
+                let new_key = app.keymap.key_text(Scope::Debate, Action::NewDebate);
+                debate::draw(f, body, &app.debate, t, debate_hint(&app.keymap, t), new_key)
+            }
         },
         Screen::Review => review::draw(f, body, &app.review, t),
         Screen::Train => match &app.train.form {

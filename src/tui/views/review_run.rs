@@ -27,6 +27,8 @@ pub struct PgrRow {
     pub ci: Ci,
     /// Weak, ceiling and student test accuracy.
     pub acc: [f64; 3],
+    /// The PGR is a mean over seeds and `ci` their spread.
+    pub across_seeds: bool,
 }
 
 /// The PGR rows of a run's results: direct runs per strong model and loss, then the bootstrap
@@ -53,6 +55,7 @@ pub fn pgr_rows(run: &RunEntry) -> Vec<PgrRow> {
                 pgr: a.pgr.mean,
                 ci: a.pgr.ci,
                 acc: [a.acc_weak.mean, a.acc_ceiling.mean, a.acc_w2s.mean].map(|x| x.unwrap_or(f64::NAN)),
+                across_seeds: true,
             })
             .collect();
     }
@@ -63,6 +66,7 @@ pub fn pgr_rows(run: &RunEntry) -> Vec<PgrRow> {
         pgr: x.metrics.pgr,
         ci: x.metrics.ci.pgr,
         acc: [x.metrics.acc_weak, x.metrics.acc_ceiling, x.metrics.acc_w2s],
+        across_seeds: false,
     };
     use crate::w2s::results::RunKind;
     let mut v: Vec<PgrRow> =
@@ -167,22 +171,64 @@ fn header_lines<'a>(run: &RunEntry, t: &Theme) -> Vec<Line<'a>> {
 }
 
 /// The PGR-against-strong-model series of a run: one per loss (and the bootstrap chain), each
-/// point a defined PGR at its strong model's rung.
+/// point a defined PGR at its strong model's rung; for means over seeds, the interval across
+/// seeds at each point (the spread the plot draws).
 pub fn pgr_series(rows: &[PgrRow]) -> Vec<PgrSeries> {
     let mut out: Vec<PgrSeries> = Vec::new();
     for r in rows {
         let i = match out.iter().position(|s| s.name == r.series) {
             Some(i) => i,
             None => {
-                out.push(PgrSeries { name: r.series.clone(), points: vec![] });
+                out.push(PgrSeries { name: r.series.clone(), points: vec![], spread: vec![] });
                 out.len() - 1
             }
         };
         if let Some(p) = r.pgr.filter(|p| p.is_finite()) {
             out[i].points.push((r.rung as f64, p));
+            if let (true, Some([lo, hi])) = (r.across_seeds, r.ci) {
+                if lo.is_finite() && hi.is_finite() {
+                    out[i].spread.push((r.rung as f64, lo, hi));
+                }
+            }
         }
     }
     out
+}
+
+/// PGR against strong model (the chart of the paper's figure) of `run`'s rows.
+pub fn draw_pgr_plot(f: &mut Frame, area: Rect, run: &RunEntry, rows: &[PgrRow], t: &Theme) {
+    let models: Vec<String> = run.ladder().iter().skip(1).map(|m| short_models(m)).collect();
+    let series = pgr_series(rows);
+    let title = if rows.iter().any(|r| r.across_seeds) {
+        " PGR against strong model · mean, spread over seeds ".to_string()
+    } else {
+        " PGR against strong model ".to_string()
+    };
+    f.render_widget(PgrPlot { series: &series, models: &models, title, theme: t }, area);
+}
+
+/// Each of `run`'s rows with its PGR and interval, in a block that says which interval.
+pub fn draw_pgr_intervals(f: &mut Frame, area: Rect, run: &RunEntry, rows: &[PgrRow], t: &Theme) {
+    let level = run.config.as_ref().map(|c| c.metrics.level).unwrap_or(0.95);
+    let what = if run.results.as_ref().is_some_and(|r| !r.aggregate.is_empty()) {
+        format!(" PGR · mean over seeds, {:.0}% interval across seeds ", level * 100.0)
+    } else {
+        format!(" PGR · {:.0}% bootstrap interval ", level * 100.0)
+    };
+    let pgr_block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_style(false))
+        .title(Span::styled(what, t.title_style()));
+    let pgr_inner = pgr_block.inner(area);
+    f.render_widget(pgr_block, area);
+    let mut lines = pgr_lines(rows, pgr_inner.width as usize, t);
+    if lines.is_empty() {
+        lines.push(Line::styled(
+            "no results.json yet: open the run on the Train screen (F3, e) to finish it",
+            t.dimmed(),
+        ));
+    }
+    f.render_widget(Paragraph::new(lines), pgr_inner);
 }
 
 /// The whole Review pane of an opened training run.
@@ -222,32 +268,8 @@ pub fn draw_run(f: &mut Frame, area: Rect, run: &RunEntry, t: &Theme) {
         lines.push(Line::styled("no stage has trained a head yet", t.dimmed()));
     }
     f.render_widget(Paragraph::new(lines), acc_inner);
-    let models: Vec<String> = run.ladder().iter().skip(1).map(|m| short_models(m)).collect();
-    let series = pgr_series(&rows);
-    f.render_widget(
-        PgrPlot { series: &series, models: &models, title: " PGR against strong model ".into(), theme: t },
-        right,
-    );
-    let level = run.config.as_ref().map(|c| c.metrics.level).unwrap_or(0.95);
-    let what = if run.results.as_ref().is_some_and(|r| !r.aggregate.is_empty()) {
-        format!(" PGR · mean over seeds, {:.0}% interval across seeds ", level * 100.0)
-    } else {
-        format!(" PGR · {:.0}% bootstrap interval ", level * 100.0)
-    };
-    let pgr_block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border_style(false))
-        .title(Span::styled(what, t.title_style()));
-    let pgr_inner = pgr_block.inner(bottom);
-    f.render_widget(pgr_block, bottom);
-    let mut lines = pgr_lines(&rows, pgr_inner.width as usize, t);
-    if lines.is_empty() {
-        lines.push(Line::styled(
-            "no results.json yet: open the run on the Train screen (F3, e) to finish it",
-            t.dimmed(),
-        ));
-    }
-    f.render_widget(Paragraph::new(lines), pgr_inner);
+    draw_pgr_plot(f, right, run, &rows, t);
+    draw_pgr_intervals(f, bottom, run, &rows, t);
 }
 
 /// The stats panel of a training run selected in the list: its models, its students' PGR with

@@ -16,9 +16,10 @@ use ratatui::widgets::{
 use ratatui::Frame;
 
 use crate::tui::action::Action;
-use crate::tui::message::{Effect, ExperimentEntry, StageKind, StagePlan, TrainCommand, TrainEvent};
+use crate::tui::message::{Effect, ExperimentEntry, RunEntry, StageKind, StagePlan, TrainCommand, TrainEvent};
 use crate::tui::theme::Theme;
 use crate::tui::views::experiment_form::ExperimentForm;
+use crate::tui::views::review_run;
 pub use crate::tui::widgets::short_models;
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -102,12 +103,20 @@ pub struct TrainState {
     pub picker: Option<Picker>,
     /// The new-experiment form, while open.
     pub form: Option<ExperimentForm>,
+    /// The finished run as Review reads it: its PGR is drawn at the results row.
+    pub run: Option<RunEntry>,
 }
 
 impl TrainState {
     /// The screen of an experiment not opened yet: its name and settings.
     pub fn configured(config: &str, settings: Vec<(String, String)>) -> TrainState {
         TrainState { config: config.into(), settings, ..Default::default() }
+    }
+
+    /// The row of the experiment's results: its results stage, or for several seeds the
+    /// stage that combines them (the last of either).
+    pub fn results_row(&self) -> Option<usize> {
+        self.stages.iter().rposition(|s| matches!(s.plan.kind, StageKind::Results | StageKind::Combined))
     }
 
     /// The stage running now.
@@ -258,6 +267,7 @@ impl TrainState {
                 self.stages = stages.into_iter().map(StageState::new).collect();
                 self.selected = self.selected.min(self.stages.len().saturating_sub(1));
                 self.finished = false;
+                self.run = None;
             }
             TrainEvent::StageStarted { stage } => {
                 if let Some(s) = self.stages.get_mut(stage) {
@@ -314,11 +324,12 @@ impl TrainState {
                 self.pausing = false;
                 self.finished = true;
                 // The results stage (every run's accuracies and PGR) is what a finished run shows.
-                if let Some(i) = self.stages.iter().position(|s| s.plan.kind == StageKind::Results) {
+                if let Some(i) = self.results_row() {
                     self.selected = i;
                 }
                 self.notice = Some(format!("every stage is done; results: {results}"));
             }
+            TrainEvent::Results(run) => self.run = Some(*run),
             TrainEvent::Error(e) => {
                 self.running = false;
                 self.pausing = false;
@@ -441,6 +452,17 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
     );
 
     let Some(st) = s.stages.get(s.selected) else { return };
+    // The finished run's results row: PGR against strong model and each run's interval (the
+    // Review screen's drawing of the same run folder).
+    if let (Some(run), true) = (&s.run, Some(s.selected) == s.results_row() && st.status == StageStatus::Done) {
+        let rows = review_run::pgr_rows(run);
+        let [plot, intervals] =
+            Layout::vertical([Constraint::Min(6), Constraint::Length((rows.len() as u16 + 2).min(detail.height / 2))])
+                .areas(detail);
+        review_run::draw_pgr_plot(f, plot, run, &rows, t);
+        review_run::draw_pgr_intervals(f, intervals, run, &rows, t);
+        return;
+    }
     let [chart_area, metrics_area] = Layout::vertical([
         Constraint::Min(5),
         Constraint::Length(if s.opened { (st.metrics.len() as u16 + 5).max(8) } else { 5 }),
@@ -473,6 +495,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
                         | StageKind::WeakLabels
                         | StageKind::Debate
                         | StageKind::Results
+                        | StageKind::Combined
                 ) =>
             {
                 "this stage trains no head".to_string()

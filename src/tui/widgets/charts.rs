@@ -128,6 +128,9 @@ impl Widget for CalibrationPlot<'_> {
 pub struct PgrSeries {
     pub name: String,
     pub points: Vec<(f64, f64)>,
+    /// The spread at some points: `(x, low, high)`, drawn as a vertical bar (a mean over
+    /// seeds and the interval across them).
+    pub spread: Vec<(f64, f64, f64)>,
 }
 
 /// PGR against strong model, as in the paper's figure: one line per loss over the ladder's
@@ -151,10 +154,16 @@ impl Widget for PgrPlot<'_> {
             return;
         }
         let n = self.models.len().max(1) as f64;
-        let ys = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+        let ys = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1).chain(s.spread.iter().flat_map(|b| [b.1, b.2])));
         let (lo, hi) = ys.fold((0.0f64, 1.0f64), |(a, b), y| (a.min(y), b.max(y)));
         let (lo, hi) = (lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo));
         let (x0, x1) = if n > 1.0 { (1.0, n) } else { (0.5, 1.5) };
+        // Spread bars at the first and last rung would sit on the axes: a margin keeps them clear.
+        let pad = if self.series.iter().any(|s| !s.spread.is_empty()) && n > 1.0 { 0.04 * (n - 1.0) } else { 0.0 };
+        let (x0, x1) = (x0 - pad, x1 + pad);
         let level = |y: f64| -> Vec<(f64, f64)> { (0..=40).map(|i| (x0 + (x1 - x0) * i as f64 / 40.0, y)).collect() };
         let (zero, one) = (level(0.0), level(1.0));
         let colors = [t.chart_1, t.chart_2, t.chart_3, t.accent, t.strong, t.weak];
@@ -170,6 +179,23 @@ impl Widget for PgrPlot<'_> {
                 .style(Style::default().fg(t.dim))
                 .data(&one),
         ];
+        let bars: Vec<Vec<(f64, f64)>> = self
+            .series
+            .iter()
+            .flat_map(|s| {
+                s.spread.iter().map(|&(x, lo, hi)| (0..=8).map(|k| (x, lo + (hi - lo) * k as f64 / 8.0)).collect())
+            })
+            .collect();
+        let bar_colors = self.series.iter().enumerate().flat_map(|(i, s)| s.spread.iter().map(move |_| i));
+        for (bar, i) in bars.iter().zip(bar_colors) {
+            datasets.push(
+                Dataset::default()
+                    .marker(Marker::Braille)
+                    .graph_type(GraphType::Line)
+                    .style(Style::default().fg(colors[i % colors.len()]))
+                    .data(bar),
+            );
+        }
         for (i, s) in self.series.iter().enumerate() {
             datasets.push(
                 Dataset::default()

@@ -125,27 +125,35 @@ pub fn load(entry: &ExperimentEntry) -> Result<TrainSetup> {
 
 impl TrainSetup {
     /// An experiment the Train screen can open, after the checks a headless `w2sd train` makes
-    /// before anything loads ([`ExperimentConfig::validate`], [`ExperimentConfig::check_task`]),
-    /// and one of its own: the screen runs one seed. `out` defaults to the folder a headless
-    /// run of the same config uses.
+    /// before anything loads ([`ExperimentConfig::validate`], [`ExperimentConfig::check_task`]).
+    /// Several seeds run one after another, as headless. `out` defaults to the folder a
+    /// headless run of the same config uses.
     pub fn checked(name: String, cfg: ExperimentConfig, out: Option<PathBuf>) -> Result<TrainSetup> {
         cfg.validate()?;
         cfg.check_task()?;
-        if let Some(s) = &cfg.seeds {
-            anyhow::bail!(
-                "the Train screen runs one seed and this experiment has {} ({s:?}); drop `seeds` (or --seeds) \
-                 to open it there, or run it headless with w2sd train --config",
-                s.len()
-            );
-        }
         let out = out.unwrap_or_else(|| crate::paths::run_dir(&cfg.run_name()));
         Ok(TrainSetup { name, cfg, out })
     }
 }
 
-/// Whether `p` is a training run folder: it holds `results.json` or `stages/`.
+/// Whether `p` is a training run folder: it holds `results.json` or `stages/` (or, for
+/// several seeds, `seed-K/stages/`).
 pub fn is_run_dir(p: &Path) -> bool {
-    p.join("results.json").is_file() || p.join("stages").is_dir()
+    p.join("results.json").is_file() || p.join("stages").is_dir() || !seed_dirs(p).is_empty()
+}
+
+/// The `seed-K/` folders of a several-seed run that hold stages.
+fn seed_dirs(p: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|d| {
+                    d.file_name().is_some_and(|n| n.to_string_lossy().starts_with("seed-")) && d.join("stages").is_dir()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// What a run folder's files say (Review lists and opens it): its `experiment.toml`, its
@@ -203,9 +211,12 @@ fn run_status(out: &Path) -> String {
     if out.join("results.json").is_file() {
         return "results".into();
     }
-    let done = std::fs::read_dir(out.join("stages"))
-        .map(|rd| rd.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
-        .unwrap_or(0);
+    let count = |d: &Path| {
+        std::fs::read_dir(d.join("stages"))
+            .map(|rd| rd.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
+            .unwrap_or(0)
+    };
+    let done = count(out) + seed_dirs(out).iter().map(|d| count(d)).sum::<usize>();
     match done {
         0 => "not run".into(),
         1 => "1 stage done".into(),
@@ -230,7 +241,7 @@ fn config_entry(source: ExperimentSource, path: &Path, cfg: Result<ExperimentCon
     let (task, ladder, status) = match cfg {
         Ok(c) => {
             let status = match &c.seeds {
-                Some(s) => format!("{} seeds: headless only", s.len()),
+                Some(s) => format!("{} seeds: {}", s.len(), run_status(&crate::paths::run_dir(&c.run_name()))),
                 None => run_status(&crate::paths::run_dir(&c.run_name())),
             };
             (c.task.spec.clone(), c.ladder.clone(), status)
@@ -284,8 +295,8 @@ pub fn find(saved: &Path, here: &Path, runs: &Path) -> Vec<ExperimentEntry> {
         e.name = name;
         e.modified = when;
         if !e.status.starts_with("invalid") {
-            e.status = match e.status.strip_suffix(": headless only") {
-                Some(seeds) => format!("{seeds}, {}", run_status(&dir)),
+            e.status = match e.status.split_once(" seeds: ") {
+                Some((k, _)) => format!("{k} seeds: {}", run_status(&dir)),
                 None => run_status(&dir),
             };
         }

@@ -18,6 +18,7 @@ use anyhow::Result;
 use crate::runtime::CancelToken;
 use crate::w2s::pipeline::{Event, Experiment, StageId, StageRecord, StageSummary};
 use crate::w2s::results::Results;
+use crate::w2s::seeds;
 
 use crate::tui::event::Sender;
 use crate::tui::message::WorkerEvent;
@@ -129,31 +130,92 @@ impl TrainHandle {
     }
 }
 
-/// Starts the worker for `setup`: it opens the experiment, reports the plan and the
-/// stages already done, then waits for commands.
+/// Starts the worker for `setup`: it opens the experiment (or, for several seeds, one per seed
+/// in `<out>/seed-K/`, run one after another, as `w2sd train --seeds` runs them), reports the
+/// plan and the stages already done, then waits for commands.
 pub fn spawn_train(setup: TrainSetup, tx: Sender) -> Result<TrainHandle> {
-    let exp = Experiment::new(setup.cfg.clone(), &setup.out)?;
-    let cancel = exp.cancel_token();
+    let cancel = CancelToken::new();
+    let opened: Vec<(Option<u64>, Experiment)> = match &setup.cfg.seeds {
+        Some(_) => seeds::open_seeds(&setup.cfg, &setup.out)?.into_iter().map(|(s, e)| (Some(s), e)).collect(),
+        None => vec![(None, Experiment::new(setup.cfg.clone(), &setup.out)?)],
+    };
+    let mut parts = Vec::new();
+    let mut offset = 0;
+    for (seed, exp) in opened {
+        let exp = exp.with_cancel(cancel.clone());
+        let plans = part_plans(&exp, seed);
+        let names = exp.plan().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        parts.push(Part { seed, exp, offset, names, plans });
+        offset += parts.last().map_or(0, |p| p.names.len());
+    }
+    let combined = (parts.len() > 1 || setup.cfg.seeds.is_some()).then_some(offset);
     let (ctx, crx) = mpsc::channel();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
+    let token = cancel.clone();
     let thread = std::thread::Builder::new().name("w2sd-train".into()).spawn(move || {
-        let mut w = Worker { exp, setup, tx, commands: crx, stop: stop2, names: vec![], acc: HashMap::new() };
+        let mut w = Worker {
+            parts,
+            combined,
+            combined_fresh: false,
+            setup,
+            tx,
+            commands: crx,
+            stop: stop2,
+            cancel: token,
+            acc: HashMap::new(),
+        };
         w.run();
     })?;
     Ok(TrainHandle { commands: ctx, cancel, stop, thread: Some(thread) })
 }
 
-struct Worker {
+/// The screen's rows of one experiment: its stages, prefixed `sK/` (names) and `sK` (titles)
+/// when it is one seed of several.
+fn part_plans(exp: &Experiment, seed: Option<u64>) -> Vec<StagePlan> {
+    let mut plans = stage_plans(exp);
+    if let Some(k) = seed {
+        for p in &mut plans {
+            p.name = format!("{}{}", crate::w2s::results::seed_prefix(k), p.name);
+            p.title = format!("s{k} {}", p.title);
+            p.detail = format!("seed {k}: {}", p.detail);
+        }
+    }
+    plans
+}
+
+/// One experiment the worker runs: the whole config, or one seed of several.
+struct Part {
+    seed: Option<u64>,
     exp: Experiment,
+    /// The screen index of its first stage.
+    offset: usize,
+    /// Its stage names in plan order (the pipeline's names).
+    names: Vec<String>,
+    plans: Vec<StagePlan>,
+}
+
+impl Part {
+    fn index(&self, stage: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == stage).map(|i| self.offset + i)
+    }
+}
+
+struct Worker {
+    parts: Vec<Part>,
+    /// The screen index of the stage that combines several seeds' results (none for one seed).
+    combined: Option<usize>,
+    /// The combined results are written and no stage has run since.
+    combined_fresh: bool,
     setup: TrainSetup,
     tx: Sender,
     commands: mpsc::Receiver<TrainCommand>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// Stage names in plan order.
-    names: Vec<String>,
-    /// Test accuracy of each finished head stage (for PGR while results are not written).
-    acc: HashMap<String, f64>,
+    /// The token every part's experiment shares.
+    cancel: CancelToken,
+    /// Test accuracy of each finished head stage, by part and stage name (for PGR while
+    /// results are not written).
+    acc: HashMap<(usize, String), f64>,
 }
 
 /// What the worker does next.
@@ -173,9 +235,20 @@ impl Worker {
         self.stop.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    fn results_file(&self) -> String {
+        self.setup.out.join("results.json").display().to_string()
+    }
+
     fn run(&mut self) {
-        let plans = stage_plans(&self.exp);
-        self.names = plans.iter().map(|p| p.name.clone()).collect();
+        let mut plans: Vec<StagePlan> = self.parts.iter().flat_map(|p| p.plans.clone()).collect();
+        if self.combined.is_some() {
+            plans.push(StagePlan {
+                kind: StageKind::Combined,
+                name: "results".into(),
+                title: "results over seeds".into(),
+                detail: "results.json: every seed's runs and their mean over seeds".into(),
+            });
+        }
         self.send(TrainEvent::Planned {
             config: self.setup.name.clone(),
             settings: self.setup.settings(),
@@ -193,7 +266,7 @@ impl Worker {
                     Ok(TrainCommand::StepStage) => mode = Mode::OneStage,
                     Ok(_) => {
                         // A pause or a stop that came after the stage ended: nothing to stop.
-                        self.exp.cancel_token().reset();
+                        self.cancel.reset();
                         continue;
                     }
                     Err(_) => return,
@@ -205,29 +278,29 @@ impl Worker {
                 apply(c, &mut mode, &mut pause);
             }
             if pause || self.stopping() {
-                self.exp.cancel_token().reset();
+                self.cancel.reset();
                 self.send(TrainEvent::Paused);
                 mode = Mode::Idle;
                 continue;
             }
             match self.step(&mut mode, &mut pause) {
-                Ok(Some(_)) if mode == Mode::Continuous && !pause => {}
-                Ok(Some(_)) => {
+                Ok(true) if mode == Mode::Continuous && !pause => {}
+                Ok(true) => {
                     self.send(TrainEvent::Paused);
                     mode = Mode::Idle;
                 }
-                Ok(None) => {
-                    self.send(TrainEvent::Finished {
-                        results: self.exp.out.join("results.json").display().to_string(),
-                    });
+                Ok(false) => {
+                    self.finished();
                     mode = Mode::Idle;
                 }
                 Err(e) => {
-                    let token = self.exp.cancel_token();
-                    if token.is_cancelled() {
-                        token.reset();
-                        let stage = self.exp.next_pending().map(|s| s.to_string());
-                        if let Some(i) = stage.and_then(|s| self.index(&s)) {
+                    if self.cancel.is_cancelled() {
+                        self.cancel.reset();
+                        let stage = self.parts.iter_mut().find_map(|p| {
+                            let s = p.exp.next_pending()?.to_string();
+                            p.index(&s)
+                        });
+                        if let Some(i) = stage {
                             self.send(TrainEvent::Cancelled { stage: i });
                         }
                         self.send(TrainEvent::Paused);
@@ -241,19 +314,31 @@ impl Worker {
         }
     }
 
-    fn index(&self, stage: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == stage)
+    /// Every stage is done: the run folder as Review reads it (for the PGR chart), then
+    /// `Finished`.
+    fn finished(&self) {
+        match super::experiments::load_run(&self.setup.out) {
+            Ok(run) => self.send(TrainEvent::Results(Box::new(run))),
+            Err(e) => tracing::warn!("train: cannot read the run folder back: {e}"),
+        }
+        self.send(TrainEvent::Finished { results: self.results_file() });
     }
 
-    /// Runs the next pending stage, forwarding its events and reading commands meanwhile.
-    fn step(&mut self, mode: &mut Mode, pause: &mut bool) -> Result<Option<StageId>> {
-        let names = self.names.clone();
-        let index = |s: &str| names.iter().position(|n| n == s);
+    /// Runs the next pending stage (of the first seed that has one), or combines the seeds'
+    /// results once all are done. `Ok(false)`: nothing was left to run.
+    fn step(&mut self, mode: &mut Mode, pause: &mut bool) -> Result<bool> {
+        let Some(p) = self.parts.iter_mut().position(|p| p.exp.next_pending().is_some()) else {
+            return self.combine();
+        };
+        self.combined_fresh = false;
         let tx = self.tx.clone();
         let commands = &self.commands;
+        let part = &mut self.parts[p];
+        let (offset, names) = (part.offset, part.names.clone());
+        let index = |s: &str| names.iter().position(|n| n == s).map(|i| offset + i);
         let mut done: Vec<(String, StageSummary, bool)> = Vec::new();
         let mut last_progress = Instant::now() - Duration::from_secs(1);
-        let r = self.exp.step(&mut |e| {
+        let r = part.exp.step(&mut |e| {
             while let Ok(c) = commands.try_recv() {
                 apply(c, mode, pause);
             }
@@ -290,42 +375,90 @@ impl Worker {
         });
         // Stage results are reported after the step (they need the experiment for PGR).
         for (stage, summary, resumed) in done {
-            self.stage_done(&stage, &summary, resumed, None);
+            self.stage_done(p, &stage, &summary, resumed, None);
         }
         if matches!(r, Ok(Some(StageId::Results))) {
-            self.report_results(false);
+            self.report_results(p, false);
         }
-        r
+        Ok(r?.is_some())
+    }
+
+    /// Several seeds, all done: their combined results (once per change). `Ok(false)` when there
+    /// is nothing to combine (one seed) or it is already done.
+    fn combine(&mut self) -> Result<bool> {
+        let Some(i) = self.combined else { return Ok(false) };
+        if self.combined_fresh {
+            return Ok(false);
+        }
+        self.send(TrainEvent::StageStarted { stage: i });
+        let seeds: Vec<u64> = self.parts.iter().filter_map(|p| p.seed).collect();
+        let r = seeds::combine_seeds(&seeds, &self.setup.out)?;
+        self.combined_fresh = true;
+        self.report_combined(i, &r, false);
+        Ok(true)
+    }
+
+    /// The combined stage's row: how many runs over how many seeds, and the mean PGR of each.
+    fn report_combined(&self, i: usize, r: &Results, resumed: bool) {
+        let metrics: Vec<(String, f64)> = r
+            .aggregate
+            .iter()
+            .filter_map(|a| Some((format!("PGR {}", crate::w2s::results::base_id(&a.id)), a.pgr.mean?)))
+            .collect();
+        let summary = format!(
+            "{} runs over {} seeds; mean over seeds in aggregate[] of {}",
+            r.runs.len(),
+            self.parts.len(),
+            self.results_file()
+        );
+        self.send(TrainEvent::StageDone { stage: i, summary, metrics, pgr: None, resumed });
     }
 
     /// Reports every stage found done on disk.
     fn report_done(&mut self) {
-        let plan = self.exp.plan();
-        for s in &plan {
-            if let Some(rec) = self.exp.record(s).cloned() {
-                let StageRecord { stage, summary, .. } = rec;
-                self.stage_done(&stage, &summary, true, None);
+        for p in 0..self.parts.len() {
+            let plan = self.parts[p].exp.plan();
+            for s in &plan {
+                if let Some(rec) = self.parts[p].exp.record(s).cloned() {
+                    let StageRecord { stage, summary, .. } = rec;
+                    self.stage_done(p, &stage, &summary, true, None);
+                }
+            }
+            if self.parts[p].exp.is_done(&StageId::Results) {
+                self.report_results(p, true);
             }
         }
-        if self.exp.is_done(&StageId::Results) {
-            self.report_results(true);
-            self.send(TrainEvent::Finished { results: self.exp.out.join("results.json").display().to_string() });
+        let all_done = self.parts.iter_mut().all(|p| p.exp.is_done(&StageId::Results));
+        if !all_done {
+            return;
+        }
+        match self.combined {
+            None => self.finished(),
+            Some(i) => {
+                // Combined results on disk are current when every seed was done before this launch.
+                if let Ok(r) = Results::load(&self.setup.out.join("results.json")) {
+                    self.combined_fresh = true;
+                    self.report_combined(i, &r, true);
+                    self.finished();
+                }
+            }
         }
     }
 
-    /// Test metrics of a finished stage; PGR for students and bootstrap steps.
+    /// Test metrics of a finished stage of part `p`; PGR for students and bootstrap steps.
     fn stage_done(
         &mut self,
+        p: usize,
         stage: &str,
         summary: &StageSummary,
         resumed: bool,
         run: Option<&crate::w2s::results::RunResult>,
     ) {
-        let Some(i) = self.index(stage) else { return };
+        let Some(i) = self.parts[p].index(stage) else { return };
         let mut metrics: Vec<(String, f64)> = Vec::new();
         let mut pgr = None;
         if let Some(t) = &summary.test {
-            self.acc.insert(stage.to_string(), t.acc);
+            self.acc.insert((p, stage.to_string()), t.acc);
             metrics.push(("test acc".into(), t.acc));
             if let Some(a) = t.auroc {
                 metrics.push(("AUROC".into(), a));
@@ -337,14 +470,15 @@ impl Worker {
             metrics.push(("val acc".into(), v.acc));
         }
         // PGR = (acc_w2s − acc_weak) / (acc_ceiling − acc_weak), the student's model's ceiling.
-        let model = match self.exp.plan().into_iter().find(|s| s.to_string() == stage) {
+        let exp = &self.parts[p].exp;
+        let model = match exp.plan().into_iter().find(|s| s.to_string() == stage) {
             Some(StageId::Student { model, .. }) => Some(model),
-            Some(StageId::Bootstrap { step }) => Some(self.exp.cfg.ladder[step].clone()),
+            Some(StageId::Bootstrap { step }) => Some(exp.cfg.ladder[step].clone()),
             _ => None,
         };
         if let (Some(m), Some(t)) = (&model, &summary.test) {
-            let weak = self.acc.get("weak").copied();
-            let ceiling = self.acc.get(&StageId::Ceiling { model: m.clone() }.to_string()).copied();
+            let weak = self.acc.get(&(p, "weak".to_string())).copied();
+            let ceiling = self.acc.get(&(p, StageId::Ceiling { model: m.clone() }.to_string())).copied();
             if let (Some(w), Some(c)) = (weak, ceiling) {
                 pgr = crate::w2s::metrics::pgr(w, c, t.acc);
             }
@@ -371,9 +505,9 @@ impl Worker {
         self.send(TrainEvent::StageDone { stage: i, summary: summary.text.clone(), metrics, pgr, resumed });
     }
 
-    /// Re-reports the students and bootstrap steps with the numbers of `results.json`.
-    fn report_results(&mut self, resumed: bool) {
-        let path = self.exp.out.join("results.json");
+    /// Re-reports part `p`'s students and bootstrap steps with the numbers of its `results.json`.
+    fn report_results(&mut self, p: usize, resumed: bool) {
+        let path = self.parts[p].exp.out.join("results.json");
         let results = match Results::load(&path) {
             Ok(r) => r,
             Err(e) => {
@@ -381,8 +515,8 @@ impl Worker {
                 return;
             }
         };
-        let weak = self.exp.cfg.ladder[0].clone();
-        for s in self.exp.plan() {
+        let weak = self.parts[p].exp.cfg.ladder[0].clone();
+        for s in self.parts[p].exp.plan() {
             let run = match &s {
                 StageId::Student { model, loss } => results.runs.iter().find(|r| {
                     r.info.weak == weak
@@ -398,8 +532,8 @@ impl Worker {
                 _ => None,
             };
             if let Some(run) = run.cloned() {
-                let summary = self.exp.record(&s).map(|r| r.summary.clone()).unwrap_or_default();
-                self.stage_done(&s.to_string(), &summary, resumed, Some(&run));
+                let summary = self.parts[p].exp.record(&s).map(|r| r.summary.clone()).unwrap_or_default();
+                self.stage_done(p, &s.to_string(), &summary, resumed, Some(&run));
             }
         }
     }

@@ -378,6 +378,13 @@ impl Experiment {
         self.cancel.clone()
     }
 
+    /// This experiment, stopped by `cancel` (one token for several experiments: the seeds the
+    /// Train screen runs one after another).
+    pub fn with_cancel(mut self, cancel: CancelToken) -> Experiment {
+        self.cancel = cancel;
+        self
+    }
+
     fn weak_model(&self) -> &str {
         &self.cfg.ladder[0]
     }

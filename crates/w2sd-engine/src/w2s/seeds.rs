@@ -47,14 +47,10 @@ pub fn run_seeds(
     force: bool,
     on_event: &mut dyn FnMut(u64, Event),
 ) -> Result<SeedsOutcome> {
-    cfg.validate()?;
-    let seeds = cfg.seeds.clone().unwrap_or_else(|| vec![cfg.seed]);
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    crate::fsio::write_bytes_atomic(&out.join("experiment.toml"), cfg.to_toml()?.as_bytes())?;
-    let mut experiments = Vec::new();
+    let mut experiments = open_seeds(cfg, out)?;
     let mut all_done = true;
-    for &seed in &seeds {
-        let mut exp = Experiment::new(seed_config(cfg, seed), &seed_dir(out, seed))?;
+    for (seed, exp) in experiments.iter_mut() {
+        let seed = *seed;
         let stages = match stage {
             Some(name) => exp.parse_stages(name)?,
             None => exp.plan(),
@@ -63,13 +59,32 @@ pub fn run_seeds(
             exp.run_stage(s, force, &mut |e| on_event(seed, e)).with_context(|| format!("seed {seed}"))?;
         }
         all_done &= exp.is_done(&StageId::Results);
-        experiments.push((seed, exp));
     }
     if !all_done {
         return Ok(SeedsOutcome { results: None, experiments });
     }
+    let seeds: Vec<u64> = experiments.iter().map(|(s, _)| *s).collect();
+    let combined = combine_seeds(&seeds, out)?;
+    Ok(SeedsOutcome { results: Some(combined), experiments })
+}
+
+/// Opens the experiment of every seed of `cfg.seeds` (each in `<out>/seed-K/`, with its
+/// one-seed config) after writing `<out>/experiment.toml`: what [`run_seeds`] runs, and what
+/// the Train screen steps through seed after seed.
+pub fn open_seeds(cfg: &ExperimentConfig, out: &Path) -> Result<Vec<(u64, Experiment)>> {
+    cfg.validate()?;
+    let seeds = cfg.seeds.clone().unwrap_or_else(|| vec![cfg.seed]);
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    crate::fsio::write_bytes_atomic(&out.join("experiment.toml"), cfg.to_toml()?.as_bytes())?;
+    seeds.iter().map(|&seed| Ok((seed, Experiment::new(seed_config(cfg, seed), &seed_dir(out, seed))?))).collect()
+}
+
+/// Writes `<out>/results.json` and `<out>/predictions.jsonl` from every seed's finished
+/// results (each seed's runs with ids prefixed `sK/`, and their aggregate across seeds,
+/// [`Results::combine`]) and returns the combined results.
+pub fn combine_seeds(seeds: &[u64], out: &Path) -> Result<Results> {
     let mut per_seed = Vec::new();
-    for &seed in &seeds {
+    for &seed in seeds {
         let dir = seed_dir(out, seed);
         let r = Results::load(&dir.join("results.json"))?;
         let p = results::read_predictions(&dir.join("predictions.jsonl"))?;
@@ -78,5 +93,5 @@ pub fn run_seeds(
     let (combined, rows) = Results::combine(&per_seed)?;
     results::write_predictions(&out.join("predictions.jsonl"), &rows)?;
     results::write_json(&out.join("results.json"), &combined)?;
-    Ok(SeedsOutcome { results: Some(combined), experiments })
+    Ok(combined)
 }
