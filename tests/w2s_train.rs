@@ -643,6 +643,55 @@ fn debate_context_supervises_students_and_recomputes() {
     // Again: nothing recomputed, the debates come from the cache.
     let j2 = w2sd_json(&args, &[("HF_HUB_OFFLINE", "1")]);
     assert_eq!(j2["ran"].as_array().unwrap().len(), 0, "{j2}");
+    // The plot draws the students of the debate-assisted supervisor as their own series.
+    let fig = d.path().join("pgr.svg");
+    w2sd_json(&["plot", out.join("results.json").to_str().unwrap(), "--out", fig.to_str().unwrap(), "--json"], &[]);
+    let svg = std::fs::read_to_string(&fig).unwrap();
+    assert!(svg.contains("xent + debate") && svg.contains("logconf + debate"), "the legend names the debate series");
+    // The other two supervisors on the same (cached) debates: an ensemble of five heads on
+    // bootstrap samples, and the weak language model reading the arguments zero-shot (with its
+    // reading without them recorded beside).
+    for (kind, ladder) in [("ensemble", "bow:256,bow:4096"), ("judge", "gemma-3-270m,bow:4096")] {
+        let o = d.path().join(kind);
+        let mut a: Vec<&str> = args.to_vec();
+        let o_s = o.to_str().unwrap().to_string();
+        let k = a.iter().position(|x| *x == "--out").unwrap();
+        a[k + 1] = &o_s;
+        let l = a.iter().position(|x| *x == "--ladder").unwrap();
+        a[l + 1] = ladder;
+        let m = a.iter().position(|x| *x == "--loss").unwrap();
+        a[m + 1] = "xent";
+        a.extend(["--debate-supervisor", kind]);
+        let j = w2sd_json(&a, &[("HF_HUB_OFFLINE", "1")]);
+        let ran: Vec<&str> = j["ran"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        assert!(ran.contains(&"weak+debate"), "{ran:?}");
+        let r = assert_recomputes(&o);
+        let weak = ladder.split(',').next().unwrap();
+        assert!(r.runs.iter().any(|x| x.info.id == format!("{weak}+debate>bow:4096:xent")), "{kind}");
+        let rec: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                std::fs::read_dir(o.join("stages"))
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("weak_debate-"))
+                    .unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rec["output"]["supervisor"], kind);
+        match kind {
+            "ensemble" => assert_eq!(rec["output"]["members"], 5),
+            _ => {
+                assert_eq!(rec["output"]["members"], 0);
+                let alone = rec["output"]["alone"]["test"].as_array().unwrap();
+                let with = rec["output"]["head"]["probs"]["test"].as_array().unwrap();
+                assert_eq!(alone.len(), with.len());
+                assert!(alone.iter().chain(with).all(|p| (0.0..=1.0).contains(&p.as_f64().unwrap())));
+                assert_ne!(alone, with, "the arguments change what the weak model answers");
+            }
+        }
+    }
     // A bag of words cannot judge: the judge supervisor is refused before anything runs.
     let bad = Command::new(common::bin())
         .args(["train", "--task", "builtin:sentiment", "--ladder", "bow,bow:4096", "--debate-context", "gemma-3-270m"])
