@@ -47,6 +47,16 @@ fn num(v: &Value) -> Option<f64> {
     v.as_f64()
 }
 
+/// The record of the stage whose file name starts with `prefix` in run folder `dir`.
+fn stage_record(dir: &Path, prefix: &str) -> Value {
+    let file = std::fs::read_dir(dir.join("stages"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no stage record {prefix}* in {}", dir.display()));
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
 /// Recomputes every metric of `results.json` from `predictions.jsonl` with the plain
 /// statistics of `w2sd::stats` and checks each number is *exactly* equal.
 fn assert_recomputes(dir: &Path) -> Results {
@@ -668,17 +678,7 @@ fn debate_context_supervises_students_and_recomputes() {
         let r = assert_recomputes(&o);
         let weak = ladder.split(',').next().unwrap();
         assert!(r.runs.iter().any(|x| x.info.id == format!("{weak}+debate>bow:4096:xent")), "{kind}");
-        let rec: Value = serde_json::from_str(
-            &std::fs::read_to_string(
-                std::fs::read_dir(o.join("stages"))
-                    .unwrap()
-                    .map(|e| e.unwrap().path())
-                    .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("weak_debate-"))
-                    .unwrap(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let rec = stage_record(&o, "weak_debate-");
         assert_eq!(rec["output"]["supervisor"], kind);
         match kind {
             "ensemble" => assert_eq!(rec["output"]["members"], 5),
@@ -792,17 +792,7 @@ fn human_verdicts_train_a_student_end_to_end() {
     assert!(!ran.iter().any(|s| s.starts_with("features:session")), "people have no features: {ran:?}");
     let r = assert_recomputes(&out);
     assert_eq!(r.runs.len(), 2);
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::fs::read_dir(out.join("stages"))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("data-"))
-                .unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let data = stage_record(&out, "data-");
     let summary = data["summary"]["text"].as_str().unwrap();
     assert!(summary.contains("from 10 judged debates") && summary.contains("10 by people"), "{summary}");
     assert!(summary.contains("2 unjudged"), "{summary}");

@@ -197,6 +197,21 @@ pub struct HeadOutput {
     pub cv: Vec<head::CvPoint>,
 }
 
+impl HeadOutput {
+    /// The output of a trained head of `model` with its predictions `probs`.
+    fn of(model: &str, probs: SplitProbs, t: head::Trained) -> HeadOutput {
+        HeadOutput {
+            model: model.to_string(),
+            probs,
+            curve: t.curve,
+            best_epoch: t.best_epoch,
+            stopped_early: t.stopped_early,
+            l2: t.l2,
+            cv: t.cv,
+        }
+    }
+}
+
 /// What a stage leaves on disk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -947,15 +962,7 @@ impl Experiment {
                     val: self.predict(&t, &f, &splits.val)?,
                     test: self.predict(&t, &f, &splits.test)?,
                 };
-                let out = HeadOutput {
-                    model,
-                    probs,
-                    curve: t.curve,
-                    best_epoch: t.best_epoch,
-                    stopped_early: t.stopped_early,
-                    l2: t.l2,
-                    cv: t.cv,
-                };
+                let out = HeadOutput::of(&model, probs, t);
                 let summary = self.head_summary(&out, "weak supervisor")?;
                 Ok((summary, StageOutput::Head { head: out }))
             }
@@ -1001,15 +1008,7 @@ impl Experiment {
                     test: self.predict(&t, &f, &splits.test)?,
                     ..Default::default()
                 };
-                let out = HeadOutput {
-                    model: model.clone(),
-                    probs,
-                    curve: t.curve,
-                    best_epoch: t.best_epoch,
-                    stopped_early: t.stopped_early,
-                    l2: t.l2,
-                    cv: t.cv,
-                };
+                let out = HeadOutput::of(model, probs, t);
                 let summary = self.head_summary(&out, "ceiling")?;
                 Ok((summary, StageOutput::Head { head: out }))
             }
@@ -1048,15 +1047,7 @@ impl Experiment {
             test: self.predict(&t, &f, &splits.test)?,
             ..Default::default()
         };
-        let out = HeadOutput {
-            model: model.to_string(),
-            probs,
-            curve: t.curve,
-            best_epoch: t.best_epoch,
-            stopped_early: t.stopped_early,
-            l2: t.l2,
-            cv: t.cv,
-        };
+        let out = HeadOutput::of(model, probs, t);
         let what = if head_name.starts_with("student+debate") {
             format!("student on debate-assisted labels ({loss})")
         } else {
@@ -1241,15 +1232,7 @@ impl Experiment {
                 scale(&mut sum.val);
                 scale(&mut sum.test);
                 let t = first.expect("at least one member");
-                let out = HeadOutput {
-                    model: format!("{weak}+debate"),
-                    probs: sum,
-                    curve: t.curve,
-                    best_epoch: t.best_epoch,
-                    stopped_early: t.stopped_early,
-                    l2: t.l2,
-                    cv: t.cv,
-                };
+                let out = HeadOutput::of(&format!("{weak}+debate"), sum, t);
                 (out, members, None)
             }
             SupervisorKind::Judge => {
@@ -1476,15 +1459,7 @@ impl Experiment {
                 test: self.predict(&t, &f, &splits.test)?,
                 ..Default::default()
             };
-            Some(HeadOutput {
-                model: model.clone(),
-                probs,
-                curve: t.curve,
-                best_epoch: t.best_epoch,
-                stopped_early: t.stopped_early,
-                l2: t.l2,
-                cv: t.cv,
-            })
+            Some(HeadOutput::of(&model, probs, t))
         };
         let next_labels = if step + 1 < self.cfg.ladder.len() {
             // Two folds of strong_train by group, seeded.
