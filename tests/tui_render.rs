@@ -333,3 +333,38 @@ fn finished_turns_mark_quotes_and_the_cut() {
     assert!(screen.contains("…[cut]") && !screen.contains("<quote>"), "{screen}");
     assert!(screen.contains("⚠ copies the opponent: 62%"), "a copied turn is flagged:\n{screen}");
 }
+
+/// An experiment with debate context: the plan has the `debate`, `weak + debate` and `+ debate`
+/// student rows, and while the debate stage runs the screen shows how many examples are debated
+/// and the latest example's arguments as the stage writes them.
+#[test]
+fn train_screen_streams_the_debate_context() {
+    use w2sd::tui::message::TrainEvent;
+    let mut a = app(100, 30);
+    a.screen = Screen::Train;
+    let mut setup = train_setup();
+    setup.cfg.debate = Some(w2sd::w2s::debate_context::DebateContextConfig::new("qwen2.5-coder-0.5b-instruct"));
+    a.train = setup.state();
+    let dir = tempfile::tempdir().unwrap();
+    let exp = w2sd::w2s::pipeline::Experiment::new(setup.cfg.clone(), dir.path()).unwrap();
+    let stages = w2sd::tui::workers::train::stage_plans(&exp);
+    send(&mut a, TrainEvent::Planned { config: setup.name.clone(), settings: setup.settings(), stages });
+    let screen = render(&a);
+    for row in ["debate qwen-0.5b", "weak minilm-l6 + debate", "w2s gemma-270m xent + debate"] {
+        assert!(screen.contains(row), "no {row:?} row:\n{screen}");
+    }
+    let s = stage(&a, "debate:qwen2.5-coder-0.5b-instruct");
+    send(&mut a, TrainEvent::StageStarted { stage: s });
+    send(&mut a, TrainEvent::Progress { stage: s, done: 3, total: 600 });
+    send(
+        &mut a,
+        TrainEvent::Argument {
+            stage: s,
+            id: "sentiment-0-0002".into(),
+            text: "Argument for \"positive\" (round 1): I argue that \"positive\" is correct because it praises the battery.".into(),
+        },
+    );
+    let screen = render(&a);
+    assert!(screen.contains("debated 3/600 examples; the latest, sentiment-0-0002:"), "{screen}");
+    assert!(screen.contains("praises the battery"), "{screen}");
+}
