@@ -297,19 +297,15 @@ impl App {
         None
     }
 
-    /// Mouse wheel scrolls the pane under the pointer; a left click on a tab of the top row
-    /// opens that screen.
+    /// Mouse wheel scrolls the pane under the pointer. A left click on a tab of the top row
+    /// opens that screen; on a row of a list it selects the row, and on the selected row opens
+    /// it as the open key does ([`App::on_click`]).
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
         let delta = match m.kind {
             MouseEventKind::ScrollUp => -3,
             MouseEventKind::ScrollDown => 3,
-            MouseEventKind::Down(crossterm::event::MouseButton::Left)
-                if m.row == self.size.y && self.help.is_none() =>
-            {
-                return match self.tab_at(m.column) {
-                    Some(s) => self.go(s),
-                    None => vec![],
-                };
+            MouseEventKind::Down(crossterm::event::MouseButton::Left) if self.help.is_none() => {
+                return self.on_click(m.column, m.row);
             }
             _ => return vec![],
         };
@@ -329,6 +325,29 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// A left click at (`column`, `row`), the help closed: the tab bar, then the screen's own
+    /// clicks (each view hit-tests with the layout it draws with). Forms take no clicks.
+    fn on_click(&mut self, column: u16, row: u16) -> Vec<Effect> {
+        if row == self.size.y {
+            return match self.tab_at(column) {
+                Some(s) => self.go(s),
+                None => vec![],
+            };
+        }
+        self.flash = None;
+        let body = self.body();
+        match self.screen {
+            Screen::Debate if self.debate_form.is_some() => vec![],
+            Screen::Debate => self.debate.click(column, row, body, &self.theme),
+            Screen::Review => self.review.click(column, row, body, &self.theme),
+            Screen::Train => self.train.click(column, row, body),
+            Screen::Models => {
+                self.models.click(column, row, body);
+                vec![]
+            }
+        }
     }
 
     pub fn on_resize(&mut self, w: u16, h: u16) {
