@@ -624,3 +624,38 @@ fn clicking_the_confidence_scale_sets_the_confidence() {
     a.on_mouse(left_click(col(3), y as u16));
     assert!(matches!(a.update(Action::Submit).as_slice(), [Effect::Debate(DebateCommand::Verdict { .. })]));
 }
+
+/// A click on an entry of the status bar does what its key does: `? help` opens the help and
+/// its `close help` closes it, `enter submit` sends the verdict; the confidence entry (nine keys)
+/// and the bar past its last entry do nothing, nor does an entry clicked while text is typed.
+#[test]
+fn clicking_a_status_bar_entry_does_what_its_key_does() {
+    let mut a = judging_app();
+    let bottom = a.size.height - 1;
+    let entry = |a: &w2sd::tui::app::App, text: &str| {
+        let screen = render(a);
+        let last = screen.lines().last().unwrap().to_string();
+        let at = last.find(text).unwrap_or_else(|| panic!("{text:?} in the status bar {last:?}"));
+        last[..at].chars().count() as u16 + 1
+    };
+    assert!(a.on_mouse(left_click(entry(&a, "1-9 confidence"), bottom)).is_empty());
+    assert_eq!(a.debate.p_right, None);
+    a.on_mouse(left_click(a.size.width - 1, bottom));
+    assert_eq!(a.help, None);
+    a.on_mouse(left_click(entry(&a, "? help"), bottom));
+    assert_eq!(a.help, Some(0));
+    // With the help open only its entry takes clicks.
+    a.on_mouse(left_click(entry(&a, "close help"), bottom));
+    assert_eq!(a.help, None);
+    // While a rationale is typed, the entries are not keys.
+    a.on_key(key('r'));
+    let submit = entry(&a, "enter submit");
+    assert!(a.on_mouse(left_click(submit, bottom)).is_empty());
+    a.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(!a.text_input());
+    a.on_key(key('2'));
+    assert!(matches!(
+        a.on_mouse(left_click(submit, bottom)).as_slice(),
+        [Effect::Debate(DebateCommand::Verdict { .. })]
+    ));
+}

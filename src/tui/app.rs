@@ -62,6 +62,47 @@ impl Screen {
     }
 }
 
+/// One entry of the status bar: where it starts, its key and what it does, and the action a
+/// click on it takes (`None` for the confidence keys: nine actions in one entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusCell {
+    pub x: u16,
+    pub key: String,
+    pub label: String,
+    pub action: Option<Action>,
+}
+
+impl StatusCell {
+    /// ` key label `: one space before the key, one on each side of the label.
+    pub fn width(&self) -> u16 {
+        (self.key.chars().count() + self.label.chars().count() + 3) as u16
+    }
+}
+
+/// The status-bar entries of a screen: the actions that matter most, in order.
+pub fn status_actions(screen: Screen) -> Vec<Action> {
+    use Action::*;
+    let mut v = match screen {
+        Screen::Debate => vec![Confidence(1), Submit, Undo, Skip, Rationale, Cancel],
+        Screen::Review => vec![Open, NextItem, Filter, Search, Sort, Stats, Compare, Cancel],
+        // (enter opens a stage's results: its panel's title says so)
+        Screen::Train => vec![Experiments, NewExperiment, Run, Pause, StepStage],
+        Screen::Models => vec![Pull, PullDefaults, Refresh],
+    };
+    v.extend([CycleTheme, Help, Quit]);
+    if screen == Screen::Debate {
+        // (last: shown where the bar has room)
+        v.push(NewDebate);
+    }
+    v
+}
+
+/// The status-bar entries of a form.
+pub fn form_status_actions() -> Vec<Action> {
+    use Action::*;
+    vec![Complete, Down, Up, ClearField, Submit, Cancel]
+}
+
 pub struct App {
     pub screen: Screen,
     pub keymap: Keymap,
@@ -297,6 +338,49 @@ impl App {
         None
     }
 
+    /// The status bar's text for a bar `width` wide: the flash message (` msg `), then the
+    /// entries that fit after it: the current form's or screen's keys, or with the help open
+    /// the key that closes it. The view styles these cells and [`App::status_at`] maps a click
+    /// back through them.
+    pub fn status_cells(&self, width: u16) -> (Option<String>, Vec<StatusCell>) {
+        let flash = self.flash.as_ref().map(|m| format!(" {m} "));
+        let km = &self.keymap;
+        let scope = self.scope();
+        let entries: Vec<(String, String, Option<Action>)> = if self.help.is_some() {
+            vec![(
+                km.key_text(Scope::Global, Action::Help).unwrap_or_default(),
+                "close help".into(),
+                Some(Action::Help),
+            )]
+        } else {
+            let actions = if scope == Scope::Form { form_status_actions() } else { status_actions(self.screen) };
+            actions
+                .into_iter()
+                .filter_map(|a| match a {
+                    Action::Confidence(_) => km.confidence_keys(scope).map(|k| (k, "confidence".to_string(), None)),
+                    a => km.keys(scope, a).first().map(|k| (k.to_string(), a.label(), Some(a))),
+                })
+                .collect()
+        };
+        let mut x = flash.as_deref().map(|m| ratatui::text::Span::raw(m).width()).unwrap_or(0) as u16;
+        let mut cells = Vec::new();
+        for (key, label, action) in entries {
+            let cell = StatusCell { x, key, label, action };
+            if x as usize + cell.width() as usize > width as usize {
+                break;
+            }
+            x += cell.width();
+            cells.push(cell);
+        }
+        (flash, cells)
+    }
+
+    /// The action of the status-bar entry at `column` of the bottom row, if any.
+    pub fn status_at(&self, column: u16) -> Option<Action> {
+        let (_, cells) = self.status_cells(self.size.width);
+        cells.into_iter().find(|c| (c.x..c.x + c.width()).contains(&column)).and_then(|c| c.action)
+    }
+
     /// Mouse wheel scrolls the pane under the pointer. A left click on a tab of the top row
     /// opens that screen; on a row of a list it selects the row, and on the selected row opens
     /// it as the open key does ([`App::on_click`]).
@@ -304,9 +388,7 @@ impl App {
         let delta = match m.kind {
             MouseEventKind::ScrollUp => -3,
             MouseEventKind::ScrollDown => 3,
-            MouseEventKind::Down(crossterm::event::MouseButton::Left) if self.help.is_none() => {
-                return self.on_click(m.column, m.row);
-            }
+            MouseEventKind::Down(crossterm::event::MouseButton::Left) => return self.on_click(m.column, m.row),
             _ => return vec![],
         };
         if let Some(off) = self.help {
@@ -327,9 +409,21 @@ impl App {
         vec![]
     }
 
-    /// A left click at (`column`, `row`), the help closed: the tab bar, then the screen's own
-    /// clicks (each view hit-tests with the layout it draws with). Forms take no clicks.
+    /// A left click at (`column`, `row`): on an entry of the status bar it does what the entry's
+    /// key does (not while text is typed, when keys are text); with the help open nothing else
+    /// takes clicks; then the tab bar, then the screen's own clicks (each view hit-tests with
+    /// the layout it draws with). Forms take no clicks but the status bar's.
     fn on_click(&mut self, column: u16, row: u16) -> Vec<Effect> {
+        if row + 1 == self.size.y + self.size.height {
+            let typing = self.text_input() && self.scope() != Scope::Form;
+            return match self.status_at(column) {
+                Some(a) if !typing => self.update(a),
+                _ => vec![],
+            };
+        }
+        if self.help.is_some() {
+            return vec![];
+        }
         if row == self.size.y {
             return match self.tab_at(column) {
                 Some(s) => self.go(s),
