@@ -659,3 +659,19 @@ fn clicking_a_status_bar_entry_does_what_its_key_does() {
         [Effect::Debate(DebateCommand::Verdict { .. })]
     ));
 }
+
+/// A scrolled list moves only as far as its selection needs, as a terminal list does: after
+/// the end, `up` moves the selection within the rows shown and the rows stay put.
+#[test]
+fn a_scrolled_list_stays_put_while_the_selection_moves_inside_it() {
+    let mut a = app(100, 30);
+    a.screen = Screen::Review;
+    a.on_worker(WorkerEvent::Sessions(many_sessions()));
+    a.update(Action::Bottom);
+    let before = render(&a);
+    let top = find_on_screen(&a, "judge07").map(|p| p.1);
+    assert!(top.is_some(), "{before}");
+    a.update(Action::Up);
+    assert_eq!(selected_judge(&a), "judge01");
+    assert_eq!(find_on_screen(&a, "judge07").map(|p| p.1), top, "the rows did not move:\n{}", render(&a));
+}

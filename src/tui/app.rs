@@ -175,6 +175,12 @@ impl App {
 
     /// A key press: text inputs first, then the keymap of the current screen.
     pub fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let fx = self.key(k);
+        self.follow_selections();
+        fx
+    }
+
+    fn key(&mut self, k: KeyEvent) -> Vec<Effect> {
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
         if self.scope() == Scope::Form {
             // The form's own keys (tab, arrows, enter, esc, ctrl-c…); any other key is text.
@@ -215,7 +221,14 @@ impl App {
         self.debate.busy() || self.models.pulling()
     }
 
+    /// An action, as its key would do it.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let fx = self.apply(action);
+        self.follow_selections();
+        fx
+    }
+
+    fn apply(&mut self, action: Action) -> Vec<Effect> {
         self.flash = None;
         if let Some(off) = self.help {
             match action {
@@ -385,6 +398,12 @@ impl App {
     /// opens that screen; on a row of a list it selects the row, and on the selected row opens
     /// it as the open key does ([`App::on_click`]).
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        let fx = self.mouse(m);
+        self.follow_selections();
+        fx
+    }
+
+    fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
         let delta = match m.kind {
             MouseEventKind::ScrollUp => -3,
             MouseEventKind::ScrollDown => 3,
@@ -446,6 +465,27 @@ impl App {
 
     pub fn on_resize(&mut self, w: u16, h: u16) {
         self.size = Rect::new(0, 0, w, h);
+        self.follow_selections();
+    }
+
+    /// Keeps each list's first row where it is drawn now, as a `ListState` keeps its offset:
+    /// the next move of the selection scrolls the list only as far as the selection needs, and
+    /// a clicked row stays under the pointer. (From the layouts the views draw with.)
+    fn follow_selections(&mut self) {
+        let body = self.body();
+        if let Some(l) = super::views::review::list_layout(body, &self.review) {
+            self.review.list_first = l.rows.first;
+        }
+        let lay = super::views::train::layout(body, &self.train);
+        self.train.list_first = lay.stages.first;
+        if let Some(p) = self.train.picker.as_mut() {
+            if let Some(r) = super::views::train::picker_rows(lay.body, p) {
+                p.first = r.first;
+            }
+        }
+        if let Some(r) = super::views::models::catalog_rows(body, &self.models) {
+            self.models.first = r.first;
+        }
     }
 
     pub fn on_tick(&mut self) {
@@ -453,6 +493,12 @@ impl App {
     }
 
     pub fn on_worker(&mut self, e: WorkerEvent) -> Vec<Effect> {
+        let fx = self.worker(e);
+        self.follow_selections();
+        fx
+    }
+
+    fn worker(&mut self, e: WorkerEvent) -> Vec<Effect> {
         match e {
             WorkerEvent::Debate(d) => return self.debate.on_event(d),
             WorkerEvent::Models { rows, device } => {
