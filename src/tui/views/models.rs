@@ -31,7 +31,7 @@ pub struct ModelsState {
     pub rows: Vec<ModelRow>,
     pub device: String,
     pub selected: usize,
-    /// The first row the catalog shows (kept where it was when a click selects a row).
+    /// The first row the catalog shows, where it was last drawn (`App` keeps it after every event).
     pub first: usize,
     /// Listing in progress.
     pub loading: bool,

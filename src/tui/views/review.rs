@@ -160,8 +160,8 @@ pub struct ReviewState {
     pub input: Option<(InputKind, String)>,
     /// Selection in the visible (filtered, sorted) list.
     pub selected: usize,
-    /// The first row of the list shown (kept where it was when a click selects a row, so the
-    /// row under the pointer stays there).
+    /// The first row of the list shown, where it was last drawn (`App` keeps it after every
+    /// event, so the list scrolls only as far as the selection needs).
     pub list_first: usize,
     pub open: Option<Opened>,
     pub stats: bool,

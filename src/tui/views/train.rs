@@ -75,7 +75,7 @@ pub struct Picker {
     /// Where the list was read from (shown under it).
     pub places: Vec<std::path::PathBuf>,
     pub selected: usize,
-    /// The first row shown (kept where it was when a click selects a row).
+    /// The first row shown, where it was last drawn (`App` keeps it after every event).
     pub first: usize,
     /// The picked experiment is being checked.
     pub opening: Option<String>,
@@ -89,7 +89,7 @@ pub struct TrainState {
     pub settings: Vec<(String, String)>,
     pub stages: Vec<StageState>,
     pub selected: usize,
-    /// The first stage the list shows (kept where it was when a click selects a stage).
+    /// The first stage the list shows, where it was last drawn (`App` keeps it after every event).
     pub list_first: usize,
     /// The worker was asked to open the experiment.
     pub opened_experiment: bool,
