@@ -427,3 +427,251 @@ fn clicking_a_tab_opens_its_screen() {
     a.on_mouse(click(99, 0));
     assert_eq!(a.screen, Screen::Debate, "the theme name is not a tab");
 }
+
+fn left_click(column: u16, row: u16) -> crossterm::event::MouseEvent {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column, row, modifiers: KeyModifiers::NONE }
+}
+
+/// The screen row whose text contains `needle` (the first), and the column where it starts.
+fn find_on_screen(a: &w2sd::tui::app::App, needle: &str) -> Option<(u16, u16)> {
+    render(a).lines().enumerate().find_map(|(y, l)| l.find(needle).map(|b| (l[..b].chars().count() as u16, y as u16)))
+}
+
+/// Thirty sessions, one judge name each (`judge00`…), created a minute apart.
+fn many_sessions() -> w2sd::tui::message::Scan {
+    let entries = (0..30)
+        .map(|i| {
+            let id = format!("capitals-s{i:02}");
+            let created = format!("2025-03-01T10:{i:02}:00Z");
+            let s = session(&id, &created, "builtin:capitals", &format!("judge{i:02}"), &[(0.85, true)]);
+            w2sd::tui::message::SessionEntry {
+                path: format!("/data/w2sd/sessions/{id}.json").into(),
+                session: std::sync::Arc::new(s),
+            }
+        })
+        .collect();
+    w2sd::tui::message::Scan { entries, runs: vec![], errors: vec![] }
+}
+
+/// The judge name of the session selected in Review.
+fn selected_judge(a: &w2sd::tui::app::App) -> String {
+    a.review.entries[a.review.selected_entry().unwrap()].judges()
+}
+
+/// In a scrolled Review list, a click on a row selects the session drawn there (the list does
+/// not move under the pointer), a second click on it opens it, and clicks on the header, the
+/// border or below the last row do nothing.
+#[test]
+fn clicking_review_rows_selects_then_opens() {
+    let mut a = app(100, 30);
+    a.screen = Screen::Review;
+    a.on_worker(WorkerEvent::Sessions(many_sessions()));
+    a.update(Action::Bottom);
+    // (newest first: the bottom row is the oldest session)
+    assert_eq!(selected_judge(&a), "judge00");
+    let screen = render(&a);
+    assert!(!screen.contains("judge29"), "the list is scrolled:\n{screen}");
+    let (x, y) = find_on_screen(&a, "judge03").unwrap_or_else(|| panic!("judge03 is shown:\n{screen}"));
+    assert!(a.on_mouse(left_click(x, y)).is_empty());
+    assert_eq!(selected_judge(&a), "judge03");
+    assert!(a.review.open.is_none());
+    assert_eq!(find_on_screen(&a, "judge03").map(|p| p.1), Some(y), "the clicked row stays under the pointer");
+    // The header row, the list's border and the stats panel are not rows.
+    let (hx, hy) = find_on_screen(&a, "strong").unwrap();
+    for (cx, cy) in [(hx, hy), (0, y), (x, hy - 1), (x, 29)] {
+        a.on_mouse(left_click(cx, cy));
+        assert_eq!(selected_judge(&a), "judge03", "a click at ({cx}, {cy})");
+        assert!(a.review.open.is_none(), "a click at ({cx}, {cy})");
+    }
+    // A second click on the selected row opens it, as enter does.
+    a.on_mouse(left_click(x, y));
+    let o = a.review.open.as_ref().expect("the session opened");
+    assert_eq!(a.review.entries[o.entry].judges(), "judge03");
+}
+
+/// A click below the last row of a short list selects nothing.
+#[test]
+fn clicking_below_the_last_review_row_does_nothing() {
+    let mut a = app(100, 30);
+    a.screen = Screen::Review;
+    a.on_worker(WorkerEvent::Sessions(scan()));
+    let (x, y) = find_on_screen(&a, "bob").unwrap();
+    assert!(find_on_screen(&a, "alice").is_some_and(|p| p.1 == y + 1), "{}", render(&a));
+    let fx = a.on_mouse(left_click(x, y + 2));
+    assert!(fx.is_empty());
+    assert_eq!((a.review.selected, a.review.list_first), (0, 0));
+    assert!(a.review.open.is_none());
+}
+
+/// On the Train screen a click on a stage selects it and a second click opens its results; a
+/// click on the detail panel does nothing. At 16 rows the list scrolls.
+#[test]
+fn clicking_train_stages_selects_then_opens() {
+    let mut a = train_app(100, 16);
+    a.update(Action::Bottom);
+    let last = a.train.stages.len() - 1;
+    assert_eq!(a.train.selected, last);
+    let screen = render(&a);
+    assert!(!screen.contains(" 1 data"), "the stage list is scrolled:\n{screen}");
+    // The second stage row shown (its number is in the row, after the status mark).
+    let target = last - 2;
+    let label = format!("{:>2} ", target + 1);
+    let (x, y) = render(&a)
+        .lines()
+        .enumerate()
+        .find_map(|(y, l)| l.find(&format!("○ {label}")).map(|b| (l[..b].chars().count() as u16 + 2, y as u16)))
+        .unwrap_or_else(|| panic!("stage {} shown:\n{screen}", target + 1));
+    assert!(a.on_mouse(left_click(x, y)).is_empty());
+    assert_eq!(a.train.selected, target);
+    assert!(!a.train.opened);
+    let again = render(&a);
+    assert!(again.lines().nth(y as usize).unwrap().contains(&format!("○ {label}")), "{again}");
+    // The detail panel is not a row.
+    a.on_mouse(left_click(80, y));
+    assert_eq!(a.train.selected, target);
+    a.on_mouse(left_click(x, y));
+    assert!(a.train.opened, "a second click opens the stage's results");
+}
+
+/// In the experiment picker a click selects an experiment and a second click opens it.
+#[test]
+fn clicking_the_experiment_picker_selects_then_opens() {
+    use w2sd::tui::message::{ExperimentEntry, ExperimentSource};
+    let mut a = train_app(100, 30);
+    a.update(Action::Experiments);
+    let entries: Vec<ExperimentEntry> = (0..3)
+        .map(|i| ExperimentEntry {
+            source: ExperimentSource::Saved,
+            path: format!("/data/w2sd/experiments/exp-{i}.toml").into(),
+            name: format!("exp-{i}"),
+            task: "builtin:sentiment".into(),
+            ladder: vec!["bow:16".into(), "bow:512".into()],
+            status: "not run".into(),
+            modified: "2026-12-06 21:43".into(),
+        })
+        .collect();
+    a.on_worker(WorkerEvent::Experiments { entries: entries.clone(), places: vec![] });
+    let (x, y) = find_on_screen(&a, "exp-2").unwrap();
+    assert!(a.on_mouse(left_click(x, y)).is_empty());
+    assert_eq!(a.train.picker.as_ref().unwrap().selected, 2);
+    // The header row is not an experiment.
+    let (hx, hy) = find_on_screen(&a, "ladder").unwrap();
+    assert!(a.on_mouse(left_click(hx, hy)).is_empty());
+    assert_eq!(a.train.picker.as_ref().unwrap().selected, 2);
+    assert_eq!(a.on_mouse(left_click(x, y)), vec![Effect::LoadExperiment(entries[2].clone())]);
+}
+
+/// On the Models screen a click selects a model (a second click pulls nothing); the catalog
+/// scrolls to the selected row.
+#[test]
+fn clicking_a_model_selects_it() {
+    let mut a = app(100, 11);
+    a.screen = Screen::Models;
+    let row = |name: &str| w2sd::tui::message::ModelRow {
+        name: name.into(),
+        about: String::new(),
+        format: "gguf".into(),
+        status: "verified".into(),
+        size: None,
+        path: None,
+    };
+    let rows = vec![row("m-a"), row("m-b"), row("m-c"), row("m-d"), row("m-e")];
+    a.on_worker(WorkerEvent::Models { rows: Ok(rows), device: "cpu".into() });
+    a.update(Action::Bottom);
+    assert!(find_on_screen(&a, "m-e").is_some(), "the selected last model is shown:\n{}", render(&a));
+    assert!(find_on_screen(&a, "m-a").is_none(), "the catalog is scrolled:\n{}", render(&a));
+    let (x, y) = find_on_screen(&a, "m-c").unwrap();
+    assert!(a.on_mouse(left_click(x, y)).is_empty());
+    assert_eq!(a.models.selected, 2);
+    assert!(a.on_mouse(left_click(x, y)).is_empty(), "a second click pulls nothing");
+    assert_eq!(find_on_screen(&a, "m-c").map(|p| p.1), Some(y));
+}
+
+/// A click on a number of the judge bar's scale sets that confidence as its key does; a click
+/// between numbers, or on the bar above them, sets none.
+#[test]
+fn clicking_the_confidence_scale_sets_the_confidence() {
+    let mut keyed = judging_app();
+    let mut a = judging_app();
+    let screen = render(&a);
+    let (y, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(" 1 ") && l.contains(" 9 ") && l.contains(" 4 "))
+        .unwrap_or_else(|| panic!("the scale is drawn:\n{screen}"));
+    let col = |n: u8| line.chars().position(|c| c == (b'0' + n) as char).unwrap() as u16;
+    // Between 4 and 5 (far from both), and the bar's row.
+    let gap = (col(4) + col(5)) / 2;
+    a.on_mouse(left_click(gap, y as u16));
+    a.on_mouse(left_click(col(8), y as u16 - 1));
+    assert_eq!(a.debate.p_right, None);
+    for n in [8u8, 1, 4, 6, 9, 2] {
+        assert!(a.on_mouse(left_click(col(n), y as u16)).is_empty());
+        keyed.on_key(key((b'0' + n) as char));
+        assert_eq!(a.debate.p_right, keyed.debate.p_right, "clicked {n}");
+    }
+    // One column beside a digit is still that digit.
+    a.on_mouse(left_click(col(7) + 1, y as u16));
+    assert_eq!(a.debate.p_right, Some(75));
+    // 5 is refused as its key is: the same notice.
+    a.on_mouse(left_click(col(5), y as u16));
+    keyed.on_key(key('5'));
+    assert_eq!(a.debate.p_right, Some(50));
+    assert_eq!(a.debate.notice, keyed.debate.notice);
+    assert!(a.debate.notice.as_deref().unwrap().contains("50%"));
+    // The click sets the confidence only: enter still submits.
+    a.on_mouse(left_click(col(3), y as u16));
+    assert!(matches!(a.update(Action::Submit).as_slice(), [Effect::Debate(DebateCommand::Verdict { .. })]));
+}
+
+/// A click on an entry of the status bar does what its key does: `? help` opens the help and
+/// its `close help` closes it, `enter submit` sends the verdict; the confidence entry (nine keys)
+/// and the bar past its last entry do nothing, nor does an entry clicked while text is typed.
+#[test]
+fn clicking_a_status_bar_entry_does_what_its_key_does() {
+    let mut a = judging_app();
+    let bottom = a.size.height - 1;
+    let entry = |a: &w2sd::tui::app::App, text: &str| {
+        let screen = render(a);
+        let last = screen.lines().last().unwrap().to_string();
+        let at = last.find(text).unwrap_or_else(|| panic!("{text:?} in the status bar {last:?}"));
+        last[..at].chars().count() as u16 + 1
+    };
+    assert!(a.on_mouse(left_click(entry(&a, "1-9 confidence"), bottom)).is_empty());
+    assert_eq!(a.debate.p_right, None);
+    a.on_mouse(left_click(a.size.width - 1, bottom));
+    assert_eq!(a.help, None);
+    a.on_mouse(left_click(entry(&a, "? help"), bottom));
+    assert_eq!(a.help, Some(0));
+    // With the help open only its entry takes clicks.
+    a.on_mouse(left_click(entry(&a, "close help"), bottom));
+    assert_eq!(a.help, None);
+    // While a rationale is typed, the entries are not keys.
+    a.on_key(key('r'));
+    let submit = entry(&a, "enter submit");
+    assert!(a.on_mouse(left_click(submit, bottom)).is_empty());
+    a.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(!a.text_input());
+    a.on_key(key('2'));
+    assert!(matches!(
+        a.on_mouse(left_click(submit, bottom)).as_slice(),
+        [Effect::Debate(DebateCommand::Verdict { .. })]
+    ));
+}
+
+/// A scrolled list moves only as far as its selection needs, as a terminal list does: after
+/// the end, `up` moves the selection within the rows shown and the rows stay put.
+#[test]
+fn a_scrolled_list_stays_put_while_the_selection_moves_inside_it() {
+    let mut a = app(100, 30);
+    a.screen = Screen::Review;
+    a.on_worker(WorkerEvent::Sessions(many_sessions()));
+    a.update(Action::Bottom);
+    let before = render(&a);
+    let top = find_on_screen(&a, "judge07").map(|p| p.1);
+    assert!(top.is_some(), "{before}");
+    a.update(Action::Up);
+    assert_eq!(selected_judge(&a), "judge01");
+    assert_eq!(find_on_screen(&a, "judge07").map(|p| p.1), top, "the rows did not move:\n{}", render(&a));
+}

@@ -222,3 +222,27 @@ fn the_smallest_supported_size_still_shows_the_screen() {
         assert!(text.trim().chars().count() > 10, "screen {name} at 20×5 is nearly empty:\n{text}");
     }
 }
+
+#[test]
+fn clicks_anywhere_on_a_small_screen_do_not_panic() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    for (name, mut a) in states() {
+        for (w, h) in [(1, 1), (3, 2), (20, 5), (21, 6), (48, 14)] {
+            a.on_resize(w, h);
+            // (not the tab bar: each state stays on its screen)
+            for row in 1..h {
+                for column in 0..w {
+                    let click = MouseEvent {
+                        kind: MouseEventKind::Down(MouseButton::Left),
+                        column,
+                        row,
+                        modifiers: KeyModifiers::NONE,
+                    };
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.on_mouse(click)));
+                    assert!(r.is_ok(), "screen {name} panicked on a click at ({column}, {row}) at {w}×{h}");
+                }
+            }
+            render(&a);
+        }
+    }
+}

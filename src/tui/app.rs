@@ -62,6 +62,47 @@ impl Screen {
     }
 }
 
+/// One entry of the status bar: where it starts, its key and what it does, and the action a
+/// click on it takes (`None` for the confidence keys: nine actions in one entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusCell {
+    pub x: u16,
+    pub key: String,
+    pub label: String,
+    pub action: Option<Action>,
+}
+
+impl StatusCell {
+    /// ` key label `: one space before the key, one on each side of the label.
+    pub fn width(&self) -> u16 {
+        (self.key.chars().count() + self.label.chars().count() + 3) as u16
+    }
+}
+
+/// The status-bar entries of a screen: the actions that matter most, in order.
+pub fn status_actions(screen: Screen) -> Vec<Action> {
+    use Action::*;
+    let mut v = match screen {
+        Screen::Debate => vec![Confidence(1), Submit, Undo, Skip, Rationale, Cancel],
+        Screen::Review => vec![Open, NextItem, Filter, Search, Sort, Stats, Compare, Cancel],
+        // (enter opens a stage's results: its panel's title says so)
+        Screen::Train => vec![Experiments, NewExperiment, Run, Pause, StepStage],
+        Screen::Models => vec![Pull, PullDefaults, Refresh],
+    };
+    v.extend([CycleTheme, Help, Quit]);
+    if screen == Screen::Debate {
+        // (last: shown where the bar has room)
+        v.push(NewDebate);
+    }
+    v
+}
+
+/// The status-bar entries of a form.
+pub fn form_status_actions() -> Vec<Action> {
+    use Action::*;
+    vec![Complete, Down, Up, ClearField, Submit, Cancel]
+}
+
 pub struct App {
     pub screen: Screen,
     pub keymap: Keymap,
@@ -134,6 +175,12 @@ impl App {
 
     /// A key press: text inputs first, then the keymap of the current screen.
     pub fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let fx = self.key(k);
+        self.follow_selections();
+        fx
+    }
+
+    fn key(&mut self, k: KeyEvent) -> Vec<Effect> {
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
         if self.scope() == Scope::Form {
             // The form's own keys (tab, arrows, enter, esc, ctrl-c…); any other key is text.
@@ -174,7 +221,14 @@ impl App {
         self.debate.busy() || self.models.pulling()
     }
 
+    /// An action, as its key would do it.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let fx = self.apply(action);
+        self.follow_selections();
+        fx
+    }
+
+    fn apply(&mut self, action: Action) -> Vec<Effect> {
         self.flash = None;
         if let Some(off) = self.help {
             match action {
@@ -297,20 +351,63 @@ impl App {
         None
     }
 
-    /// Mouse wheel scrolls the pane under the pointer; a left click on a tab of the top row
-    /// opens that screen.
+    /// The status bar's text for a bar `width` wide: the flash message (` msg `), then the
+    /// entries that fit after it: the current form's or screen's keys, or with the help open
+    /// the key that closes it. The view styles these cells and [`App::status_at`] maps a click
+    /// back through them.
+    pub fn status_cells(&self, width: u16) -> (Option<String>, Vec<StatusCell>) {
+        let flash = self.flash.as_ref().map(|m| format!(" {m} "));
+        let km = &self.keymap;
+        let scope = self.scope();
+        let entries: Vec<(String, String, Option<Action>)> = if self.help.is_some() {
+            vec![(
+                km.key_text(Scope::Global, Action::Help).unwrap_or_default(),
+                "close help".into(),
+                Some(Action::Help),
+            )]
+        } else {
+            let actions = if scope == Scope::Form { form_status_actions() } else { status_actions(self.screen) };
+            actions
+                .into_iter()
+                .filter_map(|a| match a {
+                    Action::Confidence(_) => km.confidence_keys(scope).map(|k| (k, "confidence".to_string(), None)),
+                    a => km.keys(scope, a).first().map(|k| (k.to_string(), a.label(), Some(a))),
+                })
+                .collect()
+        };
+        let mut x = flash.as_deref().map(|m| ratatui::text::Span::raw(m).width()).unwrap_or(0) as u16;
+        let mut cells = Vec::new();
+        for (key, label, action) in entries {
+            let cell = StatusCell { x, key, label, action };
+            if x as usize + cell.width() as usize > width as usize {
+                break;
+            }
+            x += cell.width();
+            cells.push(cell);
+        }
+        (flash, cells)
+    }
+
+    /// The action of the status-bar entry at `column` of the bottom row, if any.
+    pub fn status_at(&self, column: u16) -> Option<Action> {
+        let (_, cells) = self.status_cells(self.size.width);
+        cells.into_iter().find(|c| (c.x..c.x + c.width()).contains(&column)).and_then(|c| c.action)
+    }
+
+    /// Mouse wheel scrolls the pane under the pointer. A left click on a tab of the top row
+    /// opens that screen; on a row of a list it selects the row, and on the selected row opens
+    /// it as the open key does ([`App::on_click`]).
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        let fx = self.mouse(m);
+        self.follow_selections();
+        fx
+    }
+
+    fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
         let delta = match m.kind {
             MouseEventKind::ScrollUp => -3,
             MouseEventKind::ScrollDown => 3,
-            MouseEventKind::Down(crossterm::event::MouseButton::Left)
-                if m.row == self.size.y && self.help.is_none() =>
-            {
-                return match self.tab_at(m.column) {
-                    Some(s) => self.go(s),
-                    None => vec![],
-                };
-            }
+            MouseEventKind::Down(crossterm::event::MouseButton::Left) => return self.on_click(m.column, m.row),
             _ => return vec![],
         };
         if let Some(off) = self.help {
@@ -331,8 +428,64 @@ impl App {
         vec![]
     }
 
+    /// A left click at (`column`, `row`): on an entry of the status bar it does what the entry's
+    /// key does (not while text is typed, when keys are text); with the help open nothing else
+    /// takes clicks; then the tab bar, then the screen's own clicks (each view hit-tests with
+    /// the layout it draws with). Forms take no clicks but the status bar's.
+    fn on_click(&mut self, column: u16, row: u16) -> Vec<Effect> {
+        if row + 1 == self.size.y + self.size.height {
+            let typing = self.text_input() && self.scope() != Scope::Form;
+            return match self.status_at(column) {
+                Some(a) if !typing => self.update(a),
+                _ => vec![],
+            };
+        }
+        if self.help.is_some() {
+            return vec![];
+        }
+        if row == self.size.y {
+            return match self.tab_at(column) {
+                Some(s) => self.go(s),
+                None => vec![],
+            };
+        }
+        self.flash = None;
+        let body = self.body();
+        match self.screen {
+            Screen::Debate if self.debate_form.is_some() => vec![],
+            Screen::Debate => self.debate.click(column, row, body, &self.theme),
+            Screen::Review => self.review.click(column, row, body, &self.theme),
+            Screen::Train => self.train.click(column, row, body),
+            Screen::Models => {
+                self.models.click(column, row, body);
+                vec![]
+            }
+        }
+    }
+
     pub fn on_resize(&mut self, w: u16, h: u16) {
         self.size = Rect::new(0, 0, w, h);
+        self.follow_selections();
+    }
+
+    /// Keeps each list's first row where it is drawn now, as a `ListState` keeps its offset:
+    /// the next move of the selection scrolls the list only as far as the selection needs, and
+    /// a clicked row stays under the pointer. (From the layouts the views draw with.)
+    fn follow_selections(&mut self) {
+        let body = self.body();
+        if let Some(l) = super::views::review::list_layout(body, &self.review) {
+            self.review.list_first = l.rows.first;
+        }
+        let lay = super::views::train::layout(body, &self.train);
+        self.train.list_first = lay.stages.first;
+        if let Some(p) = self.train.picker.as_mut() {
+            if let Some(r) = super::views::train::picker_rows(lay.body, p) {
+                p.first = r.first;
+            }
+        }
+        if let Some(r) = super::views::models::catalog_rows(body, &self.models) {
+            self.models.first = r.first;
+        }
     }
 
     pub fn on_tick(&mut self) {
@@ -340,6 +493,12 @@ impl App {
     }
 
     pub fn on_worker(&mut self, e: WorkerEvent) -> Vec<Effect> {
+        let fx = self.worker(e);
+        self.follow_selections();
+        fx
+    }
+
+    fn worker(&mut self, e: WorkerEvent) -> Vec<Effect> {
         match e {
             WorkerEvent::Debate(d) => return self.debate.on_event(d),
             WorkerEvent::Models { rows, device } => {

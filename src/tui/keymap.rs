@@ -344,6 +344,16 @@ impl Keymap {
         (!ks.is_empty()).then(|| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" "))
     }
 
+    /// `1-9` when the confidence keys are the digits, else each key.
+    pub fn confidence_keys(&self, scope: Scope) -> Option<String> {
+        let keys: Vec<String> = (1..=9).filter_map(|n| self.key_text(scope, Action::Confidence(n))).collect();
+        if keys.is_empty() {
+            return None;
+        }
+        let digits: Vec<String> = (1..=9).map(|n| n.to_string()).collect();
+        Some(if keys == digits { "1-9".into() } else { keys.join(",") })
+    }
+
     /// Every binding reachable on a screen, screen first then global (shadowed keys removed),
     /// for the help overlay.
     pub fn help_rows(&self, scope: Scope) -> Vec<(String, Action)> {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
@@ -13,7 +13,7 @@ use crate::session::{JudgeSetting, Protocol};
 use crate::tui::action::{confidence_right_pct, Action};
 use crate::tui::message::{DebateCommand, DebateConfig, DebateEvent, Effect, ItemView, ModelVerdict, Pane, Reveal};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::judge_bar::JudgeBar;
+use crate::tui::widgets::judge_bar::{key_at, JudgeBar};
 use crate::tui::widgets::pane::{copy_warning, para, turn_para, wrap, Para, Scroll, TextPane};
 use crate::tui::widgets::short_models;
 
@@ -265,6 +265,35 @@ impl DebateState {
         v
     }
 
+    /// Whether the screen shows an item (its question, panes and judge bar in [`layout`]); else
+    /// it shows that no debate runs, or the models being readied.
+    pub fn shows_item(&self) -> bool {
+        !matches!((&self.phase, &self.item), (Phase::Idle, None) | (Phase::Preparing { .. }, _))
+    }
+
+    /// A left click at (`col`, `row`): on a number of the judge bar's 1–9 scale it sets that
+    /// confidence, as the number's key does; on a pane it focuses the pane. While a rationale is
+    /// typed it does nothing (the keys are text then).
+    pub fn click(&mut self, col: u16, row: u16, area: Rect, t: &Theme) -> Vec<Effect> {
+        if !self.shows_item() || self.editing.is_some() {
+            return vec![];
+        }
+        let lay = layout(area, self);
+        if let Some(n) = key_at(lay.judge, col, row) {
+            return self.handle(Action::Confidence(n), area, t);
+        }
+        let at = Position { x: col, y: row };
+        let passage = self.item.as_ref().is_some_and(|i| i.passage.is_some());
+        if lay.left.contains(at) {
+            self.focus = 0;
+        } else if lay.right.contains(at) {
+            self.focus = 1;
+        } else if passage && lay.question.contains(at) {
+            self.focus = 2;
+        }
+        vec![]
+    }
+
     /// Scrolls the pane under the mouse.
     pub fn scroll_at(&mut self, col: u16, row: u16, delta: isize, area: Rect, t: &Theme) {
         let lay = layout(area, self);
@@ -510,10 +539,11 @@ impl DebateState {
 
 /// `new_key`: the key that opens the setup form (named on the idle screen).
 pub fn draw(f: &mut Frame, area: Rect, s: &DebateState, t: &Theme, hint: Line<'static>, new_key: Option<String>) {
-    match &s.phase {
-        Phase::Idle if s.item.is_none() => return draw_idle(f, area, t, new_key),
-        Phase::Preparing { what, done, total } => return draw_preparing(f, area, t, what, *done, *total),
-        _ => {}
+    if !s.shows_item() {
+        return match &s.phase {
+            Phase::Preparing { what, done, total } => draw_preparing(f, area, t, what, *done, *total),
+            _ => draw_idle(f, area, t, new_key),
+        };
     }
     let lay = layout(area, s);
     let item = s.item.clone().unwrap_or_default();

@@ -75,71 +75,18 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.status()), area);
 }
 
-/// The status-bar entries of a screen: the actions that matter most, in order.
-pub fn status_actions(screen: Screen) -> Vec<Action> {
-    use Action::*;
-    let mut v = match screen {
-        Screen::Debate => vec![Confidence(1), Submit, Undo, Skip, Rationale, Cancel],
-        Screen::Review => vec![Open, NextItem, Filter, Search, Sort, Stats, Compare, Cancel],
-        // (enter opens a stage's results: its panel's title says so)
-        Screen::Train => vec![Experiments, NewExperiment, Run, Pause, StepStage],
-        Screen::Models => vec![Pull, PullDefaults, Refresh],
-    };
-    v.extend([CycleTheme, Help, Quit]);
-    if screen == Screen::Debate {
-        // (last: shown where the bar has room)
-        v.push(NewDebate);
-    }
-    v
-}
-
-/// `1…9` when the confidence keys are the digits, else each key.
-fn confidence_keys(km: &Keymap, scope: Scope) -> Option<String> {
-    let keys: Vec<String> = (1..=9).filter_map(|n| km.key_text(scope, Action::Confidence(n))).collect();
-    if keys.is_empty() {
-        return None;
-    }
-    let digits: Vec<String> = (1..=9).map(|n| n.to_string()).collect();
-    Some(if keys == digits { "1-9".into() } else { keys.join(",") })
-}
-
-/// The status-bar entries of a form.
-pub fn form_status_actions() -> Vec<Action> {
-    use Action::*;
-    vec![Complete, Down, Up, ClearField, Submit, Cancel]
-}
-
-fn status_entries(km: &Keymap, screen: Screen, scope: Scope) -> Vec<(String, String)> {
-    let actions = if scope == Scope::Form { form_status_actions() } else { status_actions(screen) };
-    actions
-        .into_iter()
-        .filter_map(|a| match a {
-            Action::Confidence(_) => confidence_keys(km, scope).map(|k| (k, "confidence".to_string())),
-            a => km.keys(scope, a).first().map(|k| (k.to_string(), a.label())),
-        })
-        .collect()
-}
-
+/// The status bar: the cells of [`App::status_cells`] (the same cells [`App::status_at`] maps
+/// clicks on), styled.
 fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
+    let (flash, cells) = app.status_cells(area.width);
     let mut spans = Vec::new();
-    if let Some(msg) = &app.flash {
-        spans.push(Span::styled(format!(" {msg} "), Style::default().fg(t.warn).add_modifier(Modifier::BOLD)));
+    if let Some(msg) = flash {
+        spans.push(Span::styled(msg, Style::default().fg(t.warn).add_modifier(Modifier::BOLD)));
     }
-    let scope = if app.help.is_some() { None } else { Some(app.screen) };
-    let entries = match scope {
-        Some(s) => status_entries(&app.keymap, s, app.scope()),
-        None => vec![(app.keymap.key_text(Scope::Global, Action::Help).unwrap_or_default(), "close help".into())],
-    };
-    let mut used: usize = spans.iter().map(|s: &Span| s.width()).sum();
-    for (k, label) in entries {
-        let w = k.chars().count() + label.chars().count() + 3;
-        if used + w > area.width as usize {
-            break;
-        }
-        used += w;
-        spans.push(Span::styled(format!(" {k}"), t.key_style().bg(t.status_bg)));
-        spans.push(Span::styled(format!(" {label} "), t.status()));
+    for c in cells {
+        spans.push(Span::styled(format!(" {}", c.key), t.key_style().bg(t.status_bg)));
+        spans.push(Span::styled(format!(" {} ", c.label), t.status()));
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.status()), area);
 }
@@ -166,7 +113,7 @@ fn form_hint(km: &Keymap, t: &Theme, submit: &'static str) -> Line<'static> {
 /// The hint in the judge bar, from the keymap.
 fn debate_hint(km: &Keymap, t: &Theme) -> Line<'static> {
     let k = |a: Action| km.key_text(Scope::Debate, a).unwrap_or_else(|| "?".into());
-    let conf = confidence_keys(km, Scope::Debate).unwrap_or_else(|| "?".into());
+    let conf = km.confidence_keys(Scope::Debate).unwrap_or_else(|| "?".into());
     Line::from(vec![
         Span::styled(conf, t.key_style()),
         Span::raw(" how sure (1 left … 9 right)  "),

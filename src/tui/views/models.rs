@@ -14,6 +14,7 @@ use crate::tui::action::Action;
 use crate::tui::message::Effect;
 use crate::tui::message::ModelRow;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::rows::{inside, Rows};
 
 /// A pull in progress or finished.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,8 @@ pub struct ModelsState {
     pub rows: Vec<ModelRow>,
     pub device: String,
     pub selected: usize,
+    /// The first row the catalog shows, where it was last drawn (`App` keeps it after every event).
+    pub first: usize,
     /// Listing in progress.
     pub loading: bool,
     pub error: Option<String>,
@@ -62,6 +65,16 @@ impl ModelsState {
             _ => {}
         }
         vec![]
+    }
+
+    /// A left click at (`col`, `row`) on the screen drawn in `area`: on a row of the catalog it
+    /// selects that model. (It pulls nothing: a download is for the pull key.)
+    pub fn click(&mut self, col: u16, row: u16, area: Rect) {
+        let Some(rows) = catalog_rows(area, self) else { return };
+        if let Some(i) = rows.at(col, row, self.rows.len()) {
+            self.selected = i;
+            self.first = rows.first;
+        }
     }
 
     fn start_pull(&mut self, names: Vec<String>) -> Vec<Effect> {
@@ -108,14 +121,27 @@ fn human_bytes(n: u64) -> String {
     crate::cli::progress::human_bytes(n)
 }
 
-pub fn draw(f: &mut Frame, area: Rect, s: &ModelsState, t: &Theme) {
+/// The screen's panels: device and cache, the catalog, the pulls (empty without any).
+fn areas(area: Rect, s: &ModelsState) -> [Rect; 3] {
     let n_pulls = s.pulls.len() as u16;
-    let [head, table, pulls] = Layout::vertical([
+    Layout::vertical([
         Constraint::Length(3),
         Constraint::Min(5),
         Constraint::Length(if n_pulls > 0 { n_pulls * 2 + 2 } else { 0 }),
     ])
-    .areas(area);
+    .areas(area)
+}
+
+/// The catalog's rows (inside its border, under its header) in `area`, shared by drawing and
+/// clicks; `None` while the catalog cannot be listed.
+pub fn catalog_rows(area: Rect, s: &ModelsState) -> Option<Rows> {
+    let [_, table, _] = areas(area, s);
+    s.error.is_none().then(|| Rows::new(inside(table, true, 1), s.first, s.selected))
+}
+
+pub fn draw(f: &mut Frame, area: Rect, s: &ModelsState, t: &Theme) {
+    let n_pulls = s.pulls.len() as u16;
+    let [head, table, pulls] = areas(area, s);
     let dev = Paragraph::new(vec![Line::from(vec![
         Span::styled("device ", t.dimmed()),
         Span::styled(
@@ -142,10 +168,12 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ModelsState, t: &Theme) {
         );
     } else {
         let wide = table.width >= 100;
+        let first = catalog_rows(area, s).map(|r| r.first).unwrap_or(0);
         let rows: Vec<Row> = s
             .rows
             .iter()
             .enumerate()
+            .skip(first)
             .map(|(i, r)| {
                 let status_style = match r.status.as_str() {
                     "present" | "verified" => Style::default().fg(t.good),

@@ -24,6 +24,7 @@ use crate::tui::message::{Effect, RunEntry, Scan, SessionEntry};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::charts::{interval_line, proportion_line, CalPoint, CalibrationPlot};
 use crate::tui::widgets::pane::{copy_warning, para, turn_para, wrap, Para, Scroll, TextPane};
+use crate::tui::widgets::rows::{inside, Rows};
 use crate::tui::workers::experiments::{is_run_dir, load_run};
 
 /// Reads every session file in `roots` (files, or directories scanned one level deep), and
@@ -159,6 +160,9 @@ pub struct ReviewState {
     pub input: Option<(InputKind, String)>,
     /// Selection in the visible (filtered, sorted) list.
     pub selected: usize,
+    /// The first row of the list shown, where it was last drawn (`App` keeps it after every
+    /// event, so the list scrolls only as far as the selection needs).
+    pub list_first: usize,
     pub open: Option<Opened>,
     pub stats: bool,
     /// A session marked for comparison.
@@ -188,6 +192,7 @@ impl Default for ReviewState {
             search: String::new(),
             input: None,
             selected: 0,
+            list_first: 0,
             open: None,
             stats: true,
             mark: None,
@@ -597,6 +602,26 @@ impl ReviewState {
         }
     }
 
+    /// A left click at (`col`, `row`): on a row of the list it selects that row, on the selected
+    /// row it opens it (as the open key does). Elsewhere, or while a filter or search is typed,
+    /// it does nothing.
+    pub fn click(&mut self, col: u16, row: u16, area: Rect, t: &Theme) -> Vec<Effect> {
+        if self.input.is_some() {
+            return vec![];
+        }
+        let Some(lay) = list_layout(area, self) else { return vec![] };
+        match lay.rows.at(col, row, self.listed().len()) {
+            Some(i) if i == self.selected => self.handle(Action::Open, area, t),
+            Some(i) => {
+                self.notice = None;
+                self.selected = i;
+                self.list_first = lay.rows.first;
+                vec![]
+            }
+            None => vec![],
+        }
+    }
+
     /// Mouse wheel over a transcript pane (or the list).
     pub fn scroll_at(&mut self, col: u16, row: u16, delta: isize, area: Rect, t: &Theme) {
         let Some(o) = &self.open else {
@@ -658,12 +683,50 @@ fn side_paragraphs(d: &DebateRecord, side: Side, t: &Theme) -> Vec<Para> {
     v
 }
 
-pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
-    let [main, input] = Layout::vertical([
+/// The screen's main area and the line under it (a filter or search being typed, or a notice).
+fn main_areas(area: Rect, s: &ReviewState) -> [Rect; 2] {
+    Layout::vertical([
         Constraint::Min(4),
         Constraint::Length(if s.input.is_some() || s.notice.is_some() { 1 } else { 0 }),
     ])
-    .areas(area);
+    .areas(area)
+}
+
+/// Where the list is, while it shows (nothing opened or compared): shared by drawing and clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListLayout {
+    /// The list's panel, with its border.
+    pub list: Rect,
+    /// Its rows, under the header row.
+    pub rows: Rows,
+    /// The stats panel, when shown.
+    pub stats: Option<Rect>,
+}
+
+/// The list's layout in the screen's `area`, or `None` while a session or run is open or two
+/// are compared.
+pub fn list_layout(area: Rect, s: &ReviewState) -> Option<ListLayout> {
+    let open_run = s.open_run.is_some_and(|r| r < s.runs.len());
+    if s.compare.is_some() || s.compare_runs.is_some() || open_run || s.open.is_some() {
+        return None;
+    }
+    let [main, _] = main_areas(area, s);
+    let wide = main.width >= 120;
+    let (list, stats) = if !s.stats {
+        (main, None)
+    } else if wide {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
+        (l, Some(r))
+    } else {
+        let [l, r] = Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(main);
+        (l, Some(r))
+    };
+    let rows = Rows::new(inside(list, true, 1), s.list_first, s.selected);
+    Some(ListLayout { list, rows, stats })
+}
+
+pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
+    let [main, input] = main_areas(area, s);
     if let Some((kind, buf)) = &s.input {
         let label = match kind {
             InputKind::Filter => "filter (task: model: judge: date:) ",
@@ -698,18 +761,9 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
     if let Some(o) = &s.open {
         return draw_open(f, main, s, o, t);
     }
-    let wide = main.width >= 120;
-    let (list, stats) = if !s.stats {
-        (main, None)
-    } else if wide {
-        let [l, r] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
-        (l, Some(r))
-    } else {
-        let [l, r] = Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(main);
-        (l, Some(r))
-    };
-    draw_list(f, list, s, t);
-    if let Some(r) = stats {
+    let Some(lay) = list_layout(area, s) else { return };
+    draw_list(f, lay.list, lay.rows, s, t);
+    if let Some(r) = lay.stats {
         match (s.selected_entry(), s.selected_run()) {
             (Some(e), _) => draw_stats(f, r, &s.entries[e], t, false),
             (None, Some(run)) => super::review_run::draw_run_summary(f, r, &s.runs[run], t),
@@ -721,7 +775,8 @@ pub fn draw(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
     }
 }
 
-fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
+/// The list in `area`, showing `shown`'s rows (from [`list_layout`]).
+fn draw_list(f: &mut Frame, area: Rect, shown: Rows, s: &ReviewState, t: &Theme) {
     let listed = s.listed();
     let n_sessions = listed.iter().filter(|l| matches!(l, Listed::Session(_))).count();
     let narrow = area.width < 100;
@@ -878,9 +933,7 @@ fn draw_list(f: &mut Frame, area: Rect, s: &ReviewState, t: &Theme) {
         widths.push(Constraint::Length(6));
         header.push("D");
     }
-    let visible_rows = area.height.saturating_sub(3) as usize;
-    let offset = s.selected.saturating_sub(visible_rows.saturating_sub(1));
-    let rows: Vec<Row> = rows.into_iter().skip(offset).collect();
+    let rows: Vec<Row> = rows.into_iter().skip(shown.first).collect();
     f.render_widget(
         Table::new(rows, widths).header(Row::new(header).style(t.dimmed().add_modifier(Modifier::BOLD))).block(block),
         area,

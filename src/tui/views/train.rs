@@ -20,6 +20,7 @@ use crate::tui::message::{Effect, ExperimentEntry, RunEntry, StageKind, StagePla
 use crate::tui::theme::Theme;
 use crate::tui::views::experiment_form::ExperimentForm;
 use crate::tui::views::review_run;
+use crate::tui::widgets::rows::{inside, Rows};
 pub use crate::tui::widgets::short_models;
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -74,6 +75,8 @@ pub struct Picker {
     /// Where the list was read from (shown under it).
     pub places: Vec<std::path::PathBuf>,
     pub selected: usize,
+    /// The first row shown, where it was last drawn (`App` keeps it after every event).
+    pub first: usize,
     /// The picked experiment is being checked.
     pub opening: Option<String>,
 }
@@ -86,6 +89,8 @@ pub struct TrainState {
     pub settings: Vec<(String, String)>,
     pub stages: Vec<StageState>,
     pub selected: usize,
+    /// The first stage the list shows, where it was last drawn (`App` keeps it after every event).
+    pub list_first: usize,
     /// The worker was asked to open the experiment.
     pub opened_experiment: bool,
     /// Stages are running (continuously, or one after `n`).
@@ -211,6 +216,38 @@ impl TrainState {
             _ => self.notice = Some("enter opens the selected experiment, esc closes the list".into()),
         }
         vec![]
+    }
+
+    /// A left click at (`col`, `row`) on the screen drawn in `area`: on a row of the stage list
+    /// or of the experiment picker it selects that row; on the selected row it opens it, as the
+    /// open key does (the stage's results, the experiment). A click selecting a row leaves the
+    /// notice, so nothing moves under the pointer.
+    pub fn click(&mut self, col: u16, row: u16, area: Rect) -> Vec<Effect> {
+        if self.form.is_some() {
+            return vec![];
+        }
+        let lay = layout(area, self);
+        if let Some(p) = self.picker.as_mut() {
+            let Some(rows) = picker_rows(lay.body, p) else { return vec![] };
+            return match rows.at(col, row, p.entries.len()) {
+                Some(i) if i == p.selected => self.handle(Action::Open),
+                Some(i) => {
+                    p.selected = i;
+                    p.first = rows.first;
+                    vec![]
+                }
+                None => vec![],
+            };
+        }
+        match lay.stages.at(col, row, self.stages.len()) {
+            Some(i) if i == self.selected => self.handle(Action::Open),
+            Some(i) => {
+                self.selected = i;
+                self.list_first = lay.stages.first;
+                vec![]
+            }
+            None => vec![],
+        }
     }
 
     /// The list of experiments came.
@@ -343,12 +380,41 @@ impl TrainState {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
+/// The areas of the Train screen, shared by drawing and clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrainLayout {
+    /// The experiment's settings (empty before they are known).
+    pub header: Rect,
+    /// The notice (empty without one).
+    pub banner: Rect,
+    /// Under both: the stage list and the selected stage's detail, or the picker.
+    pub body: Rect,
+    /// The stage list's panel, with its border.
+    pub list: Rect,
+    /// The stage list's rows.
+    pub stages: Rows,
+    pub detail: Rect,
+}
+
+pub fn layout(area: Rect, s: &TrainState) -> TrainLayout {
     let header_h = if s.settings.is_empty() { 0 } else { 4 };
     let notice_h = if s.notice.is_some() { 3 } else { 0 };
     let [header, banner, body] =
         Layout::vertical([Constraint::Length(header_h), Constraint::Length(notice_h), Constraint::Min(4)]).areas(area);
-    if header_h > 0 {
+    let narrow = body.width < 80;
+    let [list, detail] = if narrow {
+        Layout::vertical([Constraint::Length((s.stages.len() as u16 + 2).min(body.height / 2)), Constraint::Min(4)])
+            .areas(body)
+    } else {
+        Layout::horizontal([Constraint::Length(42), Constraint::Min(30)]).areas(body)
+    };
+    let stages = Rows::new(inside(list, true, 0), s.list_first, s.selected);
+    TrainLayout { header, banner, body, list, stages, detail }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
+    let TrainLayout { header, banner, body, list: list_area, stages: shown, detail } = layout(area, s);
+    if header.height > 0 {
         let mut spans: Vec<Span> = Vec::new();
         let mut lines: Vec<Line> = Vec::new();
         for (k, v) in &s.settings {
@@ -400,13 +466,6 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
         draw_picker(f, body, p, t);
         return;
     }
-    let narrow = body.width < 80;
-    let [list_area, detail] = if narrow {
-        Layout::vertical([Constraint::Length((s.stages.len() as u16 + 2).min(body.height / 2)), Constraint::Min(4)])
-            .areas(body)
-    } else {
-        Layout::horizontal([Constraint::Length(42), Constraint::Min(30)]).areas(body)
-    };
     let items: Vec<ListItem> = s
         .stages
         .iter()
@@ -434,7 +493,8 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
         })
         .collect();
     let done = s.stages.iter().filter(|x| x.status == StageStatus::Done).count();
-    let mut ls = ListState::default().with_selected((!s.stages.is_empty()).then_some(s.selected));
+    let mut ls =
+        ListState::default().with_offset(shown.first).with_selected((!s.stages.is_empty()).then_some(s.selected));
     let title = if s.stages.is_empty() {
         " Stages · opening… ".to_string()
     } else {
@@ -572,6 +632,17 @@ pub fn draw(f: &mut Frame, area: Rect, s: &TrainState, t: &Theme) {
     );
 }
 
+/// The picker's table and, under it, the selected entry's details, inside its border in `area`.
+fn picker_areas(area: Rect) -> [Rect; 2] {
+    Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(inside(area, true, 0))
+}
+
+/// The picker's rows (under the table's header) in `area`, while it lists experiments.
+pub fn picker_rows(area: Rect, p: &Picker) -> Option<Rows> {
+    let [table, _] = picker_areas(area);
+    (!p.loading && !p.entries.is_empty()).then(|| Rows::new(inside(table, false, 1), p.first, p.selected))
+}
+
 /// The experiment picker: one row per config or run (kind, name, task, ladder, how far it got,
 /// when), the selected one's path and full status under the table.
 fn draw_picker(f: &mut Frame, area: Rect, p: &Picker, t: &Theme) {
@@ -583,9 +654,8 @@ fn draw_picker(f: &mut Frame, area: Rect, p: &Picker, t: &Theme) {
         .borders(Borders::ALL)
         .border_style(t.border_style(true))
         .title(Span::styled(title, t.title_style()));
-    let inner = block.inner(area);
     f.render_widget(block, area);
-    let [table_area, about] = Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(inner);
+    let [table_area, about] = picker_areas(area);
     if p.loading {
         f.render_widget(Paragraph::new(Line::styled("reading experiments…", t.dimmed())), table_area);
         return;
@@ -602,7 +672,7 @@ fn draw_picker(f: &mut Frame, area: Rect, p: &Picker, t: &Theme) {
         let w = p.entries.iter().map(|e| cell(e).chars().count()).max().unwrap_or(0);
         w.max(head.len()).min(cap) as u16
     };
-    let wide = inner.width >= 110;
+    let wide = table_area.width >= 110;
     let mut widths = vec![
         Constraint::Length(6),
         Constraint::Length(fit(&|e| e.name.clone(), "name", 30)),
@@ -615,8 +685,7 @@ fn draw_picker(f: &mut Frame, area: Rect, p: &Picker, t: &Theme) {
         widths.push(Constraint::Length(16));
         header.push("modified");
     }
-    let visible = table_area.height.saturating_sub(1) as usize;
-    let offset = p.selected.saturating_sub(visible.saturating_sub(1));
+    let offset = picker_rows(area, p).map(|r| r.first).unwrap_or(0);
     let rows: Vec<Row> = p
         .entries
         .iter()

@@ -8,6 +8,41 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::tui::action::confidence_right_pct;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::rows::inside;
+
+/// Narrower inside than this, the bar draws nothing but its border.
+const MIN_WIDTH: u16 = 20;
+
+/// The confidence keys 1–9 on the number row (the third inside the border) of a bar whose
+/// inside is `width` wide, with their columns from its left edge: each under its probability.
+pub fn key_columns(width: u16) -> Vec<(u8, u16)> {
+    let w = width as usize;
+    (1..=9u8)
+        .map(|n| (n, ((confidence_right_pct(n) as usize) * w.saturating_sub(1) + 50) / 100))
+        .filter(|&(_, x)| x < w)
+        .map(|(n, x)| (n, x as u16))
+        .collect()
+}
+
+/// The confidence key a click at (`col`, `row`) on a bar drawn in `area` is on: the digit
+/// under the pointer, or the one a column beside it when no other digit is as near.
+pub fn key_at(area: Rect, col: u16, row: u16) -> Option<u8> {
+    let inner = inside(area, true, 0);
+    if inner.width < MIN_WIDTH
+        || inner.height < 3
+        || row != inner.y + 2
+        || col < inner.x
+        || col >= inner.x + inner.width
+    {
+        return None;
+    }
+    let x = col - inner.x;
+    let near: Vec<(u8, u16)> = key_columns(inner.width).into_iter().filter(|&(_, k)| k.abs_diff(x) <= 1).collect();
+    match near.as_slice() {
+        [(n, _)] => Some(*n),
+        several => several.iter().find(|&&(_, k)| k == x).map(|&(n, _)| n),
+    }
+}
 
 /// A horizontal bar from the left side (0 %) to the right side (100 %), with a marker at
 /// the probability that the right side is correct and the 1–9 keys underneath.
@@ -28,9 +63,9 @@ impl Widget for JudgeBar<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let block = Block::default().borders(Borders::ALL).border_style(t.border_style(self.focused)).title(self.title);
-        let inner = block.inner(area);
+        let inner = inside(area, true, 0);
         block.render(area, buf);
-        if inner.height == 0 || inner.width < 20 {
+        if inner.height == 0 || inner.width < MIN_WIDTH {
             return;
         }
         let w = inner.width as usize;
@@ -75,11 +110,8 @@ impl Widget for JudgeBar<'_> {
         let row2 = Line::from(spans);
         // Row 3: the keys 1..9 under their positions.
         let mut row3: Vec<char> = vec![' '; bar_w];
-        for n in 1..=9u8 {
-            let x = ((confidence_right_pct(n) as usize) * (bar_w - 1) + 50) / 100;
-            if x < bar_w {
-                row3[x] = (b'0' + n) as char;
-            }
+        for (n, x) in key_columns(inner.width) {
+            row3[x as usize] = (b'0' + n) as char;
         }
         let row3 = Line::styled(row3.into_iter().collect::<String>(), t.key_style());
         let mut lines = vec![row1, row2, row3];

@@ -3,6 +3,7 @@
 pub mod charts;
 pub mod judge_bar;
 pub mod pane;
+pub mod rows;
 
 /// `qwen2.5-coder-1.5b-instruct` → `qwen-1.5b` for narrow panels.
 pub fn short_models(s: &str) -> String {
