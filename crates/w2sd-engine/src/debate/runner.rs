@@ -496,6 +496,17 @@ pub struct Agents {
     pub judge: Option<Box<dyn Judge + Send>>,
 }
 
+/// An event a debate owes the caller of [`SessionRun::run_parallel`], reported once the debate
+/// is in the file.
+enum Owed {
+    Start,
+    /// The turn at this position of the record's turns.
+    Turn(usize),
+    Agreement,
+    /// The judgement at this position of the record's judgements.
+    Judged(usize),
+}
+
 /// What a worker of [`SessionRun::run_parallel`] reports: the debate's record after each change.
 enum WorkerMsg {
     Started(DebateRecord),
@@ -630,10 +641,12 @@ impl SessionRun {
                 });
             }
             drop(tx);
-            // The one writer: apply each report in index order and save.
-            let mut waiting: BTreeMap<usize, DebateRecord> = BTreeMap::new();
+            // The one writer: apply each report in index order and save. A debate that
+            // finishes before an earlier one waits (with the events it owes) until every
+            // debate before it is in the file; then it is saved and its events are reported.
+            let mut waiting: BTreeMap<usize, (DebateRecord, Vec<Owed>)> = BTreeMap::new();
             for msg in rx {
-                let (rec, kind) = match msg {
+                let rec = match msg {
                     WorkerMsg::Failed(i, e) => {
                         if first_error.is_none() {
                             first_error = Some(e.context(format!("debate {}", i + 1)));
@@ -645,37 +658,53 @@ impl SessionRun {
                         stop.cancel();
                         continue;
                     }
-                    WorkerMsg::Started(r) => (r, 0),
-                    WorkerMsg::Turn(r) => (r, 1),
-                    WorkerMsg::Agreement(r) => (r, 2),
-                    WorkerMsg::Judged(r) => (r, 3),
+                    WorkerMsg::Started(r) => (r, Owed::Start),
+                    WorkerMsg::Turn(r) => {
+                        let k = r.turns.len().saturating_sub(1);
+                        (r, Owed::Turn(k))
+                    }
+                    WorkerMsg::Agreement(r) => (r, Owed::Agreement),
+                    WorkerMsg::Judged(r) => {
+                        let k = r.judgements.len().saturating_sub(1);
+                        (r, Owed::Judged(k))
+                    }
                 };
+                let (rec, owed) = rec;
                 let i = rec.index;
+                let mut report: Vec<(usize, Vec<Owed>)> = Vec::new();
                 if i < self.session.debates.len() {
                     self.session.debates[i] = rec;
+                    report.push((i, vec![owed]));
                 } else {
-                    waiting.insert(i, rec);
-                    while let Some(r) = waiting.remove(&self.session.debates.len()) {
+                    let w = waiting.entry(i).or_insert_with(|| (rec.clone(), Vec::new()));
+                    w.0 = rec;
+                    w.1.push(owed);
+                    while let Some((r, o)) = waiting.remove(&self.session.debates.len()) {
+                        report.push((self.session.debates.len(), o));
                         self.session.debates.push(r);
                     }
-                    if i >= self.session.debates.len() {
+                    if report.is_empty() {
                         continue; // saved once the debates before it are in the file
                     }
                 }
                 save(&self.plan.out, &mut self.session)
                     .with_context(|| format!("cannot save {}", self.plan.out.display()))?;
-                let rec = &self.session.debates[i];
-                match kind {
-                    0 => on_event(RunEvent::DebateStart { index: i, total, record: rec }),
-                    1 => {
-                        if let Some(t) = rec.turns.last() {
-                            on_event(RunEvent::TurnEnd { index: i, turn: t })
-                        }
-                    }
-                    2 => on_event(RunEvent::Agreement { index: i }),
-                    _ => {
-                        if let Some(j) = rec.judgements.last() {
-                            on_event(RunEvent::Judged { index: i, judgement: j })
+                for (i, owed) in report {
+                    let rec = &self.session.debates[i];
+                    for o in owed {
+                        match o {
+                            Owed::Start => on_event(RunEvent::DebateStart { index: i, total, record: rec }),
+                            Owed::Turn(k) => {
+                                if let Some(t) = rec.turns.get(k) {
+                                    on_event(RunEvent::TurnEnd { index: i, turn: t })
+                                }
+                            }
+                            Owed::Agreement => on_event(RunEvent::Agreement { index: i }),
+                            Owed::Judged(k) => {
+                                if let Some(j) = rec.judgements.get(k) {
+                                    on_event(RunEvent::Judged { index: i, judgement: j })
+                                }
+                            }
                         }
                     }
                 }
