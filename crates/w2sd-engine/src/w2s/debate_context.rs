@@ -594,33 +594,16 @@ mod tests {
             }
         });
         assert!(r.is_err());
-        let (d, s) = run_debates(
-            &cfg,
-            dir.path(),
-            "id",
-            "Q?",
-            &claims(),
-            &inputs,
-            &mut load,
-            &CancelToken::new(),
-            &mut |_, _, _| {},
-        )
-        .unwrap();
+        // An uncancelled run over every input.
+        let whole = |load: &mut dyn FnMut() -> Result<SharedModel>| {
+            run_debates(&cfg, dir.path(), "id", "Q?", &claims(), &inputs, load, &CancelToken::new(), &mut |_, _, _| {})
+                .unwrap()
+        };
+        let (d, s) = whole(&mut load);
         assert_eq!(s.cached, 1);
         assert_eq!(d.len(), 3);
         assert_eq!(s.arguments, 6);
-        let (_, s) = run_debates(
-            &cfg,
-            dir.path(),
-            "id",
-            "Q?",
-            &claims(),
-            &inputs,
-            &mut load,
-            &CancelToken::new(),
-            &mut |_, _, _| {},
-        )
-        .unwrap();
+        let (_, s) = whole(&mut load);
         assert_eq!(s.cached, 3);
         assert_eq!(loads.get(), 2, "a fully cached run loads no model");
     }
