@@ -536,7 +536,8 @@ impl Experiment {
             StageId::Features { model } => {
                 let f = &c.features;
                 let opts = if let Some(d) = features::bow_dim_of(model, f.bow_dim) {
-                    format!("bow/{d}")
+                    // v2: unigrams only (bigrams before).
+                    format!("bow-v2/{d}")
                 } else {
                     // The default templates are part of the key: a changed default recomputes.
                     format!(
