@@ -65,8 +65,9 @@ impl std::str::FromStr for LossKind {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LossParams {
-    /// `α_max` of logconf and entropy. Default 0.75, on measurement (docs/train.md, "α_max"):
-    /// against 0.5, logconf PGR rose on each of SST-2, Amazon and the demo, 3 seeds each.
+    /// `α_max` of logconf and entropy. Default 0.75 (0.5 before), on measurement
+    /// (docs/train.md, "The bag of words and α_max"): against 0.5, logconf PGR rose on SST-2
+    /// (+0.18) and the demo (+0.37) and fell a little on Amazon (−0.04), 3 seeds each.
     pub aux_coef: f64,
     /// Fraction of training over which `α` rises linearly from 0 to `α_max`.
     pub warmup_frac: f64,
