@@ -36,6 +36,11 @@ pub struct HeadConfig {
     /// Hidden units of the MLP.
     pub hidden: usize,
     pub epochs: usize,
+    /// At least this many optimizer steps: a head on few rows trains for
+    /// `max(epochs, ⌈min_steps / steps per epoch⌉)` epochs. With 42 rows (2 batches) the
+    /// 20 default epochs are 40 Adam steps at `lr` 1e-3, too few for a linear head to learn
+    /// even a one-word rule (docs/train.md, "Features and heads").
+    pub min_steps: usize,
     pub batch_size: usize,
     /// Peak learning rate `lr₀`.
     pub lr: f64,
@@ -67,6 +72,7 @@ impl Default for HeadConfig {
             kind: HeadKind::Logistic,
             hidden: 128,
             epochs: 20,
+            min_steps: 300,
             batch_size: 32,
             lr: 1e-3,
             weight_decay: 0.01,
@@ -328,14 +334,15 @@ pub fn train_with(
         candle_nn::ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() },
     )?;
     let steps_per_epoch = n.div_ceil(cfg.batch_size);
-    let total = (cfg.epochs * steps_per_epoch) as f64;
+    let epochs = cfg.epochs.max(cfg.min_steps.div_ceil(steps_per_epoch));
+    let total = (epochs * steps_per_epoch) as f64;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x0ba7_c4e5);
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut step = 0usize;
     let mut curve = Vec::new();
     let mut best = (f64::INFINITY, 0usize, None);
     let mut stopped_early = false;
-    for epoch in 1..=cfg.epochs {
+    for epoch in 1..=epochs {
         if cancel.is_cancelled() {
             bail!("training cancelled");
         }
@@ -362,7 +369,7 @@ pub fn train_with(
         let pv: Vec<f64> = zv.to_vec1::<f32>()?.into_iter().map(|z| crate::stats::sigmoid(z as f64)).collect();
         let stats = EpochStats {
             epoch,
-            epochs: cfg.epochs,
+            epochs,
             train_loss: loss_sum / steps_per_epoch as f64,
             val_loss,
             val_acc: crate::stats::accuracy(&pv, &yv_hard),
