@@ -347,6 +347,18 @@ pub fn train_with(
             bail!("training cancelled");
         }
         order.shuffle(&mut rng);
+        // Logconf with an epoch-wide threshold: the (1−π)-quantile of the student's
+        // predictions on every training row, π the mean weak label.
+        let threshold = if loss_kind == LossKind::Logconf && loss_params.threshold == loss::Threshold::Epoch {
+            let p: Vec<f64> =
+                head.logits_std(&xs)?.to_vec1::<f32>()?.into_iter().map(|z| crate::stats::sigmoid(z as f64)).collect();
+            Some(loss::hardening_threshold(
+                &p,
+                crate::stats::mean(&train.y.iter().map(|&y| y as f64).collect::<Vec<_>>()),
+            ))
+        } else {
+            None
+        };
         let mut loss_sum = 0.0;
         let mut lr_now = cfg.lr;
         for batch in order.chunks(cfg.batch_size) {
@@ -356,7 +368,7 @@ pub fn train_with(
             lr_now = cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total).cos());
             opt.set_learning_rate(lr_now);
             let z = head.logits_std(&xb)?;
-            let mut l = loss::compute(loss_kind, &z, &yb, loss_params, step as f64 / total)?;
+            let mut l = loss::compute(loss_kind, &z, &yb, loss_params, step as f64 / total, threshold)?;
             if cfg.l2 > 0.0 {
                 l = (l + (head.weight_penalty()? * (cfg.l2 / 2.0))?)?;
             }

@@ -76,12 +76,27 @@ pub struct LossParams {
     pub product_alpha: f64,
     /// Exponent `b` on the student's prediction in [`product`].
     pub product_beta: f64,
+    /// Over which predictions logconf's hardening threshold is taken (see [`Threshold`]).
+    pub threshold: Threshold,
 }
 
 impl Default for LossParams {
     fn default() -> Self {
-        Self { aux_coef: 0.75, warmup_frac: 0.2, product_alpha: 1.0, product_beta: 1.0 }
+        Self { aux_coef: 0.75, warmup_frac: 0.2, product_alpha: 1.0, product_beta: 1.0, threshold: Threshold::Batch }
     }
+}
+
+/// Where logconf's threshold `t` comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Threshold {
+    /// The `(1−π)`-quantile of the batch's predictions, `π` the batch mean of `q` (Burns et al.).
+    #[default]
+    Batch,
+    /// The `(1−π)`-quantile of the student's predictions on **all** its training rows,
+    /// recomputed at the start of every epoch, `π` the mean of all weak labels: a threshold
+    /// that does not move with which 32 rows a batch drew.
+    Epoch,
 }
 
 /// The warmed-up auxiliary coefficient `α(s) = α_max · min(1, s / w)` (`w` = warmup
@@ -139,12 +154,16 @@ pub fn xent(z: &Tensor, q: &Tensor) -> Result<Tensor> {
 /// `α = warmup_coef(α_max, w, s)` and `ĥ = harden(p, q)` (the student's own predictions,
 /// thresholded so their class-1 share matches the batch prior of `q`; no gradient flows
 /// through `ĥ`). By linearity of CE in its target this is `CE(p, (1−α)q + αĥ)`.
-pub fn logconf(z: &Tensor, q: &Tensor, params: &LossParams, step_frac: f64) -> Result<Tensor> {
+/// `threshold`: a fixed `t` to use instead of the batch's ([`Threshold::Epoch`]).
+pub fn logconf(z: &Tensor, q: &Tensor, params: &LossParams, step_frac: f64, threshold: Option<f64>) -> Result<Tensor> {
     let alpha = warmup_coef(params.aux_coef, params.warmup_frac, step_frac);
     let zs = to_f64(z)?;
     let qs = to_f64(q)?;
     let p: Vec<f64> = zs.iter().map(|&x| crate::stats::sigmoid(x)).collect();
-    let h = harden(&p, &qs);
+    let h = match threshold {
+        Some(t) => p.iter().map(|&p| if p > t { 1.0 } else { 0.0 }).collect(),
+        None => harden(&p, &qs),
+    };
     let target: Vec<f32> = qs.iter().zip(&h).map(|(q, h)| ((1.0 - alpha) * q + alpha * h) as f32).collect();
     let t = Tensor::from_vec(target, zs.len(), z.device())?;
     xent(z, &t)
@@ -193,14 +212,22 @@ pub fn entropy(z: &Tensor, q: &Tensor, params: &LossParams, step_frac: f64) -> R
     Ok(((ce * (1.0 - alpha))? + (h * alpha)?)?)
 }
 
-/// The loss of `kind` for logits `z` and targets `q` at training progress `step_frac`.
-pub fn compute(kind: LossKind, z: &Tensor, q: &Tensor, params: &LossParams, step_frac: f64) -> Result<Tensor> {
+/// The loss of `kind` for logits `z` and targets `q` at training progress `step_frac`;
+/// `threshold` is logconf's fixed threshold under [`Threshold::Epoch`] (`None`: the batch's).
+pub fn compute(
+    kind: LossKind,
+    z: &Tensor,
+    q: &Tensor,
+    params: &LossParams,
+    step_frac: f64,
+    threshold: Option<f64>,
+) -> Result<Tensor> {
     if z.dims() != q.dims() || z.rank() != 1 {
         bail!("loss expects logits and targets of the same shape [batch], got {:?} and {:?}", z.dims(), q.dims());
     }
     match kind {
         LossKind::Xent => xent(z, q),
-        LossKind::Logconf => logconf(z, q, params, step_frac),
+        LossKind::Logconf => logconf(z, q, params, step_frac, threshold),
         LossKind::Product => product(z, q, params),
         LossKind::Kl => kl(z, q),
         LossKind::Entropy => entropy(z, q, params, step_frac),
@@ -280,7 +307,13 @@ mod tests {
     }
 
     /// The hand computations below use `α_max = 0.5`.
-    const HALF: LossParams = LossParams { aux_coef: 0.5, warmup_frac: 0.2, product_alpha: 1.0, product_beta: 1.0 };
+    const HALF: LossParams = LossParams {
+        aux_coef: 0.5,
+        warmup_frac: 0.2,
+        product_alpha: 1.0,
+        product_beta: 1.0,
+        threshold: Threshold::Batch,
+    };
 
     #[test]
     fn default_alpha_max_is_three_quarters() {
@@ -295,14 +328,30 @@ mod tests {
         let params = HALF;
         let z = t(&[-LN3, LN3]);
         let q = t(&[1.0, 0.0]);
-        let l = scalar(logconf(&z, &q, &params, 0.1).unwrap());
+        let l = scalar(logconf(&z, &q, &params, 0.1, None).unwrap());
         assert!((l - 1.111641).abs() < 1e-5, "{l}");
         // At s = 0 it is plain xent: CE(0.25, 1) = ln 4 = 1.386294
-        let l0 = scalar(logconf(&z, &q, &params, 0.0).unwrap());
+        let l0 = scalar(logconf(&z, &q, &params, 0.0, None).unwrap());
         assert!((l0 - 4f64.ln()).abs() < 1e-5, "{l0}");
         // After warmup α = 0.5: targets [0.5, 0.5] → CE = ½(ln 4 + ln(4/3)) = 0.836988
-        let l1 = scalar(logconf(&z, &q, &params, 0.7).unwrap());
+        let l1 = scalar(logconf(&z, &q, &params, 0.7, None).unwrap());
         assert!((l1 - 0.836988).abs() < 1e-5, "{l1}");
+    }
+
+    #[test]
+    fn logconf_with_a_fixed_threshold_by_hand() {
+        // z = [−ln3, ln3] → p = [0.25, 0.75]; q = [1, 0]; a fixed t = 0.8 hardens both to 0
+        // (the batch's own threshold, 0.5, would give [0, 1]). After warmup α = 0.5: targets
+        // [0.5, 0] → CE(0.25, 0.5) = ½(ln 4 + ln 4/3) = 0.836988, CE(0.75, 0) = ln 4 = 1.386294.
+        let z = t(&[-LN3, LN3]);
+        let q = t(&[1.0, 0.0]);
+        let l = scalar(logconf(&z, &q, &HALF, 0.7, Some(0.8)).unwrap());
+        assert!((l - (0.836988 + 1.386294) / 2.0).abs() < 1e-5, "{l}");
+        // compute passes the threshold to logconf only
+        let c = scalar(compute(LossKind::Logconf, &z, &q, &HALF, 0.7, Some(0.8)).unwrap());
+        assert!((c - l).abs() < 1e-9);
+        let x = scalar(compute(LossKind::Xent, &z, &q, &HALF, 0.7, Some(0.8)).unwrap());
+        assert!((x - scalar(xent(&z, &q).unwrap())).abs() < 1e-9);
     }
 
     #[test]
