@@ -35,9 +35,11 @@ fn clicks_select_and_open_a_review_row_and_switch_tabs() {
         "reading-debate-n20.json",
         "compare-reading-qwen2.5-coder-1.5b-instruct-vs-qwen2.5-coder-0.5b-instruct-oracle-r0-n200-s42.json",
     );
-    for f in [a, b] {
-        std::fs::copy(sessions.join(f), dir.path().join(f)).unwrap();
-    }
+    // The second is a fixed copy of a one-debate session (the shipped comparison session it
+    // was taken from grows as that comparison is resumed).
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oracle-session-one-judged.json");
+    std::fs::copy(sessions.join(a), dir.path().join(a)).unwrap();
+    std::fs::copy(fixture, dir.path().join(b)).unwrap();
     let run = |tag: &str, flags: &str| {
         let cmd = format!(
             "W2SD_DATA_DIR={} {} {flags} review {}",
