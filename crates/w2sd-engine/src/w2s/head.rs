@@ -342,6 +342,9 @@ pub fn train_with(
     let mut curve = Vec::new();
     let mut best = (f64::INFINITY, 0usize, None);
     let mut stopped_early = false;
+    // The weak labels' class prior, for logconf's epoch-wide threshold (once: targets are fixed).
+    let epoch_prior = (loss_kind == LossKind::Logconf && loss_params.threshold == loss::Threshold::Epoch)
+        .then(|| train.y.iter().map(|&y| y as f64).sum::<f64>() / n as f64);
     for epoch in 1..=epochs {
         if cancel.is_cancelled() {
             bail!("training cancelled");
@@ -349,13 +352,10 @@ pub fn train_with(
         order.shuffle(&mut rng);
         // Logconf with an epoch-wide threshold: the (1−π)-quantile of the student's
         // predictions on every training row, π the mean weak label.
-        let threshold = if loss_kind == LossKind::Logconf && loss_params.threshold == loss::Threshold::Epoch {
+        let threshold = if let Some(prior) = epoch_prior {
             let p: Vec<f64> =
                 head.logits_std(&xs)?.to_vec1::<f32>()?.into_iter().map(|z| crate::stats::sigmoid(z as f64)).collect();
-            Some(loss::hardening_threshold(
-                &p,
-                crate::stats::mean(&train.y.iter().map(|&y| y as f64).collect::<Vec<_>>()),
-            ))
+            Some(loss::hardening_threshold(&p, prior))
         } else {
             None
         };
