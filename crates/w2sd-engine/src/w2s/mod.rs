@@ -25,6 +25,7 @@ pub mod data;
 pub mod debate_context;
 pub mod features;
 pub mod head;
+pub mod logreg;
 pub mod loss;
 pub mod metrics;
 pub mod pipeline;

@@ -195,6 +195,9 @@ pub struct HeadOutput {
     /// Score of every candidate penalty ([`head::select_l2`]), on the head's own training rows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cv: Vec<head::CvPoint>,
+    /// L-BFGS iterations of a probe fitted to convergence (`head.solver = "lbfgs"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<u64>,
 }
 
 impl HeadOutput {
@@ -208,6 +211,7 @@ impl HeadOutput {
             stopped_early: t.stopped_early,
             l2: t.l2,
             cv: t.cv,
+            iterations: t.iterations,
         }
     }
 }
@@ -830,6 +834,9 @@ impl Experiment {
         };
         let scaling = if features::is_bow(model) { head::Scaling::Rms } else { head::Scaling::ZScore };
         let mut cfg = self.cfg.head.clone();
+        if !supervised_by_truth {
+            cfg.solver = head::Solver::Adam;
+        }
         let mut cv = Vec::new();
         if !cfg.l2_grid.is_empty() {
             // The penalty is chosen on the head's own training rows and targets only.
@@ -881,13 +888,15 @@ impl Experiment {
         let lab = |idx: &[usize]| idx.iter().map(|&i| ds.examples[i].label).collect::<Vec<bool>>();
         let test = metrics::split_metrics(&out.probs.test, &lab(&splits.test), bins);
         let val = metrics::split_metrics(&out.probs.val, &lab(&splits.val), bins);
+        let fitted = match out.iterations {
+            Some(k) => format!("L-BFGS, {k} iterations"),
+            None => format!("{} epochs (best {})", out.curve.len(), out.best_epoch),
+        };
         let text = format!(
-            "{what} {}: test acc {:.3}, AUROC {}, {} epochs (best {}), l2 {}{}",
+            "{what} {}: test acc {:.3}, AUROC {}, {fitted}, l2 {}{}",
             out.model,
             test.acc,
             test.auroc.map(|a| format!("{a:.3}")).unwrap_or_else(|| "n/a".into()),
-            out.curve.len(),
-            out.best_epoch,
             out.l2,
             if out.cv.is_empty() { "" } else { " (cross-validated)" }
         );
@@ -928,6 +937,7 @@ impl Experiment {
                     stopped_early: false,
                     l2: 0.0,
                     cv: Vec::new(),
+                    iterations: None,
                 };
                 let mut summary = self.head_summary(&out, "verdicts of")?;
                 summary.text = format!(
@@ -1271,6 +1281,7 @@ impl Experiment {
                     stopped_early: false,
                     l2: 0.0,
                     cv: Vec::new(),
+                    iterations: None,
                 };
                 (out, 0, Some(probs(&without)))
             }
