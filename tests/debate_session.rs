@@ -550,3 +550,25 @@ fn facilitation_saves_each_item_and_resumes() {
     let e = facilitate(&other, &mut s2, &mut w2, &CancelToken::new(), first, &mut |_| {}, &mut |_| Ok(())).unwrap_err();
     assert!(e.to_string().contains("saved facilitation result"), "{e}");
 }
+
+#[test]
+fn copy_rate_counts_only_turns_a_side_could_see() {
+    // Regression (issue 10): in a simultaneous first round neither side sees the other, so
+    // a round-1 turn (recorded without a copy overlap) must not be compared against the
+    // opponent's round-1 turn. Debate 5 of the shipped n = 200 comparison: the weak
+    // round-1 turn shares 69% of its 5-grams with the strong round-1 turn it never saw
+    // (both quote the passage); its round-2 turn was recorded at 0.41.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "sessions/compare-reading-qwen2.5-coder-1.5b-instruct-vs-qwen2.5-coder-0.5b-instruct-debate-r2-n200-s42.json",
+    );
+    let mut s = store::load(&path).unwrap();
+    assert_eq!(s.settings.turn_order, w2sd::session::TurnOrder::SimultaneousFirst);
+    s.debates = vec![s.debates[5].clone()];
+    let d = &s.debates[0];
+    assert_eq!((d.turns[1].round, d.turns[1].side), (1, w2sd::session::Side::Weak));
+    assert!(d.turns[1].flags.copy_overlap.is_none());
+    let unseen = w2sd::debate::quality::copy_overlap(&d.turns[1].text, &[d.turns[0].text.as_str()]).unwrap();
+    assert!(unseen > 0.5, "{unseen}");
+    let q = w2sd::debate::metrics::turn_quality(&s);
+    assert_eq!(q.iter().find(|x| x.side == "weak").unwrap().copy_rate, 0.0);
+}

@@ -399,10 +399,12 @@ pub fn turn_quality(s: &Session) -> Vec<TurnQuality> {
                     continue;
                 }
                 n += 1;
-                // What this turn could see: the recorded flag when present, else every
-                // earlier opponent turn (a superset under simultaneous rounds).
+                // Against what this turn could see: the recorded flag, else recomputed over
+                // the opponent turns visible under the session's turn order (none for a
+                // simultaneous round 1, whose flag is absent because it saw nothing).
                 let overlap = t.flags.copy_overlap.or_else(|| {
-                    super::quality::copy_overlap(&t.text, &super::quality::opponent_texts(&d.turns[..k], t.side))
+                    let seen = super::protocol::visible_turns(s.settings.turn_order, &d.turns[..k], t.round);
+                    super::quality::copy_overlap(&t.text, &super::quality::opponent_texts(&d.turns[..seen], t.side))
                 });
                 copy += overlap.is_some_and(|x| x > super::quality::COPY_THRESHOLD) as usize;
                 leak += super::quality::leaks_prompt(&t.text, &stops) as usize;

@@ -87,6 +87,19 @@ pub struct Debate {
 
 /// Seeded per-debate generator for assignment and blind shuffles: SplitMix64 of
 /// `(seed, index, salt)`.
+/// How many of the `earlier` turns (in the order written) a turn of `round` sees under
+/// `order`: all of them when sequential; under `simultaneous` only those of earlier rounds;
+/// under `simultaneous-first` none in round 1 and all of them later. Turns are written
+/// round by round, so the visible ones are always a prefix.
+pub fn visible_turns(order: TurnOrder, earlier: &[Turn], round: usize) -> usize {
+    match order {
+        TurnOrder::Sequential => earlier.len(),
+        TurnOrder::Simultaneous => earlier.iter().filter(|t| t.round < round).count(),
+        TurnOrder::SimultaneousFirst if round == 1 => 0,
+        TurnOrder::SimultaneousFirst => earlier.len(),
+    }
+}
+
 pub fn debate_rng(seed: u64, index: usize, salt: u64) -> rand::rngs::StdRng {
     let mut z = seed ^ (index as u64).wrapping_mul(0x9E3779B97F4A7C15) ^ salt.wrapping_mul(0xD1B54A32D192ED03);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
@@ -197,12 +210,7 @@ impl Debate {
     /// The next turn to write, or `None` when every turn is written.
     pub fn next_turn(&self) -> Option<TurnSpec> {
         let (round, side) = *self.schedule().get(self.record.turns.len())?;
-        let visible = match self.settings.turn_order {
-            TurnOrder::Sequential => self.record.turns.len(),
-            TurnOrder::Simultaneous => self.record.turns.iter().filter(|t| t.round < round).count(),
-            TurnOrder::SimultaneousFirst if round == 1 => 0,
-            TurnOrder::SimultaneousFirst => self.record.turns.len(),
-        };
+        let visible = visible_turns(self.settings.turn_order, &self.record.turns, round);
         Some(TurnSpec {
             round,
             side,
