@@ -45,7 +45,7 @@ pub struct Rows {
 impl Rows {
     /// From `n` dense rows of `dim` values (row-major), keeping the non-zeros.
     pub fn from_dense(x: &[f32], dim: usize) -> Rows {
-        assert!(dim > 0 && x.len() % dim == 0);
+        assert!(dim > 0 && x.len().is_multiple_of(dim));
         let mut start = vec![0];
         let (mut col, mut val) = (Vec::new(), Vec::new());
         for row in x.chunks_exact(dim) {
