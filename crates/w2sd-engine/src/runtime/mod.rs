@@ -9,6 +9,7 @@ pub mod bench;
 pub mod bert;
 pub mod catalog;
 pub mod chat;
+pub mod compact_gemv;
 pub mod device;
 pub mod generate;
 pub mod hub;

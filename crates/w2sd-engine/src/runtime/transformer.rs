@@ -102,6 +102,15 @@ enum Route {
     Gemm { round_trip: bool },
     /// [`super::q5_0::matmul_t`] on the compact Q5_0 blocks (few rows: decoding).
     Q5_0,
+    /// [`super::compact_gemv::matmul_t`] on compact Q4_K/Q6_K blocks (few rows: decoding).
+    Compact,
+}
+
+/// Whether decoding products with Q4_K/Q6_K weights read the compact blocks
+/// ([`super::compact_gemv`]); `W2SD_COMPACT_GEMV=0` turns it off (for side-by-side benchmarks).
+fn compact_gemv_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("W2SD_COMPACT_GEMV").as_deref() != Ok("0"))
 }
 
 impl Linear {
@@ -114,6 +123,13 @@ impl Linear {
         let (_, k) = q.shape().dims2()?;
         let rows = x.elem_count() / k.max(1);
         // Q4_K/Q6_K/Q8_0 with k a multiple of 256 have candle's repacked (VNNI/AMX) kernels.
+        if x.device().is_cpu()
+            && rows <= super::compact_gemv::MAX_ROWS
+            && compact_gemv_on()
+            && super::compact_gemv::handles(q.dtype(), k)
+        {
+            return Ok(Route::Compact);
+        }
         let repacked = k % 256 == 0 && matches!(q.dtype(), GgmlDType::Q4K | GgmlDType::Q6K | GgmlDType::Q8_0);
         if !x.device().is_cpu() || repacked {
             return Ok(Route::Candle);
@@ -144,6 +160,16 @@ impl Linear {
                 let mut y = vec![0f32; rows * n];
                 super::q5_0::matmul_t(&q.data()?, &xs, (rows, k, n), &mut y)
                     .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+                let mut dims = x.dims().to_vec();
+                *dims.last_mut().unwrap() = n;
+                self.add_bias(Tensor::from_vec(y, dims, x.device())?)
+            }
+            Route::Compact => {
+                let QMatMul::QTensor(q) = &self.w else { unreachable!("route") };
+                let (n, k) = q.shape().dims2()?;
+                let rows = x.elem_count() / k;
+                let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
+                let y = super::compact_gemv::matmul_t(q, &xs, (rows, k, n))?;
                 let mut dims = x.dims().to_vec();
                 *dims.last_mut().unwrap() = n;
                 self.add_bias(Tensor::from_vec(y, dims, x.device())?)
@@ -191,7 +217,8 @@ fn forward_shared<const N: usize>(ls: [&Linear; N], x: &Tensor) -> candle_core::
             _ => None,
         })
         .collect();
-    if qs.len() == N && x.device().is_cpu() {
+    let compact = ls.iter().all(|l| matches!(l.route(x), Ok(Route::Compact)));
+    if qs.len() == N && x.device().is_cpu() && !compact {
         let x = x.contiguous()?;
         if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, &x)? {
             let mut it = outs.into_iter().zip(ls);
