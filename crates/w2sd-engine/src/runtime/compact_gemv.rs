@@ -20,7 +20,7 @@ pub const MAX_ROWS: usize = 4;
 
 /// Whether a weight of this type and input size goes through [`matmul_t`].
 pub fn handles(dtype: GgmlDType, k: usize) -> bool {
-    k % 256 == 0 && matches!(dtype, GgmlDType::Q4K | GgmlDType::Q6K)
+    k.is_multiple_of(256) && matches!(dtype, GgmlDType::Q4K | GgmlDType::Q6K)
 }
 
 /// `dst[i·n + r] = Σ_c x[i·k + c] · W[r, c]` for the `m × k` activations `x` and the `n × k`
@@ -42,7 +42,9 @@ where
         return Err(candle_core::Error::Msg(format!("compact GEMV: shapes do not match (m {m}, k {k}, n {n})")));
     }
     let data = q.data()?;
-    if data.len() != n * kb * std::mem::size_of::<T>() || data.as_ptr() as usize % std::mem::align_of::<T>() != 0 {
+    if data.len() != n * kb * std::mem::size_of::<T>()
+        || !(data.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>())
+    {
         return Err(candle_core::Error::Msg("compact GEMV: weight storage is not a block array".into()));
     }
     // SAFETY: a CPU QTensor of this dtype stores a `Vec<T>`; size and alignment checked above.
