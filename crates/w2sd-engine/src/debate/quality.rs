@@ -244,6 +244,9 @@ pub fn stop_strings(user_template: &str) -> Vec<String> {
         }
     }
     for s in [
+        // The protocol's own line (render.rs), after the template's first placeholder; a
+        // debater echoing it was seen in the n = 200 comparison (debate 79).
+        "Your opponent defends",
         "Your opponent said",
         "You said:",
         "(Round ",
@@ -329,6 +332,8 @@ mod tests {
         assert!(s.contains(&"You defend the answer".to_string()), "{s:?}");
         assert!(s.contains(&"Write your round".to_string()));
         assert!(s.contains(&"Your opponent said".to_string()));
+        // debate 79 of the n = 200 comparison echoed the protocol's line after its answer
+        assert!(leaks_prompt("I defend \"7:15\". Your opponent defends \"9:00\".", &s));
         assert!(!s.iter().any(|x| x.is_empty() || x.contains("{{")));
         assert!(leaks_prompt("Abuja is right. You defend the answer \"Sunday\". Your opponent defends", &s));
         assert!(!leaks_prompt("Abuja is the capital.", &s));
