@@ -122,7 +122,7 @@ impl Linear {
         let QMatMul::QTensor(q) = &self.w else { return Ok(Route::Candle) };
         let (_, k) = q.shape().dims2()?;
         let rows = x.elem_count() / k.max(1);
-        // Q4_K/Q6_K/Q8_0 with k a multiple of 256 have candle's repacked (VNNI/AMX) kernels.
+        // Decoding with Q4_K/Q6_K reads their compact blocks (fewer bytes than repacked tiles).
         if x.device().is_cpu()
             && rows <= super::compact_gemv::MAX_ROWS
             && compact_gemv_on()
@@ -130,6 +130,7 @@ impl Linear {
         {
             return Ok(Route::Compact);
         }
+        // Q4_K/Q6_K/Q8_0 with k a multiple of 256 have candle's repacked (VNNI/AMX) kernels.
         let repacked = k % 256 == 0 && matches!(q.dtype(), GgmlDType::Q4K | GgmlDType::Q6K | GgmlDType::Q8_0);
         if !x.device().is_cpu() || repacked {
             return Ok(Route::Candle);
@@ -152,29 +153,31 @@ impl Linear {
             Route::Candle => self.add_bias(self.w.forward(x)?),
             Route::Gemm { round_trip: true } => self.gemm(&q8_0_round_trip(x)?),
             Route::Gemm { round_trip: false } => self.gemm(x),
-            Route::Q5_0 => {
-                let QMatMul::QTensor(q) = &self.w else { unreachable!("route") };
-                let (n, k) = q.shape().dims2()?;
-                let rows = x.elem_count() / k;
-                let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
-                let mut y = vec![0f32; rows * n];
-                super::q5_0::matmul_t(&q.data()?, &xs, (rows, k, n), &mut y)
+            Route::Q5_0 => self.own_kernel(x, |q, xs, shape| {
+                let mut y = vec![0f32; shape.0 * shape.2];
+                super::q5_0::matmul_t(&q.data()?, xs, shape, &mut y)
                     .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-                let mut dims = x.dims().to_vec();
-                *dims.last_mut().unwrap() = n;
-                self.add_bias(Tensor::from_vec(y, dims, x.device())?)
-            }
-            Route::Compact => {
-                let QMatMul::QTensor(q) = &self.w else { unreachable!("route") };
-                let (n, k) = q.shape().dims2()?;
-                let rows = x.elem_count() / k;
-                let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
-                let y = super::compact_gemv::matmul_t(q, &xs, (rows, k, n))?;
-                let mut dims = x.dims().to_vec();
-                *dims.last_mut().unwrap() = n;
-                self.add_bias(Tensor::from_vec(y, dims, x.device())?)
-            }
+                Ok(y)
+            }),
+            Route::Compact => self.own_kernel(x, super::compact_gemv::matmul_t),
         }
+    }
+
+    /// `x · Wᵀ (+ b)` through one of w2sd's own kernels on the quantized weight, which takes
+    /// the flattened activations and `(rows, k, n)` and returns the `rows × n` product.
+    fn own_kernel(
+        &self,
+        x: &Tensor,
+        kernel: impl FnOnce(&QTensor, &[f32], (usize, usize, usize)) -> candle_core::Result<Vec<f32>>,
+    ) -> candle_core::Result<Tensor> {
+        let QMatMul::QTensor(q) = &self.w else { unreachable!("route") };
+        let (n, k) = q.shape().dims2()?;
+        let rows = x.elem_count() / k;
+        let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
+        let y = kernel(q, &xs, (rows, k, n))?;
+        let mut dims = x.dims().to_vec();
+        *dims.last_mut().unwrap() = n;
+        self.add_bias(Tensor::from_vec(y, dims, x.device())?)
     }
 
     /// `x · Wᵀ (+ b)` in f32 with the cached dequantized weight.
