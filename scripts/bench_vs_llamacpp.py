@@ -8,6 +8,10 @@ The two engines alternate, one measurement each per round, for --rounds rounds, 
 slow spell of a shared machine hits both; each round gives a ratio w2sd / llama.cpp, and
 the table reports the median ratio with the best figure of each side.
 Set PYTHONPATH to pick a particular llama-cpp-python build.
+
+With --features, each round also runs `w2sd bench --features` on the model alone (batched
+feature extraction of --features-n examples of --features-task, no cache) and the table adds
+its tokens/s and its ratio to llama.cpp's 512-token prefill measured in the same round.
 """
 import argparse, json, os, subprocess, sys, time
 
@@ -51,6 +55,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", action="store_true", help="one JSON object instead of the table")
+    ap.add_argument("--features", action="store_true", help="also batched feature extraction against llama.cpp's prefill")
+    ap.add_argument("--features-task", default="builtin:preference")
+    ap.add_argument("--features-n", type=int, default=400)
     ap.add_argument("models", nargs="*", default=DEFAULT)
     a = ap.parse_args()
     rows = []
@@ -64,11 +71,15 @@ def main():
         # the same 512-token prompt for llama.cpp: w2sd's benchmark prompt, tokenized by w2sd
         prompt = w2sd_json(a.w2sd, "bench", "--model", name, "--json", "--print-prompt-ids")["prompt_ids"]
         llama = LlamaSide(path, a.threads)
-        ours, theirs = [], []
+        ours, theirs, feats = [], [], []
         for _ in range(a.rounds):
             r = w2sd_json(a.w2sd, "bench", "--model", name, "--json", "--repeat", "1")
             ours.append((r["prefill_tok_s"], r["decode_tok_s"]))
             theirs.append(llama.run(prompt, r["decode_tokens"]))
+            if a.features:
+                f = w2sd_json(a.w2sd, "bench", "--features", "--ladder", name, "--task", a.features_task,
+                              "--n", str(a.features_n), "--baseline-n", "1", "--json")
+                feats.append(f["rows"][0]["tokens_per_s"])
         del llama
         rows.append({
             "model": name,
@@ -80,6 +91,14 @@ def main():
             "decode_ratio": median([o[1] / t[1] for o, t in zip(ours, theirs)]),
             "rounds": [{"w2sd": o, "llamacpp": t} for o, t in zip(ours, theirs)],
         })
+        if feats:
+            rows[-1].update({
+                "w2sd_features_tok_s": max(feats),
+                "features_ratio": median([f / t[0] for f, t in zip(feats, theirs)]),
+                "features_rounds": feats,
+                "features_task": a.features_task,
+                "features_n": a.features_n,
+            })
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     if a.json:
         print(json.dumps({"machine": cpu, "cores": os.cpu_count(), "threads": a.threads, "rows": rows}))
@@ -90,6 +109,9 @@ def main():
     for r in rows:
         print(f"| {r['model']} | {r['w2sd_prefill_tok_s']:.0f} | {r['llamacpp_prefill_tok_s']:.0f} | {r['prefill_ratio']:.2f}× "
               f"| {r['w2sd_decode_tok_s']:.1f} | {r['llamacpp_decode_tok_s']:.1f} | {r['decode_ratio']:.2f}× |")
+        if "features_ratio" in r:
+            print(f"|   features ({r['features_task']}, n {r['features_n']}) | {r['w2sd_features_tok_s']:.0f} | "
+                  f"(prefill above) | {r['features_ratio']:.2f}× | | | |")
     print("\n(tok/s: best round; ratios: median over rounds of w2sd / llama.cpp measured back to back)")
 
 

@@ -71,7 +71,17 @@ fn check_tokenizer(model: &Model, r: &Reference) {
 /// each other may swap between implementations; a real error moves far more probability.
 /// On a 2-core AMD EPYC (AVX-512, no AMX) every swap measured 0.004–0.141 nats; the
 /// exact-agreement floor was 97% before and is 95% now (qwen 0.5B: 123/128 there).
-const NEAR_TIE: f32 = 0.25;
+///
+/// How far rounding alone moves a near-tie was measured on 2026-12-07 (same EPYC): Gemma's
+/// Q5_0/Q8_0 prefill products through the int8 GEMM and through the f32 GEMM on Q8_0
+/// round-tripped activations agree product by product to 3·10⁻⁷ of their largest value (the
+/// summation order is all that differs), yet after 18 layers, each re-quantizing its
+/// activations, "…What does the mitochondrion produce?\nAnswer:" moves from llama.cpp's
+/// top-1 to its 4th token, 0.255 nats ahead; teacher-forced agreement reads 142/144 with the
+/// f32 GEMM or candle's own Q5_0 dot products, 139/144 with the int8 GEMM summing blocks
+/// first to last, 140/144 last to first. Rounding order alone spans 96.5–98.6 %; the SiLU bug
+/// of the reference README gives 117/144 and misses top-1 on 3 of 6 prompts.
+const NEAR_TIE: f32 = 0.35;
 
 fn check_forward(mut model: Model, r: &Reference) {
     let (mut agree, mut total, mut worst) = (0, 0, 0f32);
@@ -101,10 +111,16 @@ fn check_forward(mut model: Model, r: &Reference) {
             );
             first_swap.get_or_insert(i);
         }
-        // The top-1 next token: llama.cpp's, or a near-tie with its second choice.
-        if argmax[0] != g.next_top5[0] {
-            assert_eq!(argmax[0], g.next_top5[1], "{}: top-1 next token after {:?}", r.model, g.text);
-        }
+        // The top-1 next token: llama.cpp's, or (a near-tie with it, checked above) one of
+        // its top 5.
+        assert!(
+            g.next_top5.contains(&argmax[0]),
+            "{}: top-1 next token {} after {:?} is not in llama.cpp's top 5 {:?}",
+            r.model,
+            argmax[0],
+            g.text,
+            g.next_top5
+        );
         let mut req = w2sd::runtime::GenerateRequest::new(w2sd::runtime::Prompt::Raw(g.text.clone()), 4);
         req.sampling.temperature = 0.0;
         let out = model.generate_ignoring_eos(&req, &w2sd::runtime::CancelToken::new()).unwrap();

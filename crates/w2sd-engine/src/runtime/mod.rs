@@ -13,6 +13,7 @@ pub mod compact_gemv;
 pub mod device;
 pub mod generate;
 pub mod hub;
+pub mod int8_gemm;
 pub mod language_model;
 pub mod model;
 pub mod openai;

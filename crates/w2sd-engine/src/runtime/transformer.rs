@@ -82,9 +82,13 @@ struct Linear {
     w: QMatMul,
     b: Option<Tensor>,
     /// The dequantized weight `[n, k]`, made on the first prefill that takes the f32 GEMM
-    /// route (only weights without a repacked kernel: small models whose hidden size is not
-    /// a multiple of 256).
+    /// route: weights with neither candle's repacked kernels nor the int8 GEMM (on CPUs
+    /// without AVX512-VNNI, the Q5_0/Q8_0 weights of models whose hidden size is not a
+    /// multiple of 256; other legacy types everywhere).
     dense: std::sync::OnceLock<Tensor>,
+    /// The weight repacked for the int8 GEMM ([`super::int8_gemm`]), made on the first
+    /// prefill that takes that route.
+    packed: std::sync::OnceLock<super::int8_gemm::Packed>,
 }
 
 /// Rows of input from which a CPU matmul against a weight without a repacked kernel goes
@@ -104,6 +108,8 @@ enum Route {
     Q5_0,
     /// [`super::compact_gemv::matmul_t`] on compact Q4_K/Q6_K blocks (few rows: decoding).
     Compact,
+    /// [`super::int8_gemm`] on the repacked Q5_0/Q8_0 weight (many rows: prefill, features).
+    Int8,
 }
 
 /// Whether decoding products with Q4_K/Q6_K weights read the compact blocks
@@ -115,12 +121,12 @@ fn compact_gemv_on() -> bool {
 
 impl Linear {
     fn new(w: QMatMul, b: Option<Tensor>) -> Self {
-        Self { w, b, dense: std::sync::OnceLock::new() }
+        Self { w, b, dense: std::sync::OnceLock::new(), packed: std::sync::OnceLock::new() }
     }
 
     fn route(&self, x: &Tensor) -> candle_core::Result<Route> {
         let QMatMul::QTensor(q) = &self.w else { return Ok(Route::Candle) };
-        let (_, k) = q.shape().dims2()?;
+        let (n, k) = q.shape().dims2()?;
         let rows = x.elem_count() / k.max(1);
         // Decoding with Q4_K/Q6_K reads their compact blocks (fewer bytes than repacked tiles).
         if x.device().is_cpu()
@@ -134,6 +140,9 @@ impl Linear {
         let repacked = k % 256 == 0 && matches!(q.dtype(), GgmlDType::Q4K | GgmlDType::Q6K | GgmlDType::Q8_0);
         if !x.device().is_cpu() || repacked {
             return Ok(Route::Candle);
+        }
+        if rows >= F32_GEMM_MIN_ROWS && super::int8_gemm::handles(q.dtype(), n, k) && super::int8_gemm::available() {
+            return Ok(Route::Int8);
         }
         if rows >= F32_GEMM_MIN_ROWS {
             let legacy = matches!(
@@ -160,7 +169,33 @@ impl Linear {
                 Ok(y)
             }),
             Route::Compact => self.own_kernel(x, super::compact_gemv::matmul_t),
+            Route::Int8 => self.int8(x, &super::int8_gemm::quantize(&x.flatten_all()?.to_vec1()?, self.k()?)),
         }
+    }
+
+    /// The weight's input size `k`.
+    fn k(&self) -> candle_core::Result<usize> {
+        let QMatMul::QTensor(q) = &self.w else { unreachable!("route") };
+        Ok(q.shape().dims2()?.1)
+    }
+
+    /// `x · Wᵀ (+ b)` by the int8 GEMM, for `x` (whose shape the output follows) already
+    /// quantized to `xq`.
+    fn int8(&self, x: &Tensor, xq: &super::int8_gemm::QuantizedRows) -> candle_core::Result<Tensor> {
+        let QMatMul::QTensor(q) = &self.w else { unreachable!("route") };
+        let msg = |e: anyhow::Error| candle_core::Error::Msg(e.to_string());
+        let w = match self.packed.get() {
+            Some(w) => w,
+            None => {
+                let (n, k) = q.shape().dims2()?;
+                let _ = self.packed.set(super::int8_gemm::pack(&q.data()?, q.dtype(), n, k).map_err(msg)?);
+                self.packed.get().expect("just set")
+            }
+        };
+        let y = super::int8_gemm::matmul_t(w, xq).map_err(msg)?;
+        let mut dims = x.dims().to_vec();
+        *dims.last_mut().unwrap() = q.shape().dims2()?.0;
+        self.add_bias(Tensor::from_vec(y, dims, x.device())?)
     }
 
     /// `x · Wᵀ (+ b)` through one of w2sd's own kernels on the quantized weight, which takes
@@ -234,6 +269,12 @@ fn forward_shared<const N: usize>(ls: [&Linear; N], x: &Tensor) -> candle_core::
     }
     // Several f32-GEMM products of one input round it through Q8_0 once.
     let routes: Vec<Route> = ls.iter().map(|l| l.route(x)).collect::<candle_core::Result<_>>()?;
+    // Several int8 products of one input quantize it once.
+    if routes.iter().all(|r| *r == Route::Int8) {
+        let xq = super::int8_gemm::quantize(&x.flatten_all()?.to_vec1()?, ls[0].k()?);
+        let mut it = ls.into_iter();
+        return std::array::from_fn(|_| it.next().unwrap().int8(x, &xq)).try_map_all();
+    }
     if routes.iter().all(|r| *r == Route::Gemm { round_trip: true }) {
         let xr = q8_0_round_trip(x)?;
         let mut it = ls.into_iter();
