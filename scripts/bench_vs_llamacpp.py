@@ -77,7 +77,7 @@ def main():
             ours.append((r["prefill_tok_s"], r["decode_tok_s"]))
             theirs.append(llama.run(prompt, r["decode_tokens"]))
             if a.features:
-                f = w2sd_json(a.w2sd, "bench", "--features", "--ladder", name, "--task", a.features_task,
+                f = w2sd_json(a.w2sd, "bench", "--features", "--model", name, "--task", a.features_task,
                               "--n", str(a.features_n), "--baseline-n", "1", "--json")
                 feats.append(f["rows"][0]["tokens_per_s"])
         del llama

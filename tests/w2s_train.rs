@@ -590,6 +590,26 @@ fn feature_bench_reports_batched_and_baseline_throughput() {
     assert!((v["total_seconds"].as_f64().unwrap() - total).abs() < 1e-9);
 }
 
+/// `w2sd bench --features --model M` measures that one model (what the side-by-side script
+/// sets against llama.cpp's prefill); `--model` and `--ladder` together are refused.
+#[test]
+fn feature_bench_takes_one_model() {
+    let v = w2sd_json(
+        &["bench", "--features", "--model", "bow", "--task", "builtin:sentiment", "--n", "12", "--json"],
+        &[],
+    );
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{v}");
+    assert_eq!(rows[0]["model"], "bow");
+    let out = Command::new(common::bin())
+        .args(["bench", "--features", "--model", "bow", "--ladder", "bow,minilm-l6", "--json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--ladder") && err.contains("--model"), "{err}");
+}
+
 /// Debate context (issue 13) end to end on a real debater: gemma-3-270m argues for each
 /// label of every example, a second bag-of-words supervisor reads text + arguments, students
 /// learn from its labels on the text alone, and every number of the `+debate` runs

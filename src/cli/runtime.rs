@@ -92,9 +92,10 @@ pub struct EmbedArgs {
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Model spec: a catalog name, a GGUF file, a safetensors folder, or hf:owner/repo[:file].
-    #[arg(long, default_value = DEFAULT_MODEL)]
-    pub model: String,
+    /// Model spec: a catalog name, a GGUF file, a safetensors folder, or hf:owner/repo[:file]
+    /// [default: gemma-3-270m]. With --features: the one model to embed (instead of a ladder).
+    #[arg(long)]
+    pub model: Option<String>,
     /// Prompt length for the prefill measurement.
     #[arg(long, default_value_t = 512)]
     pub prefill_tokens: usize,
@@ -112,8 +113,8 @@ pub struct BenchArgs {
     /// ladder instead of generation: batched vs one text per forward, no cache.
     #[arg(long)]
     pub features: bool,
-    /// With --features: models, comma-separated (default: the default demo ladder).
-    #[arg(long, value_delimiter = ',')]
+    /// With --features: models, comma-separated (default: --model, else the default demo ladder).
+    #[arg(long, value_delimiter = ',', conflicts_with = "model")]
     pub ladder: Vec<String>,
     /// Benchmark whole debates instead (--model as strong and weak debater and judge, two
     /// rounds): debates per minute at each --concurrency, e.g. against a remote server.
@@ -326,7 +327,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     }
     if a.debate {
         return super::debate::bench_debate(&super::debate::DebateBench {
-            model: a.model.clone(),
+            model: a.model.clone().unwrap_or_else(|| DEFAULT_MODEL.to_string()),
             task: a.task.clone(),
             n: a.n,
             seed: a.seed,
@@ -335,7 +336,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             json: a.json,
         });
     }
-    let mut model = load_with_progress(&a.model)?;
+    let mut model = load_with_progress(a.model.as_deref().unwrap_or(DEFAULT_MODEL))?;
     if a.print_prompt_ids {
         let prompt = crate::runtime::bench::prompt_of_tokens(&model, a.prefill_tokens)?;
         return print_json(&PromptIds { prompt_ids: model.encode(&prompt, true)? });
@@ -359,8 +360,11 @@ pub fn bench(a: BenchArgs) -> Result<()> {
 
 fn bench_features(a: BenchArgs) -> Result<()> {
     use crate::w2s::{bench, config::DEFAULT_LADDER, features::FeatureOptions};
-    let ladder: Vec<String> =
-        if a.ladder.is_empty() { DEFAULT_LADDER.iter().map(|s| s.to_string()).collect() } else { a.ladder.clone() };
+    let ladder: Vec<String> = match (&a.model, a.ladder.is_empty()) {
+        (_, false) => a.ladder.clone(),
+        (Some(m), true) => vec![m.clone()],
+        (None, true) => DEFAULT_LADDER.iter().map(|s| s.to_string()).collect(),
+    };
     let quiet = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut bar = crate::cli::progress::KeyedBar::default();
     let r = bench::run(
