@@ -96,21 +96,16 @@ pub fn handles(dtype: GgmlDType, n: usize, k: usize) -> bool {
     matches!(dtype, GgmlDType::Q5_0 | GgmlDType::Q8_0) && k.is_multiple_of(BLOCK) && n.is_multiple_of(TILE_N) && k > 0
 }
 
-/// The weight's integers of one GGUF block (Q5_0: `(nibble | fifth bit << 4) − 16`, nibble
-/// `j < 16` in the low half of `qs[j]`, `j + 16` in the high half; Q8_0: the bytes) and its scale.
+/// The scale and the 32 integers of one GGUF block: Q5_0 as [`super::q5_0::block_values`]
+/// decodes it, Q8_0 its bytes.
 fn block_values(blk: &[u8], dtype: GgmlDType) -> (f32, [i8; BLOCK]) {
+    if dtype == GgmlDType::Q5_0 {
+        return super::q5_0::block_values(blk);
+    }
     let d = f16::from_bits(u16::from_le_bytes([blk[0], blk[1]])).to_f32();
     let mut v = [0i8; BLOCK];
-    if dtype == GgmlDType::Q8_0 {
-        for (o, b) in v.iter_mut().zip(&blk[2..2 + BLOCK]) {
-            *o = *b as i8;
-        }
-    } else {
-        let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
-        for j in 0..16 {
-            v[j] = ((blk[6 + j] & 0x0F) | ((((qh >> j) & 1) as u8) << 4)) as i8 - 16;
-            v[j + 16] = ((blk[6 + j] >> 4) | ((((qh >> (j + 16)) & 1) as u8) << 4)) as i8 - 16;
-        }
+    for (o, b) in v.iter_mut().zip(&blk[2..2 + BLOCK]) {
+        *o = *b as i8;
     }
     (d, v)
 }
@@ -145,8 +140,8 @@ pub fn pack(raw: &[u8], dtype: GgmlDType, n: usize, k: usize) -> anyhow::Result<
     Ok(Packed { n, k, tiles })
 }
 
-/// Q8_0 quantization of the `m × k` rows of `x` (see the module doc), rows split over
-/// candle's thread pool.
+/// Q8_0 quantization of the `m × k` rows of `x` ([`super::q5_0::quantize_row_q8_0`], as
+/// ggml's x86 code), rows split over candle's thread pool.
 pub fn quantize(x: &[f32], k: usize) -> QuantizedRows {
     let m = x.len() / k.max(1);
     let kb = k / BLOCK;
@@ -154,19 +149,16 @@ pub fn quantize(x: &[f32], k: usize) -> QuantizedRows {
     let mut d = vec![0f32; m * kb];
     let (qp, dp) = (q.as_mut_ptr() as usize, d.as_mut_ptr() as usize);
     candle_core::utils::barrier_pool().execute_chunked(m, |rows| {
+        let (mut rd, mut rq) = (Vec::with_capacity(kb), Vec::with_capacity(k));
         for i in rows {
-            for b in 0..kb {
-                let blk = &x[i * k + b * BLOCK..i * k + (b + 1) * BLOCK];
-                let amax = blk.iter().fold(0f32, |a, v| a.max(v.abs()));
-                let inv = if amax != 0.0 { 127.0 / amax } else { 0.0 };
-                // SAFETY: row i's bytes and scales are written by this work item only.
-                unsafe {
-                    *(dp as *mut f32).add(i * kb + b) = f16::from_f32(amax / 127.0).to_f32();
-                    let out = (qp as *mut u8).add(i * k + b * BLOCK);
-                    for (j, v) in blk.iter().enumerate() {
-                        *out.add(j) = ((v * inv).round_ties_even() as i32 + 128) as u8;
-                    }
+            super::q5_0::quantize_row_q8_0(&x[i * k..(i + 1) * k], &mut rd, &mut rq);
+            // SAFETY: row i's bytes and scales are written by this work item only.
+            unsafe {
+                let (qo, dout) = ((qp as *mut u8).add(i * k), (dp as *mut f32).add(i * kb));
+                for (j, v) in rq.iter().enumerate() {
+                    *qo.add(j) = (*v as i16 + 128) as u8;
                 }
+                std::ptr::copy_nonoverlapping(rd.as_ptr(), dout, kb);
             }
         }
     });

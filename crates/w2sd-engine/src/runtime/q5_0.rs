@@ -99,18 +99,25 @@ pub fn matmul_t(w: &[u8], x: &[f32], (m, k, n): (usize, usize, usize), dst: &mut
     Ok(())
 }
 
+/// The scale and the 32 integers `w_j ∈ [−16, 15]` of one Q5_0 block (the layout in the
+/// module doc).
+pub fn block_values(blk: &[u8]) -> (f32, [i8; BLOCK]) {
+    let d = f16::from_bits(u16::from_le_bytes([blk[0], blk[1]])).to_f32();
+    let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
+    let mut v = [0i8; BLOCK];
+    for j in 0..16 {
+        v[j] = ((blk[6 + j] & 0x0F) | ((((qh >> j) & 1) as u8) << 4)) as i8 - 16;
+        v[j + 16] = ((blk[6 + j] >> 4) | ((((qh >> (j + 16)) & 1) as u8) << 4)) as i8 - 16;
+    }
+    (d, v)
+}
+
 /// Reference: the same product in plain scalar code (for tests).
 pub fn dot_scalar(w: &[u8], xq: &[i8], xd: &[f32]) -> f32 {
     let mut acc = 0f32;
     for (b, blk) in w.chunks_exact(BLOCK_BYTES).enumerate() {
-        let dw = f16::from_bits(u16::from_le_bytes([blk[0], blk[1]])).to_f32();
-        let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
-        let mut s = 0i32;
-        for j in 0..16 {
-            let lo = ((blk[6 + j] & 0x0F) | ((((qh >> j) & 1) as u8) << 4)) as i32 - 16;
-            let hi = ((blk[6 + j] >> 4) | ((((qh >> (j + 16)) & 1) as u8) << 4)) as i32 - 16;
-            s += lo * xq[b * BLOCK + j] as i32 + hi * xq[b * BLOCK + j + 16] as i32;
-        }
+        let (dw, v) = block_values(blk);
+        let s: i32 = v.iter().zip(&xq[b * BLOCK..(b + 1) * BLOCK]).map(|(&w, &x)| w as i32 * x as i32).sum();
         acc += dw * xd[b] * s as f32;
     }
     acc
