@@ -35,6 +35,7 @@ impl Scripted {
                 max_tokens: 8,
                 sampling: Default::default(),
                 template: "debater".into(),
+                block_copies: false,
             },
             calls: 0,
         }

@@ -5,7 +5,7 @@
 mod common;
 
 use std::sync::{Mutex, OnceLock};
-use w2sd::runtime::{CancelToken, ChatMessage, GenerateRequest, Model, Pool, Prompt, StopReason};
+use w2sd::runtime::{CancelToken, ChatMessage, GenerateRequest, Model, NoCopy, Pool, Prompt, StopReason};
 
 fn gemma() -> std::sync::MutexGuard<'static, Model> {
     static M: OnceLock<Mutex<Model>> = OnceLock::new();
@@ -47,6 +47,27 @@ fn stop_strings_end_generation_and_are_not_emitted() {
     assert_eq!(g.stop_reason, StopReason::StopString, "{:?}", g.text);
     assert_eq!(g.text, " 6, 7,");
     assert_eq!(streamed, g.text, "no part of the stop string may be streamed");
+}
+
+/// A debater's copy block on a real model: greedy decoding that would repeat a text
+/// word for word writes something else when that text is to be avoided, with no run of
+/// 5 tokens from it, and is unchanged when the same text is also allowed.
+#[test]
+fn no_copy_blocks_runs_of_the_avoided_text() {
+    let mut m = gemma();
+    let prompt = Prompt::Raw("The farmers' market in our town is held every".into());
+    let mut req = GenerateRequest::new(prompt, 24);
+    let first = m.generate(&req, &CancelToken::new(), &mut |_| {}).unwrap();
+    assert!(first.ids.len() >= 10, "{first:?}");
+    req.no_copy = Some(NoCopy { avoid: vec![first.text.clone()], allow: vec![], n: 5 });
+    let second = m.generate(&req, &CancelToken::new(), &mut |_| {}).unwrap();
+    assert_ne!(second.text, first.text);
+    let theirs: std::collections::HashSet<&[u32]> = first.ids.windows(5).collect();
+    let shared: Vec<&[u32]> = second.ids.windows(5).filter(|w| theirs.contains(w)).collect();
+    assert!(shared.is_empty(), "runs copied despite the block: {shared:?}\n{:?}\n{:?}", first.text, second.text);
+    req.no_copy = Some(NoCopy { avoid: vec![first.text.clone()], allow: vec![first.text.clone()], n: 5 });
+    let allowed = m.generate(&req, &CancelToken::new(), &mut |_| {}).unwrap();
+    assert_eq!(allowed.text, first.text, "text that is also allowed is not blocked");
 }
 
 #[test]

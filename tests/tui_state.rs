@@ -310,6 +310,7 @@ fn the_debate_worker_runs_every_protocol_and_assignment() {
         max_tokens: 32,
         sampling: Default::default(),
         template: "debater".into(),
+        block_copies: false,
     };
     for protocol in [Protocol::Debate, Protocol::Consultancy, Protocol::Blind] {
         for assignment in [Assignment::Assigned, Assignment::SelfChosen] {

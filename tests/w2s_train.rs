@@ -745,6 +745,7 @@ fn human_verdicts_train_a_student_end_to_end() {
         max_tokens: 16,
         sampling: Default::default(),
         template: "debater".into(),
+        block_copies: false,
     };
     let plan = RunPlan {
         settings: Settings {

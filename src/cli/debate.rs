@@ -142,6 +142,11 @@ pub struct DebaterArgs {
     /// Sampling temperature for debaters given as model specs (0 = greedy).
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f64,
+    /// Let debaters given as model specs reproduce the opponent's wording. By default a
+    /// local model may not write 5 tokens in a row of the opponent's turns that are not in
+    /// the passage, question or choices (remote models are only regenerated).
+    #[arg(long)]
+    pub allow_copies: bool,
     /// Deny the strong debater the passage.
     #[arg(long)]
     pub strong_no_passage: bool,
@@ -287,6 +292,8 @@ struct ProfileFile {
     max_tokens: Option<usize>,
     sampling: Option<Sampling>,
     template: Option<String>,
+    /// Whether decoding may not reproduce the opponent's wording (default: not `--allow-copies`).
+    block_copies: Option<bool>,
 }
 
 /// Resolves `--strong`/`--weak`: a `.toml` profile file, a profile name in
@@ -336,6 +343,7 @@ pub fn resolve_profile_seeded(arg: &str, sees_passage: bool, a: &DebaterArgs, se
                 max_tokens: f.max_tokens.unwrap_or(a.max_tokens),
                 sampling: f.sampling.unwrap_or(default_sampling),
                 template: f.template.unwrap_or_else(|| "debater".into()),
+                block_copies: f.block_copies.unwrap_or(!a.allow_copies),
             })
         }
         None => Ok(DebaterProfile {
@@ -345,6 +353,7 @@ pub fn resolve_profile_seeded(arg: &str, sees_passage: bool, a: &DebaterArgs, se
             max_tokens: a.max_tokens,
             sampling: default_sampling,
             template: "debater".into(),
+            block_copies: !a.allow_copies,
         }),
     }
 }
@@ -1274,6 +1283,7 @@ pub fn bench_debate(a: &DebateBench) -> Result<()> {
         weak: a.model.clone(),
         max_tokens: 48,
         temperature: 0.0,
+        allow_copies: false,
         strong_no_passage: false,
         weak_no_passage: false,
     };

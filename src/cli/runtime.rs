@@ -245,7 +245,7 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
     } else {
         Prompt::Raw(a.prompt.clone())
     };
-    let req = GenerateRequest { prompt, max_tokens: a.max_tokens, sampling, stop: a.stop.clone() };
+    let req = GenerateRequest { prompt, max_tokens: a.max_tokens, sampling, stop: a.stop.clone(), no_copy: None };
     let cancel = CancelToken::new();
     let stream = !a.json.on;
     let mut out = std::io::stdout();

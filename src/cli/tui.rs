@@ -77,6 +77,7 @@ impl JudgeArgs {
                 weak: DEFAULT_WEAK.into(),
                 max_tokens: crate::tui::message::DEFAULT_DEBATE_MAX_TOKENS,
                 temperature: 0.0,
+                allow_copies: false,
                 strong_no_passage: false,
                 weak_no_passage: false,
             },

@@ -97,6 +97,7 @@ fn profile(model: &str) -> DebaterProfile {
         max_tokens: 64,
         sampling: Sampling::default(),
         template: "debater".into(),
+        block_copies: false,
     }
 }
 

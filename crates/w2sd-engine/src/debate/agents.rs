@@ -13,7 +13,7 @@ use super::protocol::{JudgeView, TurnContext, TurnOutput};
 use super::quality;
 use super::render;
 use super::score;
-use crate::runtime::{CancelToken, ChatMessage, GenerateRequest, LanguageModel, Prompt, StopReason};
+use crate::runtime::{CancelToken, ChatMessage, GenerateRequest, LanguageModel, NoCopy, Prompt, StopReason};
 use crate::session::{now_rfc3339, DebaterProfile, JudgeKind, Judgement, ModelRecord};
 use crate::tasks::TaskItem;
 
@@ -90,6 +90,10 @@ impl Debater for ModelDebater {
     /// ([`quality::stop_strings`]; base models also at a blank line), or at the chat
     /// model's end of turn. A turn that reaches `max_tokens` is trimmed to its last
     /// complete sentence and marked [`quality::CUT_MARK`]. A turn whose
+    /// With the profile's `block_copies`, decoding may not write
+    /// [`quality::COPY_BLOCK_TOKENS`] tokens in a row of the opponent's visible turns
+    /// unless they are also in the passage, question or choices ([`NoCopy`]; local models
+    /// only, a remote one ignores it). A turn whose
     /// [`quality::copy_overlap`] with the opponent's visible turns exceeds
     /// [`quality::COPY_THRESHOLD`] is regenerated up to [`quality::COPY_RETRIES`] times
     /// with another sampling seed (and temperature at least 0.7, since greedy decoding
@@ -120,6 +124,15 @@ impl Debater for ModelDebater {
             // Base models run on past their turn; cut at the next speaker or a blank line.
             stop.extend(["\n\n".to_string(), "\n(Round".to_string()]);
         }
+        // The item's own text is everyone's to quote; the opponent's other wording is not.
+        let no_copy = (self.profile.block_copies && !opponent.is_empty()).then(|| NoCopy {
+            avoid: opponent.iter().map(|t| t.to_string()).collect(),
+            allow: std::iter::once(ctx.item.question.clone())
+                .chain(ctx.item.passage.clone())
+                .chain(ctx.item.choices.iter().cloned())
+                .collect(),
+            n: quality::COPY_BLOCK_TOKENS,
+        });
         let t = Instant::now();
         let mut best: Option<(f64, TurnOutput)> = None;
         for attempt in 0..=quality::COPY_RETRIES {
@@ -134,6 +147,7 @@ impl Debater for ModelDebater {
                 max_tokens: self.profile.max_tokens,
                 sampling,
                 stop: stop.clone(),
+                no_copy: no_copy.clone(),
             };
             if !prefix.is_empty() {
                 on_text(&prefix);

@@ -12,6 +12,10 @@ pub const COPY_RETRIES: usize = 2;
 pub const CUT_MARK: &str = "…[cut]";
 /// Word n-gram length of the copy measure.
 pub const COPY_NGRAM: usize = 5;
+/// Token run length a debater with `block_copies` may not take from its opponent (see
+/// `runtime::NoCopy`): a word 5-gram is at least 5 tokens, so the block covers every
+/// 5-gram [`copy_overlap`] counts, up to differences in tokenization.
+pub const COPY_BLOCK_TOKENS: usize = 5;
 
 /// Lower-cased words with the punctuation around them removed (`"Abuja," → "abuja"`).
 pub fn words(text: &str) -> Vec<String> {

@@ -18,8 +18,8 @@ use super::prompts::Templates;
 use super::protocol::{Debate, TurnOutput, TurnSpec};
 use crate::runtime::CancelToken;
 use crate::session::{
-    now_rfc3339, store, Assignment, DebateRecord, DebateStatus, DebaterProfile, JudgeSetting, Judgement, Provenance,
-    Session, Settings, Side, Turn,
+    now_rfc3339, store, Assignment, DebateRecord, DebateStatus, DebaterProfile, JudgeSetting, Judgement, Protocol,
+    Provenance, Session, Settings, Side, Turn,
 };
 use crate::tasks::{self, TaskItem};
 
@@ -113,6 +113,13 @@ fn describe_mismatch(saved: &Session, plan: &RunPlan) -> Vec<String> {
     for (role, saved_p, want) in
         [("strong", &saved.provenance.strong, &plan.strong), ("weak", &saved.provenance.weak, &plan.weak)]
     {
+        // The copy block acts only where a debater sees an opponent's turns: without
+        // them (blind, consultancy, oracle) it changes nothing, so it does not stop a resume.
+        let mut want = want.clone();
+        if plan.settings.protocol != Protocol::Debate {
+            want.block_copies = saved_p.block_copies;
+        }
+        let want = &want;
         if saved_p != want {
             diffs.push(format!(
                 "{role} profile: saved {}, requested {}",
@@ -811,6 +818,7 @@ mod tests {
             max_tokens: 40,
             sampling: Sampling::default(),
             template: "debater".into(),
+            block_copies: false,
         }
     }
 
@@ -952,6 +960,82 @@ mod tests {
                     serde_json::to_value(&store::load(&p.out).unwrap().debates).unwrap(),
                     serde_json::to_value(&session.debates).unwrap()
                 );
+            }
+        }
+    }
+
+    /// With `block_copies`, a turn that sees its opponent asks the model not to reproduce
+    /// the opponent's turn, the item's question, choices and passage allowed; a first turn
+    /// (nothing to copy) and a profile without the block ask nothing.
+    #[test]
+    fn debaters_pass_the_opponents_words_to_the_copy_block() {
+        use crate::runtime::scripted::ScriptedCall;
+        for block in [true, false] {
+            let d = tempfile::tempdir().unwrap();
+            let judge = JudgeSetting::Model { spec: "judge".into() };
+            let mut p = plan(d.path(), Protocol::Debate, Assignment::Assigned, judge);
+            p.strong.block_copies = block;
+            p.weak.block_copies = block;
+            let replies =
+                ["My answer is right because the passage says so.", "The other answer misreads the question entirely."];
+            let models: Vec<ScriptedModel> =
+                replies.iter().zip(["strong", "weak"]).map(|(r, n)| ScriptedModel::new(n, r)).collect();
+            let logs: Vec<_> = models.iter().map(|m| m.calls()).collect();
+            let mut it = models.into_iter();
+            let mut s = ModelDebater::new(p.strong.clone(), share(it.next().unwrap()), p.templates.clone());
+            let mut w = ModelDebater::new(p.weak.clone(), share(it.next().unwrap()), p.templates.clone());
+            let jm = ScriptedModel::new("judge", "").with_scorer(|_, c| vec![-0.2, -1.8][..c.len()].to_vec());
+            let mut j = ModelJudge::new(share(jm), p.templates.clone()).unwrap();
+            let session = run_session(&p, &mut s, &mut w, Some(&mut j), &CancelToken::new(), &mut |_| {}).unwrap();
+            let mut asked = Vec::new();
+            for (k, log) in logs.iter().enumerate() {
+                for c in log.lock().unwrap().iter() {
+                    if let ScriptedCall::Generate { no_copy, .. } = c {
+                        asked.push((k, no_copy.clone()));
+                    }
+                }
+            }
+            assert_eq!(asked.len(), 2 * session.debates.len());
+            let blocked: Vec<_> = asked.iter().filter_map(|(k, nc)| nc.as_ref().map(|nc| (*k, nc))).collect();
+            if !block {
+                assert!(blocked.is_empty());
+                continue;
+            }
+            // Sequential turns: in each debate the second speaker sees the first.
+            assert_eq!(blocked.len(), session.debates.len(), "{asked:?}");
+            for (k, nc) in blocked {
+                assert_eq!(nc.n, crate::debate::quality::COPY_BLOCK_TOKENS);
+                assert_eq!(nc.avoid.len(), 1);
+                assert!(nc.avoid[0].contains(replies[1 - k]), "{nc:?}");
+                let item = session.debates.iter().find(|d| nc.allow[0] == d.item.question).expect("question allowed");
+                assert!(item.item.choices.iter().all(|c| nc.allow.contains(c)), "{nc:?}");
+            }
+        }
+    }
+
+    /// A session saved without the copy block resumes with it where no debater sees an
+    /// opponent (consultancy), and is refused where one does (debate).
+    #[test]
+    fn the_copy_block_stops_a_resume_only_where_it_acts() {
+        for protocol in [Protocol::Consultancy, Protocol::Debate] {
+            let d = tempfile::tempdir().unwrap();
+            let judge = JudgeSetting::Model { spec: "judge".into() };
+            let mut p = plan(d.path(), protocol, Assignment::Assigned, judge);
+            let (mut s, mut w) = debaters(&p.templates);
+            let mut j = ModelJudge::new(share(letter_a_judge()), p.templates.clone()).unwrap();
+            run_session(&p, &mut s, &mut w, Some(&mut j), &CancelToken::new(), &mut |_| {}).unwrap();
+            p.strong.block_copies = true;
+            p.weak.block_copies = true;
+            let again = run_session(&p, &mut s, &mut w, Some(&mut j), &CancelToken::new(), &mut |_| {});
+            match protocol {
+                Protocol::Consultancy => {
+                    let session = again.unwrap();
+                    assert!(!session.provenance.strong.block_copies, "the saved profile is kept");
+                }
+                _ => {
+                    let e = format!("{:#}", again.unwrap_err());
+                    assert!(e.contains("different settings") && e.contains("block_copies"), "{e}");
+                }
             }
         }
     }

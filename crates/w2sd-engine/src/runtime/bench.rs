@@ -45,6 +45,7 @@ pub fn run(model: &mut Model, n_prefill: usize, n_decode: usize, repeat: usize) 
             max_tokens: n_decode,
             sampling: Sampling::default(),
             stop: vec![],
+            no_copy: None,
         };
         let g = model.generate_ignoring_eos(&req, &CancelToken::new())?;
         best_prefill = best_prefill.max(g.prefill_tok_s);

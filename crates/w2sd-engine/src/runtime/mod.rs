@@ -24,7 +24,9 @@ pub mod spec;
 pub mod tokenizer;
 pub mod transformer;
 
-pub use generate::{CancelToken, ChatMessage, GenerateRequest, Generation, Pool, Prompt, Role, Sampling, StopReason};
+pub use generate::{
+    CancelToken, ChatMessage, GenerateRequest, Generation, NgramBan, NoCopy, Pool, Prompt, Role, Sampling, StopReason,
+};
 pub use hub::PullProgress;
 pub use language_model::{FeatureBatch, FeatureRequest, LanguageModel};
 pub use model::{Model, ModelInfo};

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::chat::ChatFormat;
-use super::generate::{CancelToken, ChatMessage, GenerateRequest, Generation, Pool, Prompt, StopReason};
+use super::generate::{
+    CancelToken, ChatMessage, GenerateRequest, Generation, NgramBan, NoCopy, Pool, Prompt, StopReason,
+};
 use super::hub::{self, PullProgress};
 use super::spec::ModelSpec;
 use super::tokenizer::{GgufTokenizer, GgufVocab, Tokenizer};
@@ -272,6 +274,12 @@ impl Model {
         };
         let mut sampler = LogitsProcessor::from_sampling(s.seed, sampling);
         let stop_ids = self.tok.stop_ids().to_vec();
+        let ban = match &req.no_copy {
+            Some(nc) => self.ngram_ban(nc)?,
+            None => NgramBan::default(),
+        };
+        // The ban looks back over the prompt's tail and the reply (see `NoCopy`).
+        let mut history: Vec<u32> = if ban.is_empty() { Vec::new() } else { prompt_ids.clone() };
         let mut cache = tf.new_cache();
         let t0 = Instant::now();
         let mut logits = tf.forward_last_logits(&prompt_ids, &mut cache)?;
@@ -294,7 +302,20 @@ impl Model {
             } else {
                 logits_f
             };
+            let banned = ban.banned(&history);
+            let logits_f = if banned.is_empty() {
+                logits_f
+            } else {
+                let mut v = logits_f.to_vec1::<f32>()?;
+                for &t in banned {
+                    if let Some(x) = v.get_mut(t as usize) {
+                        *x = f32::NEG_INFINITY;
+                    }
+                }
+                Tensor::from_vec(v, logits_f.dims1()?, logits_f.device())?
+            };
             let next = sampler.sample(&logits_f)?;
+            history.push(next);
             if !ignore_eos && stop_ids.contains(&next) {
                 stop_reason = StopReason::Eos;
                 break;
@@ -343,6 +364,23 @@ impl Model {
             prefill_tok_s: prompt_ids.len() as f64 / prefill_s.max(1e-9),
             decode_tok_s: if decode_steps > 0 { decode_steps as f64 / decode_s.max(1e-9) } else { 0.0 },
         })
+    }
+
+    /// The [`NgramBan`] of a [`NoCopy`]: each text tokenized as it stands and lower-cased,
+    /// each also after a space (a quoted phrase mid-sentence starts with a space token), so
+    /// that a copy is not let through by a leading space or a lower-cased sentence start.
+    fn ngram_ban(&self, nc: &NoCopy) -> Result<NgramBan> {
+        let tok = |texts: &[String]| -> Result<Vec<Vec<u32>>> {
+            let mut out = Vec::new();
+            for t in texts {
+                for v in [t.clone(), t.to_lowercase()] {
+                    out.push(self.tok.encode(&v, false)?);
+                    out.push(self.tok.encode(&format!(" {v}"), false)?);
+                }
+            }
+            Ok(out)
+        };
+        Ok(NgramBan::new(&tok(&nc.avoid)?, &tok(&nc.allow)?, nc.n))
     }
 
     /// Log-probability `Σ_t log p(c_t | prompt, c_<t)` of each continuation after the

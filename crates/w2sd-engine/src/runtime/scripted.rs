@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use sha2::{Digest, Sha256};
 
-use super::generate::{CancelToken, GenerateRequest, Generation, Pool, Prompt, Role, StopReason};
+use super::generate::{CancelToken, GenerateRequest, Generation, NoCopy, Pool, Prompt, Role, StopReason};
 use super::language_model::{FeatureBatch, FeatureRequest, LanguageModel};
 use super::model::ModelInfo;
 
@@ -23,7 +23,7 @@ pub type ScoreFn = Box<dyn FnMut(&str, &[String]) -> Vec<f64> + Send>;
 /// One call made to a scripted model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScriptedCall {
-    Generate { prompt: String, max_tokens: usize, stop: Vec<String>, seed: u64 },
+    Generate { prompt: String, max_tokens: usize, stop: Vec<String>, seed: u64, no_copy: Option<NoCopy> },
     Score { prompt: String, continuations: Vec<String> },
     Features { texts: usize },
 }
@@ -139,6 +139,7 @@ impl LanguageModel for ScriptedModel {
             max_tokens: req.max_tokens,
             stop: req.stop.clone(),
             seed: req.sampling.seed,
+            no_copy: req.no_copy.clone(),
         });
         let reply = self.replies.pop_front().unwrap_or_else(|| self.default_reply.clone());
         let mut text = String::new();

@@ -136,6 +136,12 @@ pub struct DebaterProfile {
     pub sampling: Sampling,
     /// Name of the prompt template (see `debate::prompts`).
     pub template: String,
+    /// Whether a local model's decoding is kept from reproducing the opponent's wording
+    /// (`debate::quality::COPY_BLOCK_TOKENS` tokens in a row that are not in the passage,
+    /// question or choices; see `runtime::NoCopy`). Absent in sessions made before it
+    /// existed, which had no such block.
+    #[serde(default)]
+    pub block_copies: bool,
 }
 
 /// A loaded model as recorded in provenance.

@@ -141,6 +141,7 @@ mod tests {
             max_tokens: 32,
             sampling: Default::default(),
             template: "debater".into(),
+            block_copies: false,
         };
         let prov = Provenance {
             tool: "w2sd".into(),

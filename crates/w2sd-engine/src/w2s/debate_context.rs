@@ -258,6 +258,9 @@ pub fn model_debater(spec: &str, model: SharedModel, max_tokens: usize) -> Model
         max_tokens,
         sampling: Sampling::default(),
         template: "debater".into(),
+        // The debate-assisted training figures (docs/train.md) were made without the copy
+        // block; it stays off here so that they rerun as recorded.
+        block_copies: false,
     };
     ModelDebater::new(profile, model, Templates::builtin())
 }
