@@ -556,15 +556,15 @@ fn facilitation_saves_each_item_and_resumes() {
 fn copy_rate_counts_only_turns_a_side_could_see() {
     // Regression (issue 10): in a simultaneous first round neither side sees the other, so
     // a round-1 turn (recorded without a copy overlap) must not be compared against the
-    // opponent's round-1 turn. Debate 5 of the shipped n = 200 comparison: the weak
-    // round-1 turn shares 69% of its 5-grams with the strong round-1 turn it never saw
-    // (both quote the passage); its round-2 turn was recorded at 0.41.
+    // opponent's round-1 turn. Debate 51 of the shipped n = 200 comparison: the weak
+    // round-1 turn shares 75% of its 5-grams with the strong round-1 turn it never saw
+    // (both quote the passage); its round-2 turn was recorded below 0.5.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
         "sessions/compare-reading-qwen2.5-coder-1.5b-instruct-vs-qwen2.5-coder-0.5b-instruct-debate-r2-n200-s42.json",
     );
     let mut s = store::load(&path).unwrap();
     assert_eq!(s.settings.turn_order, w2sd::session::TurnOrder::SimultaneousFirst);
-    s.debates = vec![s.debates[5].clone()];
+    s.debates = vec![s.debates[51].clone()];
     let d = &s.debates[0];
     assert_eq!((d.turns[1].round, d.turns[1].side), (1, w2sd::session::Side::Weak));
     assert!(d.turns[1].flags.copy_overlap.is_none());
