@@ -162,6 +162,9 @@ impl Debater for ModelDebater {
             } else {
                 format!("{prefix} {generated}")
             };
+            if g.stop_reason == StopReason::StopString {
+                full = quality::drop_open_quote(&full).to_string();
+            }
             if g.stop_reason == StopReason::MaxTokens || g.stop_reason == StopReason::ContextFull {
                 full = quality::trim_at_budget(&full);
             }

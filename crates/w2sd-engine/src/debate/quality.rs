@@ -255,8 +255,11 @@ pub fn stop_strings(user_template: &str) -> Vec<String> {
         "You said:",
         "(Round ",
         "The debate so far",
-        "\nQuestion:",
-        "\nPassage:",
+        // Headers anywhere, not only at a line start: the consultant of debate 79 in the
+        // n = 200 comparison labelled a quote `<quote>Passage: "…"`. The leak check
+        // ([`leaks_prompt`]) counts them anywhere, so generation stops wherever it would.
+        "Question:",
+        "Passage:",
         "Argument:",
         "Answer A:",
     ] {
@@ -265,6 +268,17 @@ pub fn stop_strings(user_template: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// `text` without a `<quote>` tag left open at its end (what remains when generation
+/// stops at a header written inside a quote, `…passage. <quote>Passage:`), spaces before
+/// it trimmed; any other text unchanged.
+pub fn drop_open_quote(text: &str) -> &str {
+    let t = text.trim_end();
+    match t.strip_suffix("<quote>") {
+        Some(rest) => rest.trim_end(),
+        None => text,
+    }
 }
 
 /// Whether a turn contains prompt text: any of `stops` (see [`stop_strings`]),
@@ -341,5 +355,18 @@ mod tests {
         assert!(!s.iter().any(|x| x.is_empty() || x.contains("{{")));
         assert!(leaks_prompt("Abuja is right. You defend the answer \"Sunday\". Your opponent defends", &s));
         assert!(!leaks_prompt("Abuja is the capital.", &s));
+        // every header the leak check counts stops generation too, mid-line included
+        assert!(s.contains(&"Passage:".to_string()) && s.contains(&"Question:".to_string()));
+        for leak in ["<quote>Passage: \"Zara's lesson\"", "see Question: why"] {
+            assert!(leaks_prompt(leak, &s) && s.iter().any(|x| leak.contains(x.as_str())), "{leak}");
+        }
+    }
+
+    #[test]
+    fn an_open_quote_tag_at_the_end_is_dropped() {
+        assert_eq!(drop_open_quote("It is 9:00 in the passage.\n\n<quote>"), "It is 9:00 in the passage.");
+        assert_eq!(drop_open_quote("It is 9:00. <quote> "), "It is 9:00.");
+        assert_eq!(drop_open_quote("It is <quote>9:00</quote>"), "It is <quote>9:00</quote>");
+        assert_eq!(drop_open_quote("no tag "), "no tag ");
     }
 }
