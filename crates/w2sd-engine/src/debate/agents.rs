@@ -89,8 +89,8 @@ impl Debater for ModelDebater {
     /// Generation stops at the template's own lines and role names
     /// ([`quality::stop_strings`]; base models also at a blank line), or at the chat
     /// model's end of turn. A turn that reaches `max_tokens` is trimmed to its last
-    /// complete sentence and marked [`quality::CUT_MARK`]. A turn whose
-    /// With the profile's `block_copies`, decoding may not write
+    /// complete sentence and marked [`quality::CUT_MARK`]; a `<quote>` left open by a stop
+    /// string is dropped. With the profile's `block_copies`, decoding may not write
     /// [`quality::COPY_BLOCK_TOKENS`] tokens in a row of the opponent's visible turns
     /// unless they are also in the passage, question or choices ([`NoCopy`]; local models
     /// only, a remote one ignores it). A turn whose
