@@ -66,12 +66,19 @@ where
     }
     let mut dst = vec![0f32; m * n];
     let out = dst.as_mut_ptr() as usize;
-    let dot = vnni::kernel::<T>().unwrap_or(T::vec_dot);
+    if let Some(rows_dot) = vnni::rows::<T>() {
+        candle_core::utils::barrier_pool().execute_chunked(n, |rows| {
+            // SAFETY: `w` holds n rows of kb blocks, `xq` m rows; each work item writes only
+            // its own rows of `dst`, which outlives the call.
+            unsafe { rows_dot(w, &xq, m, rows, n, out as *mut f32) }
+        });
+        return Ok(dst);
+    }
     candle_core::utils::barrier_pool().execute_chunked(n, |rows| {
         for r in rows {
             let wr = &w[r * kb..(r + 1) * kb];
             for i in 0..m {
-                let v = dot(k, wr, &xq[i * dot_blocks..(i + 1) * dot_blocks]);
+                let v = T::vec_dot(k, wr, &xq[i * dot_blocks..(i + 1) * dot_blocks]);
                 // SAFETY: each (i, r) is written by exactly one work item; `dst` outlives the call.
                 unsafe { *(out as *mut f32).add(i * n + r) = v };
             }
@@ -126,8 +133,13 @@ pub mod vnni {
     const _: () = assert!(std::mem::size_of::<Q8K>() == std::mem::size_of::<BlockQ8K>());
     const _: () = assert!(std::mem::align_of::<Q8K>() == std::mem::align_of::<BlockQ8K>());
 
-    /// A `vec_dot` with the signature of [`GgmlType::vec_dot`].
-    pub type VecDot<T> = fn(usize, &[T], &[<T as GgmlType>::VecDotType]) -> f32;
+    /// `out[i·n + r] = dot(W[r, :], X[i, :])` for the weight rows `r` in `rows` and the `m`
+    /// activation rows of `x` (each `x.len() / m` blocks long, as are the rows of `w`).
+    ///
+    /// # Safety
+    /// `w` holds the rows in `rows`, and `out` is valid for writes at every `i·n + r`.
+    pub type RowsDot<T> =
+        unsafe fn(&[T], &[<T as GgmlType>::VecDotType], usize, std::ops::Range<usize>, usize, *mut f32);
 
     /// Whether this CPU has AVX512F, BW and VNNI and `W2SD_KQUANT_VNNI=0` does not turn the
     /// kernels off.
@@ -151,19 +163,19 @@ pub mod vnni {
     }
 
     /// This module's kernel for `T` (Q4_K or Q6_K against Q8_K), where the CPU runs it.
-    pub fn kernel<T: GgmlType + 'static>() -> Option<VecDot<T>> {
+    pub fn rows<T: GgmlType + 'static>() -> Option<RowsDot<T>> {
         if !available() {
             return None;
         }
         #[cfg(target_arch = "x86_64")]
         {
             use std::any::Any;
-            let q4: VecDot<BlockQ4K> = dot_q4k;
-            let q6: VecDot<BlockQ6K> = dot_q6k;
+            let q4: RowsDot<BlockQ4K> = rows_q4k;
+            let q6: RowsDot<BlockQ6K> = rows_q6k;
             (&q4 as &dyn Any)
-                .downcast_ref::<VecDot<T>>()
+                .downcast_ref::<RowsDot<T>>()
                 .copied()
-                .or_else(|| (&q6 as &dyn Any).downcast_ref::<VecDot<T>>().copied())
+                .or_else(|| (&q6 as &dyn Any).downcast_ref::<RowsDot<T>>().copied())
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -171,28 +183,52 @@ pub mod vnni {
         }
     }
 
-    /// Q4_K · Q8_K over `n` weights (a multiple of 256); callers check [`available`].
+    /// The blocks of row `r` of `w` and of row `i` of `x`, as this module's layouts.
+    ///
+    /// # Safety
+    /// `B` has `T`'s layout (asserted above for each pair).
+    unsafe fn row<T, B>(w: &[T], kb: usize, r: usize) -> &[B] {
+        let row = &w[r * kb..(r + 1) * kb];
+        std::slice::from_raw_parts(row.as_ptr() as *const B, kb)
+    }
+
+    /// [`RowsDot`] for Q4_K; handed out by [`rows`] only where the CPU has AVX-512 VNNI.
     #[cfg(target_arch = "x86_64")]
-    fn dot_q4k(n: usize, w: &[BlockQ4K], x: &[BlockQ8K]) -> f32 {
-        assert!(n.is_multiple_of(256) && w.len() >= n / 256 && x.len() >= n / 256);
-        // SAFETY: same layouts (asserted above); `kernel` hands this out only where the CPU
-        // has the features the function is compiled for.
-        unsafe {
-            let w = std::slice::from_raw_parts(w.as_ptr() as *const Q4K, n / 256);
-            let x = std::slice::from_raw_parts(x.as_ptr() as *const Q8K, n / 256);
-            q4k_avx512(w, x)
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    unsafe fn rows_q4k(
+        w: &[BlockQ4K],
+        x: &[BlockQ8K],
+        m: usize,
+        rows: std::ops::Range<usize>,
+        n: usize,
+        out: *mut f32,
+    ) {
+        let kb = x.len() / m;
+        for r in rows {
+            let wr: &[Q4K] = row(w, kb, r);
+            for i in 0..m {
+                out.add(i * n + r).write(q4k_avx512(wr, row(x, kb, i)));
+            }
         }
     }
 
-    /// Q6_K · Q8_K over `n` weights (a multiple of 256); callers check [`available`].
+    /// [`RowsDot`] for Q6_K; handed out by [`rows`] only where the CPU has AVX-512 VNNI.
     #[cfg(target_arch = "x86_64")]
-    fn dot_q6k(n: usize, w: &[BlockQ6K], x: &[BlockQ8K]) -> f32 {
-        assert!(n.is_multiple_of(256) && w.len() >= n / 256 && x.len() >= n / 256);
-        // SAFETY: as in `dot_q4k`.
-        unsafe {
-            let w = std::slice::from_raw_parts(w.as_ptr() as *const Q6K, n / 256);
-            let x = std::slice::from_raw_parts(x.as_ptr() as *const Q8K, n / 256);
-            q6k_avx512(w, x)
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    unsafe fn rows_q6k(
+        w: &[BlockQ6K],
+        x: &[BlockQ8K],
+        m: usize,
+        rows: std::ops::Range<usize>,
+        n: usize,
+        out: *mut f32,
+    ) {
+        let kb = x.len() / m;
+        for r in rows {
+            let wr: &[Q6K] = row(w, kb, r);
+            for i in 0..m {
+                out.add(i * n + r).write(q6k_avx512(wr, row(x, kb, i)));
+            }
         }
     }
 
@@ -213,6 +249,7 @@ pub mod vnni {
     }
 
     #[cfg(target_arch = "x86_64")]
+    #[inline]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     unsafe fn q4k_avx512(w: &[Q4K], x: &[Q8K]) -> f32 {
         use std::arch::x86_64::*;
@@ -253,6 +290,7 @@ pub mod vnni {
     }
 
     #[cfg(target_arch = "x86_64")]
+    #[inline]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     unsafe fn q6k_avx512(w: &[Q6K], x: &[Q8K]) -> f32 {
         use std::arch::x86_64::*;
@@ -297,6 +335,7 @@ pub mod vnni {
     }
 
     #[cfg(target_arch = "x86_64")]
+    #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn hsum256(v: std::arch::x86_64::__m256) -> f32 {
         use std::arch::x86_64::*;
@@ -380,25 +419,42 @@ mod tests {
     #[test]
     fn vnni_kernels_equal_candles_vec_dot() {
         use candle_core::quantized::k_quants::{BlockQ4K, BlockQ6K, BlockQ8K};
-        let Some(q4) = vnni::kernel::<BlockQ4K>() else {
-            assert!(!vnni::available() && vnni::kernel::<BlockQ6K>().is_none());
+        let Some(q4) = vnni::rows::<BlockQ4K>() else {
+            assert!(!vnni::available() && vnni::rows::<BlockQ6K>().is_none());
             return;
         };
-        let q6 = vnni::kernel::<BlockQ6K>().expect("both kernels where either runs");
-        assert!(vnni::kernel::<candle_core::quantized::k_quants::BlockQ8_0>().is_none());
+        let q6 = vnni::rows::<BlockQ6K>().expect("both kernels where either runs");
+        assert!(vnni::rows::<candle_core::quantized::k_quants::BlockQ8_0>().is_none());
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let (n, m) = (5, 2);
         for blocks in [1, 2, 6, 35] {
             let k = 256 * blocks;
             for scale in [0.01f32, 1.0, 100.0] {
-                let x: Vec<f32> = (0..k).map(|_| rng.random_range(-scale..scale)).collect();
-                let mut xq: Vec<BlockQ8K> = (0..blocks).map(|_| BlockQ8K::zeros()).collect();
+                let x: Vec<f32> = (0..m * k).map(|_| rng.random_range(-scale..scale)).collect();
+                let mut xq: Vec<BlockQ8K> = (0..m * blocks).map(|_| BlockQ8K::zeros()).collect();
                 BlockQ8K::from_float(&x, &mut xq);
-                let w4: Vec<BlockQ4K> = random_blocks(&mut rng, blocks, &[0, 2]);
-                let (a, b) = (q4(k, &w4, &xq), BlockQ4K::vec_dot(k, &w4, &xq));
-                assert!((a - b).abs() <= 1e-4 * (1.0 + a.abs().max(b.abs())), "Q4_K, {blocks} blocks: {a} vs {b}");
-                let w6: Vec<BlockQ6K> = random_blocks(&mut rng, blocks, &[208]);
-                let (a, b) = (q6(k, &w6, &xq), BlockQ6K::vec_dot(k, &w6, &xq));
-                assert!((a - b).abs() <= 1e-4 * (1.0 + a.abs().max(b.abs())), "Q6_K, {blocks} blocks: {a} vs {b}");
+                let w4: Vec<BlockQ4K> = random_blocks(&mut rng, n * blocks, &[0, 2]);
+                let w6: Vec<BlockQ6K> = random_blocks(&mut rng, n * blocks, &[208]);
+                let (mut y4, mut y6) = (vec![f32::NAN; m * n], vec![f32::NAN; m * n]);
+                // rows 1..5 in one call and row 0 in another, as the thread pool splits them
+                for rows in [1..n, 0..1] {
+                    // SAFETY: n rows of `blocks` blocks; outputs of m × n.
+                    unsafe {
+                        q4(&w4, &xq, m, rows.clone(), n, y4.as_mut_ptr());
+                        q6(&w6, &xq, m, rows, n, y6.as_mut_ptr());
+                    }
+                }
+                for (i, r) in (0..m).flat_map(|i| (0..n).map(move |r| (i, r))) {
+                    let xi = &xq[i * blocks..(i + 1) * blocks];
+                    let want4 = BlockQ4K::vec_dot(k, &w4[r * blocks..(r + 1) * blocks], xi);
+                    let want6 = BlockQ6K::vec_dot(k, &w6[r * blocks..(r + 1) * blocks], xi);
+                    for (what, got, want) in [("Q4_K", y4[i * n + r], want4), ("Q6_K", y6[i * n + r], want6)] {
+                        assert!(
+                            (got - want).abs() <= 1e-4 * (1.0 + got.abs().max(want.abs())),
+                            "{what}, {blocks} blocks, row {r}, activation {i}: {got} vs {want}"
+                        );
+                    }
+                }
             }
         }
     }
