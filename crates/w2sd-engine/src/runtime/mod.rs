@@ -18,6 +18,7 @@ pub mod language_model;
 pub mod model;
 pub mod openai;
 pub mod pool;
+pub mod q4k_tiles;
 pub mod q5_0;
 pub mod scripted;
 pub mod spec;

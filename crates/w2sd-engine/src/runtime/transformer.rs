@@ -89,6 +89,9 @@ struct Linear {
     /// The weight repacked for the int8 GEMM ([`super::int8_gemm`]), made on the first
     /// prefill that takes that route.
     packed: std::sync::OnceLock<super::int8_gemm::Packed>,
+    /// A Q4_K weight interleaved 16 rows at a time ([`super::q4k_tiles`]), made on the first
+    /// decoding product that takes that route.
+    tiles: std::sync::OnceLock<super::q4k_tiles::Tiles>,
 }
 
 /// Rows of input from which a CPU matmul against a weight without a repacked kernel goes
@@ -121,7 +124,13 @@ fn compact_gemv_on() -> bool {
 
 impl Linear {
     fn new(w: QMatMul, b: Option<Tensor>) -> Self {
-        Self { w, b, dense: std::sync::OnceLock::new(), packed: std::sync::OnceLock::new() }
+        Self {
+            w,
+            b,
+            dense: std::sync::OnceLock::new(),
+            packed: std::sync::OnceLock::new(),
+            tiles: std::sync::OnceLock::new(),
+        }
     }
 
     fn route(&self, x: &Tensor) -> candle_core::Result<Route> {
@@ -168,7 +177,20 @@ impl Linear {
                     .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
                 Ok(y)
             }),
-            Route::Compact => self.own_kernel(x, super::compact_gemv::matmul_t),
+            Route::Compact => self.own_kernel(x, |q, xs, (m, k, n)| {
+                if !super::q4k_tiles::handles(q.dtype(), n, k) {
+                    return super::compact_gemv::matmul_t(q, xs, (m, k, n));
+                }
+                let msg = |e: anyhow::Error| candle_core::Error::Msg(e.to_string());
+                let tiles = match self.tiles.get() {
+                    Some(t) => t,
+                    None => {
+                        let _ = self.tiles.set(super::q4k_tiles::pack(&q.data()?, n, k).map_err(msg)?);
+                        self.tiles.get().expect("just set")
+                    }
+                };
+                super::q4k_tiles::matmul_t(tiles, xs, m).map_err(msg)
+            }),
             Route::Int8 => self.int8(x, &super::int8_gemm::quantize(&x.flatten_all()?.to_vec1()?, self.k()?)),
         }
     }
