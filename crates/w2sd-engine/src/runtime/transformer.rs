@@ -89,9 +89,10 @@ struct Linear {
     /// The weight repacked for the int8 GEMM ([`super::int8_gemm`]), made on the first
     /// prefill that takes that route.
     packed: std::sync::OnceLock<super::int8_gemm::Packed>,
-    /// A Q4_K weight interleaved 16 rows at a time ([`super::q4k_tiles`]), made on the first
-    /// decoding product that takes that route.
-    tiles: std::sync::OnceLock<super::q4k_tiles::Tiles>,
+    /// A Q4_K/Q6_K weight interleaved 16 rows at a time ([`super::kquant_tiles`]), made at
+    /// load (as llama.cpp repacks at load) where this CPU runs those kernels; every CPU
+    /// product with the weight then takes it, so candle's repacked copy is never made.
+    tiles: Option<super::kquant_tiles::Tiles>,
 }
 
 /// Rows of input from which a CPU matmul against a weight without a repacked kernel goes
@@ -111,12 +112,21 @@ enum Route {
     Q5_0,
     /// [`super::compact_gemv::matmul_t`] on compact Q4_K/Q6_K blocks (few rows: decoding).
     Compact,
+    /// [`super::kquant_tiles::matmul_t`] on the Q4_K/Q6_K weight interleaved at load.
+    Tiles,
     /// [`super::int8_gemm`] on the repacked Q5_0/Q8_0 weight (many rows: prefill, features).
     Int8,
 }
 
 /// Whether decoding products with Q4_K/Q6_K weights read the compact blocks
 /// ([`super::compact_gemv`]); `W2SD_COMPACT_GEMV=0` turns it off (for side-by-side benchmarks).
+/// Whether products of many rows (prefill, features) also take the K-quant tiles (else
+/// candle's repacked kernels); `W2SD_TILES_PREFILL=0` turns it off.
+fn tiles_prefill() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("W2SD_TILES_PREFILL").as_deref() != Ok("0"))
+}
+
 fn compact_gemv_on() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ON.get_or_init(|| std::env::var("W2SD_COMPACT_GEMV").as_deref() != Ok("0"))
@@ -124,19 +134,29 @@ fn compact_gemv_on() -> bool {
 
 impl Linear {
     fn new(w: QMatMul, b: Option<Tensor>) -> Self {
-        Self {
-            w,
-            b,
-            dense: std::sync::OnceLock::new(),
-            packed: std::sync::OnceLock::new(),
-            tiles: std::sync::OnceLock::new(),
+        Self { w, b, dense: std::sync::OnceLock::new(), packed: std::sync::OnceLock::new(), tiles: None }
+    }
+
+    /// Interleaves a Q4_K/Q6_K weight on the CPU for [`super::kquant_tiles`], where it takes them.
+    fn with_tiles(mut self) -> candle_core::Result<Self> {
+        if let QMatMul::QTensor(q) = &self.w {
+            let (n, k) = q.shape().dims2()?;
+            if q.device().is_cpu() && super::kquant_tiles::handles(q.dtype(), n, k) {
+                let tiles = super::kquant_tiles::pack(&q.data()?, q.dtype(), n, k)
+                    .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+                self.tiles = Some(tiles);
+            }
         }
+        Ok(self)
     }
 
     fn route(&self, x: &Tensor) -> candle_core::Result<Route> {
         let QMatMul::QTensor(q) = &self.w else { return Ok(Route::Candle) };
         let (n, k) = q.shape().dims2()?;
         let rows = x.elem_count() / k.max(1);
+        if self.tiles.is_some() && x.device().is_cpu() && (rows <= super::compact_gemv::MAX_ROWS || tiles_prefill()) {
+            return Ok(Route::Tiles);
+        }
         // Decoding with Q4_K/Q6_K reads their compact blocks (fewer bytes than repacked tiles).
         if x.device().is_cpu()
             && rows <= super::compact_gemv::MAX_ROWS
@@ -177,19 +197,10 @@ impl Linear {
                     .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
                 Ok(y)
             }),
-            Route::Compact => self.own_kernel(x, |q, xs, (m, k, n)| {
-                if !super::q4k_tiles::handles(q.dtype(), n, k) {
-                    return super::compact_gemv::matmul_t(q, xs, (m, k, n));
-                }
-                let msg = |e: anyhow::Error| candle_core::Error::Msg(e.to_string());
-                let tiles = match self.tiles.get() {
-                    Some(t) => t,
-                    None => {
-                        let _ = self.tiles.set(super::q4k_tiles::pack(&q.data()?, n, k).map_err(msg)?);
-                        self.tiles.get().expect("just set")
-                    }
-                };
-                super::q4k_tiles::matmul_t(tiles, xs, m).map_err(msg)
+            Route::Compact => self.own_kernel(x, super::compact_gemv::matmul_t),
+            Route::Tiles => self.own_kernel(x, |_, xs, (m, _, _)| {
+                let tiles = self.tiles.as_ref().expect("route");
+                super::kquant_tiles::matmul_t(tiles, xs, m).map_err(|e| candle_core::Error::Msg(e.to_string()))
             }),
             Route::Int8 => self.int8(x, &super::int8_gemm::quantize(&x.flatten_all()?.to_vec1()?, self.k()?)),
         }
@@ -277,7 +288,7 @@ fn forward_shared<const N: usize>(ls: [&Linear; N], x: &Tensor) -> candle_core::
             _ => None,
         })
         .collect();
-    let compact = ls.iter().all(|l| matches!(l.route(x), Ok(Route::Compact)));
+    let compact = ls.iter().all(|l| matches!(l.route(x), Ok(Route::Compact | Route::Tiles)));
     if qs.len() == N && x.device().is_cpu() && !compact {
         let x = x.contiguous()?;
         if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, &x)? {
@@ -434,7 +445,7 @@ impl<R: std::io::Read + std::io::Seek> GgufWeights<'_, R> {
         let w = QMatMul::from_arc(Arc::new(self.qtensor(&format!("{name}.weight"))?))?;
         let bn = format!("{name}.bias");
         let b = if self.has(&bn) { Some(self.f32(&bn)?) } else { None };
-        Ok(Linear::new(w, b))
+        Ok(Linear::new(w, b).with_tiles()?)
     }
     fn norm(&mut self, name: &str, eps: f64) -> Result<RmsNorm> {
         Ok(RmsNorm { w: self.f32(&format!("{name}.weight"))?, eps: eps as f32 })
