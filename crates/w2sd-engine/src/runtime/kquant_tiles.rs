@@ -237,14 +237,18 @@ pub fn matmul_t(w: &Tiles, x: &[f32], m: usize) -> Result<Vec<f32>> {
         bail!("K-quant tiles: {} activations are not rows of k = {k}", x.len());
     }
     let mut blocks: Vec<BlockQ8K> = (0..m * kb).map(|_| BlockQ8K::zeros()).collect();
-    let bp = blocks.as_mut_ptr() as usize;
-    candle_core::utils::barrier_pool().execute_chunked(m, |rows| {
-        for i in rows {
-            // SAFETY: row i's blocks are written by this work item only.
-            let out = unsafe { std::slice::from_raw_parts_mut((bp as *mut BlockQ8K).add(i * kb), kb) };
-            BlockQ8K::from_float(&x[i * k..(i + 1) * k], out);
-        }
-    });
+    if m <= 4 {
+        BlockQ8K::from_float(x, &mut blocks);
+    } else {
+        let bp = blocks.as_mut_ptr() as usize;
+        candle_core::utils::barrier_pool().execute_chunked(m, |rows| {
+            for i in rows {
+                // SAFETY: row i's blocks are written by this work item only.
+                let out = unsafe { std::slice::from_raw_parts_mut((bp as *mut BlockQ8K).add(i * kb), kb) };
+                BlockQ8K::from_float(&x[i * k..(i + 1) * k], out);
+            }
+        });
+    }
     let xp = blocks.as_ptr() as usize;
     let mut y = vec![0f32; m * n];
     let yp = y.as_mut_ptr() as usize;
