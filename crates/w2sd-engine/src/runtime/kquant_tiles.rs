@@ -107,6 +107,26 @@ pub fn available() -> bool {
     })
 }
 
+/// Whether the CPU has AMX-INT8 (CPUID leaf 7: AMX-TILE and AMX-INT8), for which candle 0.11
+/// has its own Q4_K prefill kernel; this module's tiles then serve decoding only there.
+pub fn amx() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // `is_x86_feature_detected!("amx-int8")` is unstable
+            #[allow(unused_unsafe)]
+            // SAFETY: CPUID is available on every x86_64 CPU.
+            let info = unsafe { std::arch::x86_64::__cpuid_count(7, 0) };
+            info.edx & (1 << 24) != 0 && info.edx & (1 << 25) != 0
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
 /// Whether an `n × k` weight of this type goes through [`matmul_t`] on this CPU.
 pub fn handles(dtype: GgmlDType, n: usize, k: usize) -> bool {
     matches!(dtype, GgmlDType::Q4K | GgmlDType::Q6K) && n.is_multiple_of(ROWS) && k.is_multiple_of(QK) && available()

@@ -154,7 +154,12 @@ impl Linear {
         let QMatMul::QTensor(q) = &self.w else { return Ok(Route::Candle) };
         let (n, k) = q.shape().dims2()?;
         let rows = x.elem_count() / k.max(1);
-        if self.tiles.is_some() && x.device().is_cpu() && (rows <= super::compact_gemv::MAX_ROWS || tiles_prefill()) {
+        // candle's AMX kernel (Q4_K, 32 rows or more) keeps prefill where the CPU has AMX.
+        let amx_prefill = rows >= 32 && q.dtype() == GgmlDType::Q4K && super::kquant_tiles::amx();
+        if self.tiles.is_some()
+            && x.device().is_cpu()
+            && (rows <= super::compact_gemv::MAX_ROWS || (tiles_prefill() && !amx_prefill))
+        {
             return Ok(Route::Tiles);
         }
         // Decoding with Q4_K/Q6_K reads their compact blocks (fewer bytes than repacked tiles).
