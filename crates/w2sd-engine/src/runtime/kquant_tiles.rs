@@ -439,10 +439,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     /// Row-by-row products of candle's `vec_dot` on GGUF bytes of type `T`.
-    fn candle_rows<T: GgmlType>(data: &[u8], n: usize, k: usize, xq: &[BlockQ8K]) -> Vec<f32>
-    where
-        T: GgmlType<VecDotType = BlockQ8K>,
-    {
+    fn candle_rows<T: GgmlType<VecDotType = BlockQ8K>>(data: &[u8], n: usize, k: usize, xq: &[BlockQ8K]) -> Vec<f32> {
         let kb = k / QK;
         // SAFETY: T is candle's `repr(C)` GGUF block; `data` holds n·kb of them.
         let w: &[T] = unsafe { std::slice::from_raw_parts(data.as_ptr() as *const T, n * kb) };
