@@ -74,21 +74,7 @@ pub struct QuantizedRows {
 /// turn it off (for side-by-side benchmarks).
 pub fn available() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| {
-        if std::env::var("W2SD_INT8_GEMM").as_deref() == Ok("0") {
-            return false;
-        }
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512bw")
-                && std::arch::is_x86_feature_detected!("avx512vnni")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
+    *ON.get_or_init(|| super::device::avx512_vnni_unless("W2SD_INT8_GEMM"))
 }
 
 /// Whether an `n × k` weight of this type can be packed.

@@ -86,45 +86,11 @@ impl Tiles {
     }
 }
 
-/// Whether this CPU runs the kernel (AVX512F, BW and VNNI) and `W2SD_KQUANT_TILES=0` does not
-/// turn it off.
+/// Whether this CPU runs the kernels (AVX512F, BW and VNNI) and `W2SD_KQUANT_TILES=0` does not
+/// turn them off.
 pub fn available() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| {
-        if std::env::var("W2SD_KQUANT_TILES").as_deref() == Ok("0") {
-            return false;
-        }
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512bw")
-                && std::arch::is_x86_feature_detected!("avx512vnni")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
-}
-
-/// Whether the CPU has AMX-INT8 (CPUID leaf 7: AMX-TILE and AMX-INT8), for which candle 0.11
-/// has its own Q4_K prefill kernel; this module's tiles then serve decoding only there.
-pub fn amx() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            // `is_x86_feature_detected!("amx-int8")` is unstable
-            #[allow(unused_unsafe)]
-            // SAFETY: CPUID is available on every x86_64 CPU.
-            let info = unsafe { std::arch::x86_64::__cpuid_count(7, 0) };
-            info.edx & (1 << 24) != 0 && info.edx & (1 << 25) != 0
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
+    *ON.get_or_init(|| super::device::avx512_vnni_unless("W2SD_KQUANT_TILES"))
 }
 
 /// Whether an `n × k` weight of this type goes through [`matmul_t`] on this CPU.

@@ -155,7 +155,7 @@ impl Linear {
         let (n, k) = q.shape().dims2()?;
         let rows = x.elem_count() / k.max(1);
         // candle's AMX kernel (Q4_K, 32 rows or more) keeps prefill where the CPU has AMX.
-        let amx_prefill = rows >= 32 && q.dtype() == GgmlDType::Q4K && super::kquant_tiles::amx();
+        let amx_prefill = rows >= 32 && q.dtype() == GgmlDType::Q4K && super::device::amx();
         if self.tiles.is_some()
             && x.device().is_cpu()
             && (rows <= super::compact_gemv::MAX_ROWS || (tiles_prefill() && !amx_prefill))
