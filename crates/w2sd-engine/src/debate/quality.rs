@@ -236,7 +236,8 @@ pub fn quote_counts(text: &str, passage: Option<&str>) -> (usize, usize) {
 /// Stop strings for a debater: the literal start of every line of its user template
 /// (up to the first `{{placeholder}}`, at least 8 characters, e.g. `You defend the
 /// answer "` is cut to `You defend the answer`), the role names the transcript uses
-/// (`Your opponent said`, `You said`, `(Round `, `The debate so far`), and the headers a model invents
+/// (`Your opponent said`, `You said`, `(Round `, `The debate so far`, and `Opponent:`, which a model
+/// invents when it writes the other side's turn), and the headers a model invents
 /// when it runs on into a new prompt (`Question:`, `Passage:`, `Argument:`, `Answer A:`).
 pub fn stop_strings(user_template: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -252,6 +253,9 @@ pub fn stop_strings(user_template: &str) -> Vec<String> {
         // debater echoing it was seen in the n = 200 comparison (debate 79).
         "Your opponent defends",
         "Your opponent said",
+        // A role label a model invents when it runs on into the other side's turn (gemma-3-270m
+        // as the strong debater wrote `…capital of Nigeria.\nOpponent: I argue that…`).
+        "Opponent:",
         "You said:",
         "(Round ",
         "The debate so far",
@@ -357,7 +361,7 @@ mod tests {
         assert!(!leaks_prompt("Abuja is the capital.", &s));
         // every header the leak check counts stops generation too, mid-line included
         assert!(s.contains(&"Passage:".to_string()) && s.contains(&"Question:".to_string()));
-        for leak in ["<quote>Passage: \"Zara's lesson\"", "see Question: why"] {
+        for leak in ["<quote>Passage: \"Zara's lesson\"", "see Question: why", "Nigeria.\nOpponent: I argue"] {
             assert!(leaks_prompt(leak, &s) && s.iter().any(|x| leak.contains(x.as_str())), "{leak}");
         }
     }
