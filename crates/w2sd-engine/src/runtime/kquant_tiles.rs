@@ -113,6 +113,20 @@ fn scales_mins(s: &[u8]) -> ([u8; 8], [u8; 8]) {
     (sc, mn)
 }
 
+/// Fills the tiles of `blocks` (`kb` blocks each) with `fill(t, tile)`, tiles split over
+/// candle's thread pool.
+fn par_tiles<T: Send>(blocks: &mut [T], kb: usize, fill: impl Fn(usize, &mut [T]) + Sync) {
+    let bp = blocks.as_mut_ptr() as usize;
+    candle_core::utils::barrier_pool().execute_chunked(blocks.len() / kb, |tiles| {
+        for t in tiles {
+            // SAFETY: tile t's kb blocks are written by this work item only; `blocks` outlives
+            // the call.
+            let tile = unsafe { std::slice::from_raw_parts_mut((bp as *mut T).add(t * kb), kb) };
+            fill(t, tile);
+        }
+    });
+}
+
 /// Interleaves the GGUF bytes of a Q4_K or Q6_K weight `n × k` (`n` a multiple of [`ROWS`],
 /// `k` of 256).
 pub fn pack(data: &[u8], dtype: GgmlDType, n: usize, k: usize) -> Result<Tiles> {
@@ -139,7 +153,7 @@ pub fn pack(data: &[u8], dtype: GgmlDType, n: usize, k: usize) -> Result<Tiles> 
             dmin: [0; ROWS],
         };
         let mut blocks: Vec<Q4Tile> = (0..n / ROWS * kb).map(|_| zero()).collect();
-        for (t, tile) in blocks.chunks_exact_mut(kb).enumerate() {
+        par_tiles(&mut blocks, kb, |t, tile| {
             for (b, out) in tile.iter_mut().enumerate() {
                 for r in 0..ROWS {
                     let src = src(t, r, b);
@@ -163,12 +177,12 @@ pub fn pack(data: &[u8], dtype: GgmlDType, n: usize, k: usize) -> Result<Tiles> 
                     }
                 }
             }
-        }
+        });
         return Ok(Tiles { n, k, blocks: Blocks::Q4K(blocks) });
     }
     let zero = || Q6Tile { ql: [[0; 64]; 32], qh: [[0; 64]; 16], scales: [[0; ROWS]; 16], d: [0; ROWS] };
     let mut blocks: Vec<Q6Tile> = (0..n / ROWS * kb).map(|_| zero()).collect();
-    for (t, tile) in blocks.chunks_exact_mut(kb).enumerate() {
+    par_tiles(&mut blocks, kb, |t, tile| {
         for (b, out) in tile.iter_mut().enumerate() {
             for r in 0..ROWS {
                 let src = src(t, r, b);
@@ -199,7 +213,7 @@ pub fn pack(data: &[u8], dtype: GgmlDType, n: usize, k: usize) -> Result<Tiles> 
                 }
             }
         }
-    }
+    });
     Ok(Tiles { n, k, blocks: Blocks::Q6K(blocks) })
 }
 
