@@ -152,8 +152,11 @@ fn tmux_review_opens_a_training_run() {
     assert!(s.contains(" tra ") && s.contains(" deb "), "{s}");
     // The run is the newest: first in the list (date, newest first).
     t.keys(&["g", "Enter"]);
-    let s = t.wait_for("the run", Duration::from_secs(30), |s| s.contains("Training run · sentiment-run"));
-    assert!(s.contains("PGR against strong model") && s.contains("Test accuracy per stage"), "{s}");
+    // The page's title can reach the screen a frame before its charts: wait for the charts.
+    let s = t.wait_for("the run", Duration::from_secs(30), |s| {
+        s.contains("Training run · sentiment-run") && s.contains("PGR against strong model")
+    });
+    assert!(s.contains("Test accuracy per stage"), "{s}");
     assert!(s.contains("w2s bow:4096 logconf"), "{s}");
     t.keys(&["Escape"]);
     t.wait_for("back to the list", Duration::from_secs(10), |s| s.contains("runs 1/1"));
