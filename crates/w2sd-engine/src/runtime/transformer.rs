@@ -118,8 +118,6 @@ enum Route {
     Int8,
 }
 
-/// Whether decoding products with Q4_K/Q6_K weights read the compact blocks
-/// ([`super::compact_gemv`]); `W2SD_COMPACT_GEMV=0` turns it off (for side-by-side benchmarks).
 /// Whether products of many rows (prefill, features) also take the K-quant tiles (else
 /// candle's repacked kernels); `W2SD_TILES_PREFILL=0` turns it off.
 fn tiles_prefill() -> bool {
@@ -127,6 +125,8 @@ fn tiles_prefill() -> bool {
     *ON.get_or_init(|| std::env::var("W2SD_TILES_PREFILL").as_deref() != Ok("0"))
 }
 
+/// Whether decoding products with Q4_K/Q6_K weights read the compact blocks
+/// ([`super::compact_gemv`]); `W2SD_COMPACT_GEMV=0` turns it off (for side-by-side benchmarks).
 fn compact_gemv_on() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ON.get_or_init(|| std::env::var("W2SD_COMPACT_GEMV").as_deref() != Ok("0"))
