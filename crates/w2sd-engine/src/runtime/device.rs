@@ -29,22 +29,44 @@ pub fn describe() -> String {
     }
 }
 
-/// Whether a w2sd kernel that needs AVX512F, AVX512BW and AVX512-VNNI runs here (detected at
-/// run time) and its switch `env_off` is not set to `0` (for side-by-side benchmarks).
-pub fn avx512_vnni_unless(env_off: &str) -> bool {
+/// The integer SIMD that w2sd's own int8 kernels ([`super::int8_gemm`],
+/// [`super::kquant_tiles`]) use on this CPU, detected at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simd {
+    /// AVX512F, AVX512BW and AVX512-VNNI: `vpdpbusd`, 64 products a step (recent Xeons, Zen 4).
+    Avx512Vnni,
+    /// AVX2, FMA and F16C: `vpmaddubsw` + `vpmaddwd`, 32 products in two steps (every x86-64
+    /// CPU since Haswell and Zen 1).
+    Avx2,
+}
+
+/// The SIMD of this CPU for the kernel switched by `env_off`: `None` where `env_off` is `0`
+/// (the kernel off, for side-by-side benchmarks) or the CPU has neither; `W2SD_SIMD=avx2`
+/// takes the AVX2 kernels on an AVX-512 CPU too (to compare or test them there).
+pub fn simd_unless(env_off: &str) -> Option<Simd> {
     if std::env::var(env_off).as_deref() == Ok("0") {
-        return false;
+        return None;
     }
+    let avx2_only = std::env::var("W2SD_SIMD").as_deref() == Ok("avx2");
+    match detected() {
+        Some(Simd::Avx512Vnni) if avx2_only => Some(Simd::Avx2),
+        s => s,
+    }
+}
+
+/// The best [`Simd`] this CPU has.
+pub fn detected() -> Option<Simd> {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vnni")
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("avx512bw") && has!("avx512vnni") && has!("avx2") && has!("fma") && has!("f16c") {
+            return Some(Simd::Avx512Vnni);
+        }
+        if has!("avx2") && has!("fma") && has!("f16c") {
+            return Some(Simd::Avx2);
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    None
 }
 
 /// Whether the CPU has AMX-INT8 (CPUID leaf 7: AMX-TILE and AMX-INT8), for which candle 0.11

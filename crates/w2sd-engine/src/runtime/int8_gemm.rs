@@ -1,4 +1,5 @@
-//! An int8 GEMM for prefill and batched features with Q5_0/Q8_0 weights, on AVX512-VNNI.
+//! An int8 GEMM for prefill and batched features with Q5_0/Q8_0 weights, on AVX512-VNNI or
+//! AVX2 (picked at run time, [`super::device::simd_unless`]).
 //!
 //! Q5_0 holds most weights of the Q4_K_M files whose hidden size is not a multiple of 256
 //! (Gemma 3 270M, k = 640: q/k/v, gate/up; Qwen2.5 0.5B, k = 896: q/k/v/o, gate/up), which
@@ -19,8 +20,10 @@
 //! (64 bytes, one `vpdpbusd` operand), then the 16 scales and the 16 corrections
 //! `128 · Σ_j w[r, b, j]` (the activations enter `vpdpbusd` as unsigned `q_x + 128`). A tile
 //! takes 640 bytes for 512 weights (1.25 bytes per weight instead of the f32 copy's 4).
-//! Work is split over candle's thread pool by (16-row tile, chunk of activation rows).
+//! Work is split over candle's thread pool by (16-row tile, chunk of activation rows). On
+//! AVX2 ([`avx2`]) the same tiles are read half a tile (8 rows) at a time.
 
+use super::device::Simd;
 use candle_core::quantized::GgmlDType;
 use half::f16;
 
@@ -52,6 +55,9 @@ struct Tile {
 pub struct Packed {
     n: usize,
     k: usize,
+    /// Every weight in `[−16, 16]` (Q5_0): the AVX2 kernel multiplies them by the unsigned
+    /// activations directly, as no 16-bit pair sum can saturate.
+    narrow: bool,
     tiles: Vec<Tile>,
 }
 
@@ -70,11 +76,16 @@ pub struct QuantizedRows {
     d: Vec<f32>,
 }
 
-/// Whether this CPU runs the kernel (AVX512F, BW and VNNI) and `W2SD_INT8_GEMM=0` does not
-/// turn it off (for side-by-side benchmarks).
+/// The kernel this CPU runs (AVX-512 VNNI or AVX2), unless `W2SD_INT8_GEMM=0` turns it off
+/// (for side-by-side benchmarks).
+pub fn simd() -> Option<Simd> {
+    static ON: std::sync::OnceLock<Option<Simd>> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| super::device::simd_unless("W2SD_INT8_GEMM"))
+}
+
+/// Whether this CPU runs the kernel and `W2SD_INT8_GEMM=0` does not turn it off.
 pub fn available() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| super::device::avx512_vnni_unless("W2SD_INT8_GEMM"))
+    simd().is_some()
 }
 
 /// Whether an `n × k` weight of this type can be packed.
@@ -123,7 +134,8 @@ pub fn pack(raw: &[u8], dtype: GgmlDType, n: usize, k: usize) -> anyhow::Result<
             }
         }
     }
-    Ok(Packed { n, k, tiles })
+    let narrow = tiles.iter().all(|t| t.qs.iter().all(|w| (-16..=16).contains(w)));
+    Ok(Packed { n, k, narrow, tiles })
 }
 
 /// Q8_0 quantization of the `m × k` rows of `x` ([`super::q5_0::quantize_row_q8_0`], as
@@ -154,11 +166,19 @@ pub fn quantize(x: &[f32], k: usize) -> QuantizedRows {
 /// `dst[i·n + r] = Σ_c x[i·k + c] · W[r, c]` for the quantized activations `x` and the
 /// packed `n × k` weight `w`; returns the `m × n` product.
 pub fn matmul_t(w: &Packed, x: &QuantizedRows) -> anyhow::Result<Vec<f32>> {
+    match simd() {
+        Some(s) => matmul_with(s, w, x),
+        None => anyhow::bail!("int8 GEMM needs AVX2, FMA and F16C (or AVX-512 VNNI)"),
+    }
+}
+
+/// [`matmul_t`] with the kernel of `simd`, which the CPU must have.
+fn matmul_with(simd: Simd, w: &Packed, x: &QuantizedRows) -> anyhow::Result<Vec<f32>> {
     if w.k != x.k {
         anyhow::bail!("int8 GEMM: activations of width {} against a weight of width {}", x.k, w.k);
     }
-    if !available() {
-        anyhow::bail!("int8 GEMM needs AVX512F, AVX512BW and AVX512-VNNI");
+    if super::device::detected().is_none_or(|d| d == Simd::Avx2 && simd == Simd::Avx512Vnni) {
+        anyhow::bail!("int8 GEMM: this CPU lacks the {simd:?} kernel's features");
     }
     let (m, n) = (x.m, w.n);
     let mut dst = vec![0f32; m * n];
@@ -172,7 +192,10 @@ pub fn matmul_t(w: &Packed, x: &QuantizedRows) -> anyhow::Result<Vec<f32>> {
             // is written by exactly one work item, and `dst` outlives the call.
             #[cfg(target_arch = "x86_64")]
             unsafe {
-                avx512::tile_rows(w, x, t, rows, out as *mut f32, n)
+                match simd {
+                    Simd::Avx512Vnni => avx512::tile_rows(w, x, t, rows, out as *mut f32, n),
+                    Simd::Avx2 => avx2::tile_rows(w, x, t, rows, out as *mut f32, n),
+                }
             };
             #[cfg(not(target_arch = "x86_64"))]
             let _ = (t, rows, out);
@@ -279,6 +302,120 @@ mod avx512 {
     }
 }
 
+/// The kernel for CPUs with AVX2 but no AVX-512 VNNI, one half-tile (8 weight rows, a 256-bit
+/// register) at a time. `vpmaddubsw` multiplies unsigned by signed bytes into 16-bit pair
+/// sums and `vpmaddwd` widens them to 32 bits:
+///
+/// - narrow weights (Q5_0, `|w| ≤ 16`): the unsigned activations `q_x + 128` times the
+///   weights, pair sums ≤ 255·16·2 = 8,160, so four groups add up in 16 bits before widening;
+///   the +128 offset is taken off with the tile's correction as on AVX-512;
+/// - wide weights (Q8_0): ggml's sign trick, `|w|` times `q_x·sign(w)` (pair sums
+///   ≤ 127·128·2), widened group by group, no offset.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Packed, QuantizedRows, Tile, BLOCK, TILE_N};
+    use std::arch::x86_64::*;
+
+    /// Rows `rows` of the product for tile column `t`, in groups of 4, 2 and 1 rows.
+    ///
+    /// # Safety
+    /// AVX2, FMA and F16C must be present; `dst` must hold `m × n` floats.
+    pub(super) unsafe fn tile_rows(
+        w: &Packed,
+        x: &QuantizedRows,
+        t: usize,
+        rows: std::ops::Range<usize>,
+        dst: *mut f32,
+        n: usize,
+    ) {
+        let mut i = rows.start;
+        while i < rows.end {
+            let left = rows.end - i;
+            // SAFETY: forwarded from the caller.
+            unsafe {
+                i += match (left, w.narrow) {
+                    (4.., true) => micro::<4, true>(w, x, t, i, dst, n),
+                    (2..=3, true) => micro::<2, true>(w, x, t, i, dst, n),
+                    (_, true) => micro::<1, true>(w, x, t, i, dst, n),
+                    (4.., false) => micro::<4, false>(w, x, t, i, dst, n),
+                    (2..=3, false) => micro::<2, false>(w, x, t, i, dst, n),
+                    (_, false) => micro::<1, false>(w, x, t, i, dst, n),
+                };
+            }
+        }
+    }
+
+    /// `R` activation rows from `i0` against the 16 weight rows of tile column `t`, 8 rows
+    /// (one half of each 64-byte group) at a time. Returns `R`.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn micro<const R: usize, const NARROW: bool>(
+        w: &Packed,
+        x: &QuantizedRows,
+        t: usize,
+        i0: usize,
+        dst: *mut f32,
+        n: usize,
+    ) -> usize {
+        let (k, kb) = (w.k, w.k / BLOCK);
+        let tiles: &[Tile] = &w.tiles[t * kb..(t + 1) * kb];
+        let ones = _mm256_set1_epi16(1);
+        let flip = _mm256_set1_epi8(-128);
+        for h in 0..2 {
+            let mut acc = [_mm256_setzero_ps(); R];
+            for (b, tile) in tiles.iter().enumerate() {
+                // SAFETY: each tile is 64-byte aligned with 512 bytes of weights, then 16
+                // scales and 16 corrections; activation rows i0..i0+R exist (checked by the
+                // caller).
+                unsafe {
+                    let qs = tile.qs.as_ptr().add(32 * h);
+                    let xq: [*const i32; R] =
+                        std::array::from_fn(|r| x.q.as_ptr().add((i0 + r) * k + b * BLOCK) as *const i32);
+                    let mut s = [_mm256_setzero_si256(); R];
+                    if NARROW {
+                        for half in 0..2 {
+                            let mut p = [_mm256_setzero_si256(); R];
+                            for g in 4 * half..4 * half + 4 {
+                                let wg = _mm256_load_si256(qs.add(g * 64) as *const __m256i);
+                                for r in 0..R {
+                                    let xg = _mm256_set1_epi32(xq[r].add(g).read_unaligned());
+                                    p[r] = _mm256_add_epi16(p[r], _mm256_maddubs_epi16(xg, wg));
+                                }
+                            }
+                            for r in 0..R {
+                                s[r] = _mm256_add_epi32(s[r], _mm256_madd_epi16(p[r], ones));
+                            }
+                        }
+                        let corr = _mm256_loadu_si256(tile.corr.as_ptr().add(8 * h) as *const __m256i);
+                        for sr in s.iter_mut() {
+                            *sr = _mm256_sub_epi32(*sr, corr);
+                        }
+                    } else {
+                        for g in 0..BLOCK / 4 {
+                            let wg = _mm256_load_si256(qs.add(g * 64) as *const __m256i);
+                            let aw = _mm256_abs_epi8(wg);
+                            for r in 0..R {
+                                let xg = _mm256_xor_si256(_mm256_set1_epi32(xq[r].add(g).read_unaligned()), flip);
+                                let p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xg, wg));
+                                s[r] = _mm256_add_epi32(s[r], _mm256_madd_epi16(p, ones));
+                            }
+                        }
+                    }
+                    let dw = _mm256_loadu_ps(tile.d.as_ptr().add(8 * h));
+                    for r in 0..R {
+                        let scale = _mm256_mul_ps(dw, _mm256_set1_ps(*x.d.get_unchecked((i0 + r) * kb + b)));
+                        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r]), scale, acc[r]);
+                    }
+                }
+            }
+            for (r, a) in acc.iter().enumerate() {
+                // SAFETY: row i0 + r, columns 16t + 8h..16t + 8h + 8 of the m × n output.
+                unsafe { _mm256_storeu_ps(dst.add((i0 + r) * n + t * TILE_N + 8 * h), *a) };
+            }
+        }
+        R
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,9 +428,19 @@ mod tests {
         (0..len).map(|_| rng.random_range(-range..range)).collect()
     }
 
+    /// The kernels this CPU runs: AVX-512 VNNI and AVX2 where it has both.
+    fn kernels() -> Vec<Simd> {
+        match super::super::device::detected() {
+            Some(Simd::Avx512Vnni) => vec![Simd::Avx512Vnni, Simd::Avx2],
+            Some(Simd::Avx2) => vec![Simd::Avx2],
+            None => vec![],
+        }
+    }
+
     /// The packed weight holds the file's integers and scales exactly, and the products
-    /// (the scalar formula and, where the CPU has it, the VNNI kernel) equal candle's own
-    /// Q5_0/Q8_0 product, which quantizes activations to Q8_0 as ggml does.
+    /// (the scalar formula and every kernel this CPU runs: AVX-512 VNNI, AVX2 with narrow
+    /// Q5_0 and wide Q8_0 weights) equal candle's own Q5_0/Q8_0 product, which quantizes
+    /// activations to Q8_0 as ggml does. Fails on a CPU without AVX2.
     #[test]
     fn equals_candles_quantized_matmul() {
         let (n, k) = (48, 640);
@@ -302,6 +449,7 @@ mod tests {
             assert!(handles(dtype, n, k) && !handles(dtype, 40, k) && !handles(GgmlDType::Q4K, n, k));
             let q = QTensor::quantize(&wf, dtype).unwrap();
             let packed = pack(&q.data().unwrap(), dtype, n, k).unwrap();
+            assert_eq!(packed.narrow, dtype == GgmlDType::Q5_0, "{dtype:?}");
             // the packed values dequantize to candle's dequantization of the same blocks
             let deq: Vec<f32> = q.dequantize(&Device::Cpu).unwrap().flatten_all().unwrap().to_vec1().unwrap();
             for r in [0, 17, 47] {
@@ -324,9 +472,10 @@ mod tests {
                     .unwrap();
                 let xq = quantize(&xs, k);
                 let mut got = vec![matmul_t_scalar(&packed, &xq)];
-                if available() {
-                    got.push(matmul_t(&packed, &xq).unwrap());
+                for simd in kernels() {
+                    got.push(matmul_with(simd, &packed, &xq).unwrap());
                 }
+                assert!(got.len() > 1, "no int8 kernel runs on this CPU");
                 for g in &got {
                     for (e, (a, b)) in g.iter().zip(&want).enumerate() {
                         assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{dtype:?} m {m} entry {e}: {a} vs {b}");
@@ -338,5 +487,8 @@ mod tests {
         assert!(pack(&[0u8; 22 * 16], GgmlDType::Q4K, 16, 32).is_err());
         let p = pack(&[0u8; 22 * 16], GgmlDType::Q5_0, 16, 32).unwrap();
         assert!(matmul_t(&p, &quantize(&[0.0; 64], 64)).is_err());
+        if super::super::device::detected() == Some(Simd::Avx2) {
+            assert!(matmul_with(Simd::Avx512Vnni, &p, &quantize(&[0.0; 32], 32)).is_err());
+        }
     }
 }

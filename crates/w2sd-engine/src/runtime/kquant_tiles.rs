@@ -1,4 +1,4 @@
-//! Decoding products with Q4_K and Q6_K weights interleaved 16 rows at a time (AVX-512 VNNI).
+//! Products with Q4_K and Q6_K weights interleaved 16 rows at a time (AVX-512 VNNI or AVX2).
 //!
 //! A K-quant row dotted with an activation row one row at a time (candle's `vec_dot`, ggml's
 //! AVX2 port) spends an integer multiply-add, a scale multiply-add and a shuffle on every
@@ -17,11 +17,14 @@
 //! - Q6_K: `Σ_b d_br·d_x·Σ_j sc_brj·(Σ_{c∈j} q_brc·x_c − 32·Σ_{c∈j} x_c)`, sixteen sub-blocks of
 //!   16 stored values `q ∈ [0, 63]` (the weight is `q − 32`) with signed 8-bit scales.
 //!
-//! The integer sums are exact, so results equal candle's up to float summation order. Weights
-//! whose row count is not a multiple of 16, or CPUs without AVX-512 VNNI (checked at run time),
+//! The integer sums are exact, so results equal candle's up to float summation order. The
+//! kernel is picked at run time ([`super::device::simd_unless`]): AVX-512 VNNI, one
+//! `vpdpbusd` per four weights of 16 rows, or AVX2 ([`avx2`]), `vpmaddubsw` + `vpmaddwd` per
+//! half-tile of 8 rows. Weights whose row count is not a multiple of 16, or CPUs without AVX2,
 //! keep [`super::compact_gemv`]. `W2SD_KQUANT_TILES=0` turns this path off (for side-by-side
 //! benchmarks).
 
+use super::device::Simd;
 use anyhow::{bail, Result};
 use candle_core::quantized::GgmlDType;
 
@@ -86,11 +89,16 @@ impl Tiles {
     }
 }
 
-/// Whether this CPU runs the kernels (AVX512F, BW and VNNI) and `W2SD_KQUANT_TILES=0` does not
-/// turn them off.
+/// The kernels this CPU runs (AVX-512 VNNI or AVX2), unless `W2SD_KQUANT_TILES=0` turns them
+/// off.
+pub fn simd() -> Option<Simd> {
+    static ON: std::sync::OnceLock<Option<Simd>> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| super::device::simd_unless("W2SD_KQUANT_TILES"))
+}
+
+/// Whether this CPU runs the kernels and `W2SD_KQUANT_TILES=0` does not turn them off.
 pub fn available() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| super::device::avx512_vnni_unless("W2SD_KQUANT_TILES"))
+    simd().is_some()
 }
 
 /// Whether an `n × k` weight of this type goes through [`matmul_t`] on this CPU.
@@ -226,12 +234,20 @@ const ROW_BLOCK: usize = 32;
 /// (one weight register unpacked serves four activation rows), [`ROW_BLOCK`] rows per pass
 /// over the weight.
 pub fn matmul_t(w: &Tiles, x: &[f32], m: usize) -> Result<Vec<f32>> {
+    match simd() {
+        Some(s) => matmul_with(s, w, x, m),
+        None => bail!("K-quant tiles need AVX2, FMA and F16C (or AVX-512 VNNI)"),
+    }
+}
+
+/// [`matmul_t`] with the kernels of `simd`, which the CPU must have.
+fn matmul_with(simd: Simd, w: &Tiles, x: &[f32], m: usize) -> Result<Vec<f32>> {
     use candle_core::quantized::k_quants::{BlockQ8K, GgmlType};
     const _: () = assert!(std::mem::size_of::<BlockQ8K>() == Q8K_BYTES);
     let (n, k) = (w.n, w.k);
     let kb = k / QK;
-    if !available() {
-        bail!("K-quant tiles need AVX512F, AVX512BW and AVX512-VNNI");
+    if super::device::detected().is_none_or(|d| d == Simd::Avx2 && simd == Simd::Avx512Vnni) {
+        bail!("K-quant tiles: this CPU lacks the {simd:?} kernels' features");
     }
     if m == 0 || x.len() != m * k {
         bail!("K-quant tiles: {} activations are not rows of k = {k}", x.len());
@@ -259,14 +275,14 @@ pub fn matmul_t(w: &Tiles, x: &[f32], m: usize) -> Result<Vec<f32>> {
                 for c0 in (i0..i0 + rows).step_by(4) {
                     let mc = 4.min(i0 + rows - c0);
                     let mut out = [[0f32; ROWS]; 4];
-                    // SAFETY: `available()` checked the CPU features; rows c0..c0 + mc of `x`
-                    // are mc·kb Q8_K blocks (BlockQ8K is `repr(C)`: d, 256 i8, 16 i16 — 292
-                    // bytes, asserted above).
+                    // SAFETY: the CPU features of `simd` are checked above; rows c0..c0 + mc
+                    // of `x` are mc·kb Q8_K blocks (BlockQ8K is `repr(C)`: d, 256 i8, 16 i16 —
+                    // 292 bytes, asserted above).
                     #[cfg(target_arch = "x86_64")]
                     unsafe {
                         let x = (xp as *const u8).add(c0 * kb * Q8K_BYTES);
-                        match &w.blocks {
-                            Blocks::Q4K(blocks) => {
+                        match (&w.blocks, simd) {
+                            (Blocks::Q4K(blocks), Simd::Avx512Vnni) => {
                                 let tile = &blocks[t * kb..(t + 1) * kb];
                                 match mc {
                                     1 => q4_tile::<1>(tile, x, kb, &mut out),
@@ -275,13 +291,31 @@ pub fn matmul_t(w: &Tiles, x: &[f32], m: usize) -> Result<Vec<f32>> {
                                     _ => q4_tile::<4>(tile, x, kb, &mut out),
                                 }
                             }
-                            Blocks::Q6K(blocks) => {
+                            (Blocks::Q6K(blocks), Simd::Avx512Vnni) => {
                                 let tile = &blocks[t * kb..(t + 1) * kb];
                                 match mc {
                                     1 => q6_tile::<1>(tile, x, kb, &mut out),
                                     2 => q6_tile::<2>(tile, x, kb, &mut out),
                                     3 => q6_tile::<3>(tile, x, kb, &mut out),
                                     _ => q6_tile::<4>(tile, x, kb, &mut out),
+                                }
+                            }
+                            (Blocks::Q4K(blocks), Simd::Avx2) => {
+                                let tile = &blocks[t * kb..(t + 1) * kb];
+                                match mc {
+                                    1 => avx2::q4_tile::<1>(tile, x, kb, &mut out),
+                                    2 => avx2::q4_tile::<2>(tile, x, kb, &mut out),
+                                    3 => avx2::q4_tile::<3>(tile, x, kb, &mut out),
+                                    _ => avx2::q4_tile::<4>(tile, x, kb, &mut out),
+                                }
+                            }
+                            (Blocks::Q6K(blocks), Simd::Avx2) => {
+                                let tile = &blocks[t * kb..(t + 1) * kb];
+                                match mc {
+                                    1 => avx2::q6_tile::<1>(tile, x, kb, &mut out),
+                                    2 => avx2::q6_tile::<2>(tile, x, kb, &mut out),
+                                    3 => avx2::q6_tile::<3>(tile, x, kb, &mut out),
+                                    _ => avx2::q6_tile::<4>(tile, x, kb, &mut out),
                                 }
                             }
                         }
@@ -412,6 +446,139 @@ unsafe fn q6_tile<const M: usize>(tile: &[Q6Tile], x: *const u8, kb: usize, out:
     }
 }
 
+/// The same kernels for CPUs with AVX2 but no AVX-512 VNNI, one half-tile (8 rows, a 256-bit
+/// register) at a time. Without `vpdpbusd`, `vpmaddubsw` multiplies the unsigned weights by
+/// the signed activations into 16-bit pair sums, which are added in 16 bits while they cannot
+/// overflow (Q4_K: eight of at most 15·128·2 = 3,840; Q6_K: two of at most 63·128·2 = 16,128),
+/// and `vpmaddwd` then multiplies them by the sub-block scale (in both 16-bit halves of the
+/// row's lane) into 32 bits: the same exact integer sums.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Q4Tile, Q6Tile, Q8K_BYTES, QK, ROWS};
+    use std::arch::x86_64::*;
+
+    /// A row's sub-block scale in both 16-bit halves of its 32-bit lane, for 8 rows.
+    #[inline(always)]
+    unsafe fn pair_scales(sc32: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_and_si256(sc32, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(sc32, 16))
+    }
+
+    /// [`super::q4_tile`] for AVX2.
+    ///
+    /// # Safety
+    /// The CPU has AVX2, FMA and F16C; `x` points at `M·kb` Q8_K blocks.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn q4_tile<const M: usize>(tile: &[Q4Tile], x: *const u8, kb: usize, out: &mut [[f32; ROWS]; 4]) {
+        let low4 = _mm256_set1_epi8(0xF);
+        for h in 0..2 {
+            let mut acc = [_mm256_setzero_ps(); M];
+            for (b, t) in tile.iter().enumerate() {
+                let xb: [*const u8; M] = std::array::from_fn(|i| x.add((i * kb + b) * Q8K_BYTES));
+                let mut mins = [_mm256_setzero_si256(); M];
+                for (p, mp) in t.mins.iter().enumerate() {
+                    let mv = _mm256_cvtepu8_epi16(_mm_loadu_si128(mp.as_ptr().add(16 * h) as *const __m128i));
+                    for i in 0..M {
+                        let bs = xb[i].add(4 + QK + 8 * p) as *const i16;
+                        let s0 = bs.read_unaligned().wrapping_add(bs.add(1).read_unaligned());
+                        let s1 = bs.add(2).read_unaligned().wrapping_add(bs.add(3).read_unaligned());
+                        let pair = (s0 as u16 as u32 | ((s1 as u16 as u32) << 16)) as i32;
+                        mins[i] = _mm256_add_epi32(mins[i], _mm256_madd_epi16(mv, _mm256_set1_epi32(pair)));
+                    }
+                }
+                let mut sums = [_mm256_setzero_si256(); M];
+                for j in 0..8 {
+                    let mut p = [_mm256_setzero_si256(); M];
+                    for g in 0..4 {
+                        let v = _mm256_load_si256(t.qs[4 * j + g].as_ptr().add(32 * h) as *const __m256i);
+                        let lo = _mm256_and_si256(v, low4);
+                        let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+                        for i in 0..M {
+                            let xs = xb[i].add(4 + 32 * j + 8 * g);
+                            let xl = _mm256_set1_epi32((xs as *const i32).read_unaligned());
+                            let xh = _mm256_set1_epi32((xs.add(4) as *const i32).read_unaligned());
+                            p[i] = _mm256_add_epi16(p[i], _mm256_maddubs_epi16(lo, xl));
+                            p[i] = _mm256_add_epi16(p[i], _mm256_maddubs_epi16(hi, xh));
+                        }
+                    }
+                    let sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(t.scales[j].as_ptr().add(8 * h) as *const __m128i));
+                    let sc = pair_scales(sc);
+                    for i in 0..M {
+                        sums[i] = _mm256_add_epi32(sums[i], _mm256_madd_epi16(p[i], sc));
+                    }
+                }
+                let d = _mm256_cvtph_ps(_mm_loadu_si128(t.d.as_ptr().add(8 * h) as *const __m128i));
+                let dmin = _mm256_cvtph_ps(_mm_loadu_si128(t.dmin.as_ptr().add(8 * h) as *const __m128i));
+                for i in 0..M {
+                    let dx = _mm256_set1_ps((xb[i] as *const f32).read_unaligned());
+                    acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[i]), _mm256_mul_ps(d, dx), acc[i]);
+                    acc[i] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins[i]), _mm256_mul_ps(dmin, dx), acc[i]);
+                }
+            }
+            for i in 0..M {
+                _mm256_storeu_ps(out[i].as_mut_ptr().add(8 * h), acc[i]);
+            }
+        }
+    }
+
+    /// [`super::q6_tile`] for AVX2.
+    ///
+    /// # Safety
+    /// The CPU has AVX2, FMA and F16C; `x` points at `M·kb` Q8_K blocks.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn q6_tile<const M: usize>(tile: &[Q6Tile], x: *const u8, kb: usize, out: &mut [[f32; ROWS]; 4]) {
+        let low4 = _mm256_set1_epi8(0xF);
+        let bits45 = _mm256_set1_epi8(0x30);
+        for h in 0..2 {
+            let mut acc = [_mm256_setzero_ps(); M];
+            for (b, t) in tile.iter().enumerate() {
+                let xb: [*const u8; M] = std::array::from_fn(|i| x.add((i * kb + b) * Q8K_BYTES));
+                let mut sums = [_mm256_setzero_si256(); M];
+                // Σ_j sc_j · (sum of sub-block j's activations), for the −32 offset
+                let mut offs = [_mm256_setzero_si256(); M];
+                for j in 0..16 {
+                    let v0 = _mm256_load_si256(t.ql[2 * j].as_ptr().add(32 * h) as *const __m256i);
+                    let v1 = _mm256_load_si256(t.ql[2 * j + 1].as_ptr().add(32 * h) as *const __m256i);
+                    let hb = _mm256_load_si256(t.qh[j].as_ptr().add(32 * h) as *const __m256i);
+                    let w = [
+                        _mm256_or_si256(_mm256_and_si256(v0, low4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), bits45)),
+                        _mm256_or_si256(
+                            _mm256_and_si256(_mm256_srli_epi16(v0, 4), low4),
+                            _mm256_and_si256(_mm256_slli_epi16(hb, 2), bits45),
+                        ),
+                        _mm256_or_si256(_mm256_and_si256(v1, low4), _mm256_and_si256(hb, bits45)),
+                        _mm256_or_si256(
+                            _mm256_and_si256(_mm256_srli_epi16(v1, 4), low4),
+                            _mm256_and_si256(_mm256_srli_epi16(hb, 2), bits45),
+                        ),
+                    ];
+                    let sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(t.scales[j].as_ptr().add(8 * h) as *const __m128i));
+                    let sc = pair_scales(sc);
+                    for i in 0..M {
+                        let xs = xb[i].add(4 + 16 * j);
+                        let x4 = |s: usize| _mm256_set1_epi32((xs.add(4 * s) as *const i32).read_unaligned());
+                        let pa = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], x4(0)), _mm256_maddubs_epi16(w[1], x4(1)));
+                        let pb = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], x4(2)), _mm256_maddubs_epi16(w[3], x4(3)));
+                        sums[i] = _mm256_add_epi32(sums[i], _mm256_madd_epi16(pa, sc));
+                        sums[i] = _mm256_add_epi32(sums[i], _mm256_madd_epi16(pb, sc));
+                        let bsum = (xb[i].add(4 + QK + 2 * j) as *const i16).read_unaligned();
+                        offs[i] =
+                            _mm256_add_epi32(offs[i], _mm256_madd_epi16(sc, _mm256_set1_epi32(bsum as u16 as i32)));
+                    }
+                }
+                let d = _mm256_cvtph_ps(_mm_loadu_si128(t.d.as_ptr().add(8 * h) as *const __m128i));
+                for i in 0..M {
+                    let s = _mm256_sub_epi32(sums[i], _mm256_slli_epi32(offs[i], 5));
+                    let dx = _mm256_set1_ps((xb[i] as *const f32).read_unaligned());
+                    acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, dx), acc[i]);
+                }
+            }
+            for i in 0..M {
+                _mm256_storeu_ps(out[i].as_mut_ptr().add(8 * h), acc[i]);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,11 +599,17 @@ mod tests {
     /// The tiled products equal candle's `vec_dot` row by row (the same exact integer sums)
     /// on Q4_K and Q6_K weights of random bytes — every scale, min, nibble and high-bit
     /// pattern, not only what a quantizer writes — for 1 to 4 activation rows and 1 to 35
-    /// blocks, with activations that reach ±127. On a CPU without the features, nothing is
-    /// handed out.
+    /// blocks, with activations that reach ±127 — with every kernel this CPU runs (AVX-512
+    /// VNNI and AVX2 where it has both). The test fails on a CPU with neither: w2sd's
+    /// supported CPUs all have AVX2.
     #[test]
     fn tiles_equal_candles_vec_dot() {
-        if !available() {
+        let kernels: Vec<Simd> = match super::super::device::detected() {
+            Some(Simd::Avx512Vnni) => vec![Simd::Avx512Vnni, Simd::Avx2],
+            Some(Simd::Avx2) => vec![Simd::Avx2],
+            None => panic!("this CPU has no AVX2: the K-quant tiles are off here"),
+        };
+        if std::env::var("W2SD_KQUANT_TILES").as_deref() == Ok("0") {
             assert!(!handles(GgmlDType::Q4K, 32, 256));
             assert!(matmul_t(&pack(&[0; 2 * 16 * 144], GgmlDType::Q4K, 32, 256).unwrap(), &[0.0; 256], 1).is_err());
             return;
@@ -471,15 +644,17 @@ mod tests {
                         GgmlDType::Q4K => candle_rows::<BlockQ4K>(&data, n, k, &xq),
                         _ => candle_rows::<BlockQ6K>(&data, n, k, &xq),
                     };
-                    let got = matmul_t(&tiles, &x, m).unwrap();
-                    // float summation order: relative to the largest product, as sums of random
-                    // blocks can cancel to a small value
-                    let top = want.iter().fold(0f32, |a, w| a.max(w.abs()));
-                    for (e, (g, w)) in got.iter().zip(&want).enumerate() {
-                        assert!(
-                            (g - w).abs() <= 1e-4 * (1.0 + g.abs().max(w.abs())) + 1e-5 * top,
-                            "{dtype:?}, {kb} blocks, {m} rows: output {e}: {g} vs {w}"
-                        );
+                    for &simd in &kernels {
+                        let got = matmul_with(simd, &tiles, &x, m).unwrap();
+                        // float summation order: relative to the largest product, as sums of
+                        // random blocks can cancel to a small value
+                        let top = want.iter().fold(0f32, |a, w| a.max(w.abs()));
+                        for (e, (g, w)) in got.iter().zip(&want).enumerate() {
+                            assert!(
+                                (g - w).abs() <= 1e-4 * (1.0 + g.abs().max(w.abs())) + 1e-5 * top,
+                                "{simd:?}: {dtype:?}, {kb} blocks, {m} rows: output {e}: {g} vs {w}"
+                            );
+                        }
                     }
                 }
             }
