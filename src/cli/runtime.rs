@@ -134,6 +134,10 @@ pub struct BenchArgs {
     /// With --features: texts embedded one per forward for the baseline.
     #[arg(long, default_value_t = 64)]
     pub baseline_n: usize,
+    /// With --features: token budget of one batch (rows × longest text), the shape to compare
+    /// (default: the pipeline's own, 2048).
+    #[arg(long, requires = "features", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_tokens: Option<u64>,
     /// Random seed (items, assignment and sampling).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -372,7 +376,10 @@ fn bench_features(a: BenchArgs) -> Result<()> {
         a.n.unwrap_or(2000),
         a.seed,
         &ladder,
-        &FeatureOptions::default(),
+        &FeatureOptions {
+            batch_tokens: a.batch_tokens.map_or(FeatureOptions::default().batch_tokens, |b| b as usize),
+            ..FeatureOptions::default()
+        },
         a.baseline_n,
         &mut |model, phase, done, total| {
             if !quiet {

@@ -451,7 +451,10 @@ unsafe fn q6_tile<const M: usize>(tile: &[Q6Tile], x: *const u8, kb: usize, out:
 /// the signed activations into 16-bit pair sums, which are added in 16 bits while they cannot
 /// overflow (Q4_K: eight of at most 15·128·2 = 3,840; Q6_K: two of at most 63·128·2 = 16,128),
 /// and `vpmaddwd` then multiplies them by the sub-block scale (in both 16-bit halves of the
-/// row's lane) into 32 bits: the same exact integer sums.
+/// row's lane) into 32 bits: the same exact integer sums. These serve prefill, where one
+/// unpacked weight register meets four activation rows; for one row (decoding) they take as
+/// many instructions per weight as ggml's row-by-row `vec_dot` and measured slower, so
+/// decoding on AVX2 keeps [`super::compact_gemv`] (the route is chosen in `transformer.rs`).
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::{Q4Tile, Q6Tile, Q8K_BYTES, QK, ROWS};

@@ -447,7 +447,7 @@ impl Model {
     /// `batch_tokens` tokens. `Last` takes the last real token; `Mean` averages the real
     /// tokens, excluding a leading BOS (whose hidden state is an outlier).
     pub fn embed(&mut self, texts: &[String], pool: Pool) -> Result<Vec<Vec<f32>>> {
-        self.embed_batched(texts, pool, 2048, &mut |_| {})
+        self.embed_batched(texts, pool, super::language_model::FEATURE_BATCH_TOKENS, &mut |_| {})
     }
 
     /// [`Model::embed`] with a batch budget and a callback after each batch (texts done).

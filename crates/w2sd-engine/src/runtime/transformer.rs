@@ -156,10 +156,13 @@ impl Linear {
         let rows = x.elem_count() / k.max(1);
         // candle's AMX kernel (Q4_K, 32 rows or more) keeps prefill where the CPU has AMX.
         let amx_prefill = rows >= 32 && q.dtype() == GgmlDType::Q4K && super::device::amx();
-        if self.tiles.is_some()
-            && x.device().is_cpu()
-            && (rows <= super::compact_gemv::MAX_ROWS || (tiles_prefill() && !amx_prefill))
-        {
+        // Decoding takes the tiles on AVX-512 VNNI only: with AVX2, one activation row per
+        // unpacked weight register costs as many instructions per weight as ggml's row-by-row
+        // `vec_dot`, and measured slower (below, `Route::Compact`).
+        let decode_tiles = super::kquant_tiles::simd() == Some(super::device::Simd::Avx512Vnni);
+        let tiles_here =
+            if rows <= super::compact_gemv::MAX_ROWS { decode_tiles } else { tiles_prefill() && !amx_prefill };
+        if self.tiles.is_some() && x.device().is_cpu() && tiles_here {
             return Ok(Route::Tiles);
         }
         // Decoding with Q4_K/Q6_K reads their compact blocks (fewer bytes than repacked tiles).

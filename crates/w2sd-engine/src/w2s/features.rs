@@ -68,7 +68,14 @@ pub struct FeatureOptions {
 
 impl Default for FeatureOptions {
     fn default() -> Self {
-        Self { pool: None, max_tokens: 256, batch_tokens: 2048, bow_dim: 4096, template: None, layer: None }
+        Self {
+            pool: None,
+            max_tokens: 256,
+            batch_tokens: crate::runtime::language_model::FEATURE_BATCH_TOKENS,
+            bow_dim: 4096,
+            template: None,
+            layer: None,
+        }
     }
 }
 
