@@ -72,16 +72,15 @@ pub struct FeatureRequest {
     pub batch_tokens: usize,
 }
 
-/// The default token budget of one feature batch (rows × longest row). Measured with
-/// `w2sd bench --features --batch-tokens B` on 300 `builtin:sentiment` texts (~19 tokens),
-/// 2-core AMD EPYC with AVX2 only: gemma-3-270m 128–512 tokens 372–454 tok/s, 1024 332–341,
-/// 2048 309–351; qwen2.5-coder-1.5b-instruct 256 / 512 / 2048 → 48.3 / 47.9 / 35.7 tok/s.
-/// Larger batches pad more (one width per batch) and their activations leave the caches.
-pub const FEATURE_BATCH_TOKENS: usize = 512;
-
 impl FeatureRequest {
     pub fn new(pool: Pool, max_tokens: usize) -> Self {
-        FeatureRequest { pool, max_tokens, keep_end: false, layer: None, batch_tokens: FEATURE_BATCH_TOKENS }
+        FeatureRequest {
+            pool,
+            max_tokens,
+            keep_end: false,
+            layer: None,
+            batch_tokens: super::model::FEATURE_BATCH_TOKENS,
+        }
     }
 }
 

@@ -71,7 +71,7 @@ impl Default for FeatureOptions {
         Self {
             pool: None,
             max_tokens: 256,
-            batch_tokens: crate::runtime::language_model::FEATURE_BATCH_TOKENS,
+            batch_tokens: crate::runtime::model::FEATURE_BATCH_TOKENS,
             bow_dim: 4096,
             template: None,
             layer: None,
