@@ -204,6 +204,16 @@ fn matmul_with(simd: Simd, w: &Packed, x: &QuantizedRows) -> anyhow::Result<Vec<
     Ok(dst)
 }
 
+/// Walks `rows` in groups: `step(i, left)` handles a group starting at row `i` (with `left`
+/// rows to go) and returns how many rows it took.
+#[cfg(target_arch = "x86_64")]
+fn row_groups(rows: std::ops::Range<usize>, mut step: impl FnMut(usize, usize) -> usize) {
+    let mut i = rows.start;
+    while i < rows.end {
+        i += step(i, rows.end - i);
+    }
+}
+
 /// The same product in plain scalar code, ggml's formula term by term (for tests).
 pub fn matmul_t_scalar(w: &Packed, x: &QuantizedRows) -> Vec<f32> {
     let (m, n, k, kb) = (x.m, w.n, w.k, w.k / BLOCK);
@@ -244,19 +254,15 @@ mod avx512 {
         dst: *mut f32,
         n: usize,
     ) {
-        let mut i = rows.start;
-        while i < rows.end {
-            let left = rows.end - i;
-            // SAFETY: forwarded from the caller.
-            unsafe {
-                i += match left {
-                    8.. => micro::<8>(w, x, t, i, dst, n),
-                    4..=7 => micro::<4>(w, x, t, i, dst, n),
-                    2..=3 => micro::<2>(w, x, t, i, dst, n),
-                    _ => micro::<1>(w, x, t, i, dst, n),
-                };
+        // SAFETY: forwarded from the caller.
+        super::row_groups(rows, |i, left| unsafe {
+            match left {
+                8.. => micro::<8>(w, x, t, i, dst, n),
+                4..=7 => micro::<4>(w, x, t, i, dst, n),
+                2..=3 => micro::<2>(w, x, t, i, dst, n),
+                _ => micro::<1>(w, x, t, i, dst, n),
             }
-        }
+        })
     }
 
     /// `R` activation rows from `i0` against the 16 weight rows of tile column `t`: for each
@@ -328,21 +334,17 @@ mod avx2 {
         dst: *mut f32,
         n: usize,
     ) {
-        let mut i = rows.start;
-        while i < rows.end {
-            let left = rows.end - i;
-            // SAFETY: forwarded from the caller.
-            unsafe {
-                i += match (left, w.narrow) {
-                    (4.., true) => micro::<4, true>(w, x, t, i, dst, n),
-                    (2..=3, true) => micro::<2, true>(w, x, t, i, dst, n),
-                    (_, true) => micro::<1, true>(w, x, t, i, dst, n),
-                    (4.., false) => micro::<4, false>(w, x, t, i, dst, n),
-                    (2..=3, false) => micro::<2, false>(w, x, t, i, dst, n),
-                    (_, false) => micro::<1, false>(w, x, t, i, dst, n),
-                };
+        // SAFETY: forwarded from the caller.
+        super::row_groups(rows, |i, left| unsafe {
+            match (left, w.narrow) {
+                (4.., true) => micro::<4, true>(w, x, t, i, dst, n),
+                (2..=3, true) => micro::<2, true>(w, x, t, i, dst, n),
+                (_, true) => micro::<1, true>(w, x, t, i, dst, n),
+                (4.., false) => micro::<4, false>(w, x, t, i, dst, n),
+                (2..=3, false) => micro::<2, false>(w, x, t, i, dst, n),
+                (_, false) => micro::<1, false>(w, x, t, i, dst, n),
             }
-        }
+        })
     }
 
     /// `R` activation rows from `i0` against the 16 weight rows of tile column `t`, 8 rows
