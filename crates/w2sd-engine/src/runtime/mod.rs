@@ -5,6 +5,7 @@
 //! Everything the rest of the engine needs goes through the [`LanguageModel`] trait, which the
 //! local [`Model`] implements (and [`scripted::ScriptedModel`], for tests without weights).
 
+pub mod attention;
 pub mod bench;
 pub mod bert;
 pub mod catalog;

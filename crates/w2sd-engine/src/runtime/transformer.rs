@@ -417,6 +417,48 @@ impl KvCache {
         vb.slice_set(v, 2, self.len)?;
         Ok((kb.narrow(2, 0, need)?, vb.narrow(2, 0, need)?))
     }
+
+    /// The whole buffers `[b, kv_heads, capacity, head_dim]` of layer `li` (after an append).
+    fn buffers(&self, li: usize) -> Option<&(Tensor, Tensor)> {
+        self.layers.get(li)?.as_ref()
+    }
+}
+
+/// Whether decoding takes the fused attention ([`super::attention`]); `W2SD_FUSED_ATTENTION=0`
+/// keeps the GEMM–softmax–GEMM chain (for side-by-side benchmarks).
+fn fused_attention_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("W2SD_FUSED_ATTENTION").as_deref() != Ok("0"))
+}
+
+/// The f32 values of a contiguous CPU tensor.
+fn cpu_f32<'a>(storage: &'a candle_core::Storage, layout: &candle_core::Layout) -> Option<&'a [f32]> {
+    let candle_core::Storage::Cpu(cpu) = storage else { return None };
+    let (a, z) = layout.contiguous_offsets()?;
+    cpu.as_slice::<f32>().ok().map(|all| &all[a..z])
+}
+
+/// [`super::attention::attend`] of `q` `[b, heads, s, d]` against the whole cache buffers
+/// `kb`, `vb` `[b, kv_heads, cap, d]` (positions `0..pos + s` valid): `[b, s, heads·d]`, or
+/// `None` where the tensors are not contiguous f32 on the CPU.
+fn attend_cached(
+    q: &Tensor,
+    (kb, vb): &(Tensor, Tensor),
+    pos: usize,
+    window: Option<usize>,
+    scale: f32,
+) -> candle_core::Result<Option<Tensor>> {
+    let (b, heads, s, d) = q.dims4()?;
+    let (_, kv_heads, cap, _) = kb.dims4()?;
+    let (qs, ql) = q.storage_and_layout();
+    let (ks, kl) = kb.storage_and_layout();
+    let (vs, vl) = vb.storage_and_layout();
+    let (Some(qv), Some(kv), Some(vv)) = (cpu_f32(&qs, ql), cpu_f32(&ks, kl), cpu_f32(&vs, vl)) else {
+        return Ok(None);
+    };
+    let dims = super::attention::Dims { b, heads, kv_heads, s, d, cap, pos };
+    let y = super::attention::attend(qv, kv, vv, dims, window, scale);
+    Ok(Some(Tensor::from_vec(y, (b, s, heads * d), q.device())?))
 }
 
 /// A decoder-only transformer.
@@ -775,18 +817,30 @@ impl Transformer {
                 (candle_nn::rotary_emb::rope(&q, cos, sin)?, candle_nn::rotary_emb::rope(&k, cos, sin)?)
             };
             let (k, v) = cache.append(li, &k, &v)?;
-            // Grouped-query attention without copying k/v: the n_rep query heads that share
-            // a kv head are stacked along the sequence axis, [b, kv, n_rep·s, d].
-            let n_rep = cfg.n_head / cfg.n_kv_head;
-            let q = q.reshape((b, cfg.n_kv_head, n_rep * s, cfg.head_dim))?;
-            let att = (q.matmul(&k.t()?)? * cfg.attn_scale as f64)?;
-            let att = match mask {
-                Some(m) => att.broadcast_add(m)?,
-                None => att,
+            let window = if sliding { cfg.sliding_window } else { None };
+            let fused = match cache.buffers(li) {
+                Some(bufs) if s <= super::attention::MAX_ROWS && fused_attention_on() => {
+                    attend_cached(&q, bufs, pos, window, cfg.attn_scale)?
+                }
+                _ => None,
             };
-            let att = candle_nn::ops::softmax_last_dim(&att)?;
-            let y = att.matmul(&v)?.reshape((b, cfg.n_head, s, cfg.head_dim))?;
-            let y = y.transpose(1, 2)?.reshape((b, s, cfg.n_head * cfg.head_dim))?;
+            let y = match fused {
+                Some(y) => y,
+                None => {
+                    // Grouped-query attention without copying k/v: the n_rep query heads that
+                    // share a kv head are stacked along the sequence axis, [b, kv, n_rep·s, d].
+                    let n_rep = cfg.n_head / cfg.n_kv_head;
+                    let q = q.reshape((b, cfg.n_kv_head, n_rep * s, cfg.head_dim))?;
+                    let att = (q.matmul(&k.t()?)? * cfg.attn_scale as f64)?;
+                    let att = match mask {
+                        Some(m) => att.broadcast_add(m)?,
+                        None => att,
+                    };
+                    let att = candle_nn::ops::softmax_last_dim(&att)?;
+                    let y = att.matmul(&v)?.reshape((b, cfg.n_head, s, cfg.head_dim))?;
+                    y.transpose(1, 2)?.reshape((b, s, cfg.n_head * cfg.head_dim))?
+                }
+            };
             let y = layer.o.forward(&y)?;
             let y = match &layer.post_attn_norm {
                 Some(n) => n.forward(&y)?,
