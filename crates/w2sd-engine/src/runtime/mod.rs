@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod chat;
 pub mod compact_gemv;
 pub mod device;
+pub mod embedding;
 pub mod generate;
 pub mod hub;
 pub mod int8_gemm;

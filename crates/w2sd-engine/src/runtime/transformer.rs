@@ -464,8 +464,8 @@ fn attend_cached(
 /// A decoder-only transformer.
 pub struct Transformer {
     pub cfg: Config,
-    /// Token embeddings `[vocab, hidden]` (f16 on CPU to halve memory).
-    embed: Tensor,
+    /// Token embeddings `[vocab, hidden]` (kept quantized on the CPU for GGUF models).
+    embed: super::embedding::Embedding,
     layers: Vec<Layer>,
     norm: RmsNorm,
     lm_head: QMatMul,
@@ -570,12 +570,12 @@ impl Transformer {
             act: if gemma { Activation::GeluTanh } else { Activation::Silu },
         };
         let mut w = GgufWeights { content, reader, device };
-        let embed_q = w.qtensor("token_embd.weight")?;
-        let embed = embed_q.dequantize(device)?;
+        let embed_q = Arc::new(w.qtensor("token_embd.weight")?);
+        let embed = super::embedding::Embedding::from_quantized(embed_q.clone(), device)?;
         let lm_head = if w.has("output.weight") {
             QMatMul::from_arc(Arc::new(w.qtensor("output.weight")?))?
         } else {
-            QMatMul::from_arc(Arc::new(embed_q))?
+            QMatMul::from_arc(embed_q)?
         };
         let mut layers = Vec::with_capacity(n_layer);
         for i in 0..n_layer {
@@ -690,7 +690,8 @@ impl Transformer {
             });
         }
         let norm_f = norm("norm")?;
-        Ok(Self { cfg, embed: embed_f32, layers, norm: norm_f, lm_head, device: device.clone() })
+        let embed = super::embedding::Embedding::Dense(embed_f32);
+        Ok(Self { cfg, embed, layers, norm: norm_f, lm_head, device: device.clone() })
     }
 
     pub fn device(&self) -> &Device {
@@ -702,7 +703,7 @@ impl Transformer {
     }
 
     pub fn vocab_size(&self) -> usize {
-        self.embed.dim(0).unwrap_or(0)
+        self.embed.vocab()
     }
 
     /// `cos`, `sin` tables `[s, head_dim/2]` for positions `pos..pos+s` with base `theta`
@@ -750,7 +751,7 @@ impl Transformer {
     fn embed(&self, ids: &Tensor) -> Result<Tensor> {
         let (b, s) = ids.dims2()?;
         let flat = ids.flatten_all()?;
-        let x = self.embed.index_select(&flat, 0)?.to_dtype(DType::F32)?.reshape((b, s, self.cfg.hidden))?;
+        let x = self.embed.lookup(&flat)?.reshape((b, s, self.cfg.hidden))?;
         Ok(match self.cfg.embed_scale {
             Some(k) => (x * k as f64)?,
             None => x,
