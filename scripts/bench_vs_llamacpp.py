@@ -19,8 +19,29 @@ DEFAULT = ["gemma-3-270m", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-in
 
 
 def w2sd_json(binary, *args):
-    out = subprocess.run([binary, *args], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
+    return w2sd_json_rss(binary, *args)[0]
+
+
+def w2sd_json_rss(binary, *args):
+    """The command's JSON output and its peak resident memory in MB (ru_maxrss of the child)."""
+    import tempfile
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([binary, *args], stdout=subprocess.PIPE, stderr=err)
+        out = p.stdout.read()
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode:
+            err.seek(0)
+            raise subprocess.CalledProcessError(p.returncode, [binary, *args], out, err.read())
+    return json.loads(out), usage.ru_maxrss / 1024
+
+
+def vm_rss_mb():
+    """This process's resident memory now (VmRSS), in MB."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
 
 
 class LlamaSide:
@@ -71,15 +92,17 @@ def main():
         # the same 512-token prompt for llama.cpp: w2sd's benchmark prompt, tokenized by w2sd
         prompt = w2sd_json(a.w2sd, "bench", "--model", name, "--json", "--print-prompt-ids")["prompt_ids"]
         llama = LlamaSide(path, a.threads)
-        ours, theirs, feats = [], [], []
+        ours, theirs, feats, rss = [], [], [], []
         for _ in range(a.rounds):
-            r = w2sd_json(a.w2sd, "bench", "--model", name, "--json", "--repeat", "1")
+            r, mb = w2sd_json_rss(a.w2sd, "bench", "--model", name, "--json", "--repeat", "1")
+            rss.append(mb)
             ours.append((r["prefill_tok_s"], r["decode_tok_s"]))
             theirs.append(llama.run(prompt, r["decode_tokens"]))
             if a.features:
                 f = w2sd_json(a.w2sd, "bench", "--features", "--model", name, "--task", a.features_task,
                               "--n", str(a.features_n), "--baseline-n", "1", "--json")
                 feats.append(f["rows"][0]["tokens_per_s"])
+        llama_rss = vm_rss_mb()
         del llama
         rows.append({
             "model": name,
@@ -90,6 +113,10 @@ def main():
             "llamacpp_decode_tok_s": max(t[1] for t in theirs),
             "decode_ratio": median([o[1] / t[1] for o, t in zip(ours, theirs)]),
             "rounds": [{"w2sd": o, "llamacpp": t} for o, t in zip(ours, theirs)],
+            # peak RSS of the w2sd bench process (load, 512-token prefill, decode), and the
+            # resident memory of the Python process holding llama.cpp's model after its rounds
+            "w2sd_peak_rss_mb": max(rss),
+            "llamacpp_process_rss_mb": llama_rss,
         })
         if feats:
             rows[-1].update({
@@ -104,14 +131,15 @@ def main():
         print(json.dumps({"machine": cpu, "cores": os.cpu_count(), "threads": a.threads, "rows": rows}))
         return
     print(f"Machine: {cpu}, {os.cpu_count()} cores, {a.threads} threads each side, {a.rounds} alternating rounds.\n")
-    print("| model | w2sd prefill tok/s | llama.cpp prefill tok/s | prefill ratio | w2sd decode tok/s | llama.cpp decode tok/s | decode ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | w2sd prefill tok/s | llama.cpp prefill tok/s | prefill ratio | w2sd decode tok/s | llama.cpp decode tok/s | decode ratio | w2sd peak RSS MB | llama.cpp process RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['model']} | {r['w2sd_prefill_tok_s']:.0f} | {r['llamacpp_prefill_tok_s']:.0f} | {r['prefill_ratio']:.2f}× "
-              f"| {r['w2sd_decode_tok_s']:.1f} | {r['llamacpp_decode_tok_s']:.1f} | {r['decode_ratio']:.2f}× |")
+              f"| {r['w2sd_decode_tok_s']:.1f} | {r['llamacpp_decode_tok_s']:.1f} | {r['decode_ratio']:.2f}× "
+              f"| {r['w2sd_peak_rss_mb']:.0f} | {r['llamacpp_process_rss_mb']:.0f} |")
         if "features_ratio" in r:
             print(f"|   features ({r['features_task']}, n {r['features_n']}) | {r['w2sd_features_tok_s']:.0f} | "
-                  f"(prefill above) | {r['features_ratio']:.2f}× | | | |")
+                  f"(prefill above) | {r['features_ratio']:.2f}× | | | | | |")
     print("\n(tok/s: best round; ratios: median over rounds of w2sd / llama.cpp measured back to back)")
 
 

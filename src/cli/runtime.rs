@@ -135,7 +135,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 64)]
     pub baseline_n: usize,
     /// With --features: token budget of one batch (rows × longest text), the shape to compare
-    /// (default: the pipeline's own, 2048).
+    /// (default: the training pipeline's own, 512).
     #[arg(long, requires = "features", value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_tokens: Option<u64>,
     /// Random seed (items, assignment and sampling).
